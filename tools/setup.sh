@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the Debian packages this repository builds and tests with, and
+# nothing else. Idempotent: when everything is present it only checks (well
+# under a second); it runs `apt-get update` only when something is missing.
+#
+# Usage: tools/setup.sh   (as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap      # Bazel 4.2.3 (WORKSPACE mode)
+  bazel-platforms      # @platforms
+  bazel-rules-java     # @rules_java (Bazel 4.2.3 asks for it with py_test)
+  g++                  # the C++ toolchain Bazel detects
+  pkg-config           # link flags for the system libraries (third_party/deps.bzl)
+  libabsl-dev          # Abseil 20220623
+  libgtest-dev         # GoogleTest
+  libgmock-dev         # GoogleMock
+  libbenchmark-dev     # Google Benchmark
+  libprotobuf-dev      # protobuf runtime (conformance testee)
+  protobuf-compiler    # protoc
+  python3-protobuf     # protobuf for the Python reference runner
+  libboost1.81-dev     # Boost.Asio with C++20 coroutines (not libboost-dev: 1.74)
+  libssl-dev           # TLS for Boost.Asio SSL
+  openssl              # test certificates
+  netcat-openbsd       # README's examples talk to the echo server with nc
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The reference runner needs CPython 3.11.7 exactly (Debian's python3 is 3.11.2,
+# whose asyncio streams differ). It is not a Debian package: say so early.
+want=3.11.7
+python=${ASYNCIO_STREAMS_PYTHON:-python3}
+have=$("$python" -c 'import platform; print(platform.python_version())' 2>/dev/null || true)
+if [[ "$have" != "$want" ]]; then
+  echo "setup: warning: '$python' is CPython '${have:-missing}', not $want;" \
+    "the reference runner needs $want (set ASYNCIO_STREAMS_PYTHON)." >&2
+fi
+echo "setup: all ${#packages[@]} Debian packages present."
