@@ -1,0 +1,43 @@
+#include "streams/flow_control.h"
+
+#include "streams/errors.h"
+#include "streams/internal/drain_operation.h"
+
+namespace streams {
+
+absl::Status FlowControl::PauseWriting() {
+  if (state_->paused) return AssertionError("");
+  state_->paused = true;
+  return absl::OkStatus();
+}
+
+absl::Status FlowControl::ResumeWriting() {
+  if (!state_->paused) return AssertionError("");
+  state_->paused = false;
+  for (const std::shared_ptr<internal::Future>& waiter : state_->waiters) {
+    if (!waiter->done()) waiter->SetResult();
+  }
+  return absl::OkStatus();
+}
+
+void FlowControl::ConnectionLost(absl::Status exception) {
+  state_->connection_lost = true;
+  // Wake up the writer(s) if currently paused.
+  if (!state_->paused) return;
+  for (const std::shared_ptr<internal::Future>& waiter : state_->waiters) {
+    if (waiter->done()) continue;
+    if (exception.ok()) {
+      waiter->SetResult();
+    } else {
+      waiter->SetException(exception);
+    }
+  }
+}
+
+void FlowControl::StartDrain(internal::StatusOperation::Handler handler) {
+  auto op = std::make_shared<internal::DrainOperation>(
+      executor_, std::move(handler), state_);
+  op->Start();
+}
+
+}  // namespace streams

@@ -1,0 +1,66 @@
+// -----------------------------------------------------------------------------
+// File: internal/byte_buffer.h
+// -----------------------------------------------------------------------------
+//
+// The StreamReader's buffer: bytes appended at the back, consumed from the
+// front in O(1) amortized time (like CPython's bytearray, which moves its start
+// instead of its bytes). Consumed bytes stay in place until they outnumber the
+// live ones; then the live bytes move to the front once. So each byte moves at
+// most once per halving of the buffer: the total moved is at most the total
+// consumed. `bytes_moved()` counts it, so tests can prove the bound without
+// timing anything.
+
+#ifndef STREAMS_INTERNAL_BYTE_BUFFER_H_
+#define STREAMS_INTERNAL_BYTE_BUFFER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace streams::internal {
+
+class ByteBuffer {
+ public:
+  size_t size() const { return data_.size() - start_; }
+  bool empty() const { return size() == 0; }
+  absl::string_view view() const {
+    return absl::string_view(data_).substr(start_);
+  }
+
+  void Append(absl::string_view bytes) {
+    data_.append(bytes.data(), bytes.size());
+  }
+
+  // Removes and returns the first min(n, size()) bytes: one copy, into the
+  // result (none when the whole buffer goes and nothing was consumed yet).
+  std::string Take(size_t n);
+
+  // Removes the first min(n, size()) bytes.
+  void Discard(size_t n);
+
+  void Clear() {
+    data_.clear();
+    start_ = 0;
+  }
+
+  // Offset of `needle` at or after `from`, or npos.
+  size_t Find(absl::string_view needle, size_t from) const {
+    return view().find(needle, from);
+  }
+
+  // Bytes copied by compaction since construction.
+  uint64_t bytes_moved() const { return bytes_moved_; }
+
+ private:
+  void Consume(size_t n);
+
+  std::string data_;
+  size_t start_ = 0;  // data_[0, start_) is consumed
+  uint64_t bytes_moved_ = 0;
+};
+
+}  // namespace streams::internal
+
+#endif  // STREAMS_INTERNAL_BYTE_BUFFER_H_

@@ -1,0 +1,102 @@
+#include "streams/internal/reader_core.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "boost/asio/execution/context.hpp"
+#include "boost/asio/query.hpp"
+#include "streams/errors.h"
+#include "streams/internal/reader_service.h"
+
+namespace streams::internal {
+
+ReaderCore::ReaderCore(const asio::any_io_executor& executor, int64_t limit)
+    : executor_(executor), limit_(limit) {
+  service_ = &asio::use_service<ReaderService>(
+      asio::query(executor_, asio::execution::context));
+  service_->Register(this);
+}
+
+ReaderCore::~ReaderCore() {
+  if (service_ != nullptr) service_->Unregister(this);
+}
+
+absl::Status ReaderCore::FeedData(absl::string_view data) {
+  if (eof_) return AssertionError("feed_data after feed_eof");
+  if (data.empty()) return absl::OkStatus();
+
+  buffer_.Append(data);
+  WakeWaiter(absl::OkStatus());
+
+  if (transport_ != nullptr && !paused_ &&
+      buffer_.size() > 2 * static_cast<uint64_t>(limit_)) {
+    absl::Status paused = transport_->PauseReading();
+    if (absl::IsUnimplemented(paused)) {
+      // The transport can't be paused: buffer everything, and forget the
+      // transport so we don't keep trying.
+      transport_ = nullptr;
+    } else if (!paused.ok()) {
+      return paused;
+    } else {
+      paused_ = true;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ReaderCore::FeedEof() {
+  eof_ = true;
+  WakeWaiter(absl::OkStatus());
+}
+
+void ReaderCore::SetException(absl::Status exception) {
+  if (exception.ok()) return;
+  exception_ = exception;
+  WakeWaiter(exception_);
+}
+
+absl::Status ReaderCore::SetTransport(std::shared_ptr<Transport> transport) {
+  if (transport_ != nullptr) return AssertionError("Transport already set");
+  transport_ = std::move(transport);
+  return absl::OkStatus();
+}
+
+void ReaderCore::StartRead(ReadRequest request,
+                           std::variant<ReadHandler, NextLineHandler> handler) {
+  if (service_ == nullptr) return;  // Context shut down: handler destroyed.
+  auto op = std::make_shared<ReadOperation>(
+      weak_from_this(), std::move(request), std::move(handler), executor_);
+  ops_.push_back(op);
+  op->Start();
+}
+
+void ReaderCore::WakeWaiter(const absl::Status& exception) {
+  std::shared_ptr<ReadOperation> waiter = std::move(waiter_);
+  waiter_ = nullptr;
+  if (waiter != nullptr && !waiter->waiter_cancelled()) {
+    waiter->Wake(exception);
+  }
+}
+
+void ReaderCore::MaybeResumeTransport() {
+  if (paused_ && buffer_.size() <= static_cast<uint64_t>(limit_)) {
+    paused_ = false;
+    transport_->ResumeReading();
+  }
+}
+
+void ReaderCore::Forget(ReadOperation* op) {
+  auto it = std::find_if(ops_.begin(), ops_.end(),
+                         [op](const auto& live) { return live.get() == op; });
+  if (it != ops_.end()) ops_.erase(it);
+}
+
+void ReaderCore::Shutdown() {
+  service_ = nullptr;
+  waiter_ = nullptr;
+  // Destroying the ops destroys their handlers, uncalled.
+  std::vector<std::shared_ptr<ReadOperation>> ops;
+  ops.swap(ops_);
+}
+
+}  // namespace streams::internal

@@ -1,0 +1,182 @@
+// -----------------------------------------------------------------------------
+// File: internal/reader_core.h
+// -----------------------------------------------------------------------------
+//
+// The state behind a StreamReader, and its read operations. Private to
+// //streams: use stream_reader.h.
+//
+// asyncio runs each read as a task: one step when it starts, then one step
+// each time the reader's `_waiter` future wakes it; a step runs the read's
+// code until it returns, raises, or waits again. ReadOperation mirrors that
+// exactly (which is what makes the conformance suite agree step by step):
+//
+//   - Start() posts the first step; nothing happens inside the initiating
+//     call.
+//   - Waiting = being the reader's `waiter_`. FeedData/FeedEof/SetException
+//     take the waiter out and post its next step (asyncio: set the future's
+//     result, schedule the task's wakeup).
+//   - Cancel() while waiting posts a step that completes with kCancelled; the
+//     op stays the reader's `waiter_` until that step runs (asyncio: the
+//     cancelled future stays `_waiter` until `finally: self._waiter = None`).
+//     Cancel() while a step is already posted marks it: the step completes
+//     with kCancelled instead of running (asyncio: `_must_cancel`).
+//   - Bytes leave the buffer only inside a step that also delivers the
+//     result, so a read cancelled between being woken and running its step
+//     (e.g. its `||` timer fired in between) takes nothing.
+//
+// Ownership: the core owns every unfinished op (`ops_`); posted steps hold a
+// reference too. Ops hold the core weakly: if the reader is destroyed, or its
+// execution context shuts down, unfinished ops are destroyed with their
+// handlers, which are never called.
+
+#ifndef STREAMS_INTERNAL_READER_CORE_H_
+#define STREAMS_INTERNAL_READER_CORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "boost/asio/any_completion_executor.hpp"
+#include "boost/asio/any_completion_handler.hpp"
+#include "boost/asio/any_io_executor.hpp"
+#include "boost/asio/cancellation_type.hpp"
+#include "streams/internal/byte_buffer.h"
+#include "streams/transport.h"
+
+namespace streams::internal {
+
+namespace asio = ::boost::asio;
+
+using ReadHandler =
+    asio::any_completion_handler<void(absl::StatusOr<std::string>)>;
+using NextLineHandler = asio::any_completion_handler<void(
+    absl::StatusOr<std::optional<std::string>>)>;
+
+enum class ReadKind { kLine, kUntil, kRead, kExactly, kNextLine };
+
+struct ReadRequest {
+  ReadKind kind = ReadKind::kLine;
+  std::string separator = "\n";  // kUntil
+  int64_t n = 0;                 // kRead, kExactly
+};
+
+class ReaderService;
+class ReadOperation;
+
+class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
+ public:
+  ReaderCore(const asio::any_io_executor& executor, int64_t limit);
+  ~ReaderCore();
+  ReaderCore(const ReaderCore&) = delete;
+  ReaderCore& operator=(const ReaderCore&) = delete;
+
+  const asio::any_io_executor& executor() const { return executor_; }
+  int64_t limit() const { return limit_; }
+
+  // Producer side (asyncio: feed_data, feed_eof, set_exception,
+  // set_transport).
+  absl::Status FeedData(absl::string_view data);
+  void FeedEof();
+  void SetException(absl::Status exception);
+  absl::Status SetTransport(std::shared_ptr<Transport> transport);
+
+  // Observers.
+  bool AtEof() const { return eof_ && buffer_.empty(); }
+  bool eof() const { return eof_; }
+  const absl::Status& exception() const { return exception_; }
+  const ByteBuffer& buffer() const { return buffer_; }
+  bool paused() const { return paused_; }
+  bool has_waiter() const { return waiter_ != nullptr; }
+  bool has_transport() const { return transport_ != nullptr; }
+
+  // Starts a read; `handler` is a ReadHandler or, for kNextLine, a
+  // NextLineHandler.
+  void StartRead(ReadRequest request,
+                 std::variant<ReadHandler, NextLineHandler> handler);
+
+ private:
+  friend class ReadOperation;
+  friend class ReaderService;
+
+  // asyncio: _wakeup_waiter (exception OK) and the waiter part of
+  // set_exception.
+  void WakeWaiter(const absl::Status& exception);
+  // asyncio: _maybe_resume_transport.
+  void MaybeResumeTransport();
+  void Forget(ReadOperation* op);
+  // The execution context is shutting down: drop every op, post nothing more.
+  void Shutdown();
+
+  asio::any_io_executor executor_;
+  const int64_t limit_;
+  ByteBuffer buffer_;
+  bool eof_ = false;
+  absl::Status exception_;  // OK: None
+  std::shared_ptr<Transport> transport_;
+  bool paused_ = false;
+  std::shared_ptr<ReadOperation> waiter_;  // asyncio: _waiter
+  std::vector<std::shared_ptr<ReadOperation>> ops_;
+  ReaderService* service_ = nullptr;  // null once the context shut down
+};
+
+class ReadOperation : public std::enable_shared_from_this<ReadOperation> {
+ public:
+  ReadOperation(std::weak_ptr<ReaderCore> core, ReadRequest request,
+                std::variant<ReadHandler, NextLineHandler> handler,
+                const asio::any_io_executor& io_executor);
+
+  // Installs the cancellation handler and posts the first step.
+  void Start();
+
+  // The reader woke this op (its waiter): OK for data/EOF, else the
+  // exception.
+  void Wake(absl::Status exception);
+
+  // asyncio: Task.cancel().
+  void Cancel();
+
+  // asyncio: the `_waiter` future was cancelled.
+  bool waiter_cancelled() const { return waiter_cancelled_; }
+
+ private:
+  enum class State { kScheduled, kWaiting, kDone };
+  using Result = std::optional<absl::StatusOr<std::string>>;  // nullopt: waits
+
+  void Post();
+  void Step();
+  Result Run(ReaderCore& core, bool resumed);
+  Result RunReadUntil(ReaderCore& core, absl::string_view separator,
+                      bool resumed);
+  Result RunReadLine(ReaderCore& core, bool resumed);
+  static Result EndReadLine(ReaderCore& core,
+                            absl::StatusOr<std::string> result);
+  Result RunRead(ReaderCore& core, bool resumed);
+  Result RunReadAll(ReaderCore& core, bool resumed);
+  Result RunReadExactly(ReaderCore& core, bool resumed);
+  // asyncio: _wait_for_data(func_name). OK: now waiting.
+  absl::Status WaitForData(ReaderCore& core, absl::string_view func_name);
+  void Complete(absl::StatusOr<std::string> result);
+
+  std::weak_ptr<ReaderCore> core_;
+  const ReadRequest request_;
+  std::variant<ReadHandler, NextLineHandler> handler_;
+  asio::any_io_executor io_work_;  // keeps the reader's executor busy
+  asio::any_completion_executor handler_work_;  // and the handler's
+  State state_ = State::kScheduled;
+  bool resuming_ = false;          // the next step resumes after a wait
+  bool cancel_requested_ = false;  // asyncio: Task._must_cancel
+  bool waiter_cancelled_ = false;
+  absl::Status wake_exception_;
+  int64_t offset_ = 0;  // readuntil: where the separator search resumes
+  std::string blocks_;  // read(-1): what it gathered so far
+};
+
+}  // namespace streams::internal
+
+#endif  // STREAMS_INTERNAL_READER_CORE_H_

@@ -1,0 +1,291 @@
+// -----------------------------------------------------------------------------
+// File: stream_reader.h
+// -----------------------------------------------------------------------------
+//
+// `streams::StreamReader` is the buffered read side of a connection, with the
+// semantics of asyncio.StreamReader (CPython 3.11.7) on a Boost.Asio executor.
+// The transport (or a test) pushes bytes in with `FeedData()`/`FeedEof()`;
+// callers pull them out with the `Async*` reads, which are Asio asynchronous
+// operations completing with `absl::StatusOr<std::string>`.
+//
+// Example:
+//
+//   asio::awaitable<absl::Status> PrintLines(streams::StreamReader& reader) {
+//     while (true) {
+//       absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+//       if (!line.ok()) co_return line.status();
+//       if (line->empty()) co_return absl::OkStatus();  // EOF
+//       std::cout << *line;
+//     }
+//   }
+//
+// Limit and flow control. `limit` (default 64 KiB) bounds what a line or
+// separator read may return, and is half the buffer bound: when the buffer
+// grows past 2 * limit the reader pauses the transport, and resumes it once
+// a read brings the buffer down to <= limit, and before any read waits for
+// data (so `AsyncReadExactly(n > limit)` cannot deadlock). A transport that
+// cannot pause (PauseReading() returns kUnimplemented) is forgotten and data
+// is buffered without bound. The buffer holds at most 2 * limit plus one
+// transport chunk, except when the transport cannot pause.
+//
+// Completion tokens. Every `Async*` operation takes any Asio completion
+// token: `asio::deferred` (the default: `co_await reader.AsyncReadLine()`
+// works in an `asio::awaitable` coroutine), `asio::use_awaitable` (needed for
+// `awaitable_operators`' `||`), `asio::use_future`, or a callback. The handler
+// is never called inside the initiating call; it runs through its associated
+// executor (inline when that is the reader's executor and the completion runs
+// there), and while a read is pending it keeps work on that executor and on
+// the reader's.
+//
+// Cancellation. Each read honours Asio per-operation cancellation (terminal,
+// partial and total; read(-1): terminal and partial), so a timeout is
+//
+//   using namespace asio::experimental::awaitable_operators;
+//   auto result = co_await (reader.AsyncReadLine(asio::use_awaitable) ||
+//                           timer.async_wait(asio::use_awaitable));
+//
+// A cancelled read completes with kCancelled and consumes nothing: bytes leave
+// the buffer only in the same step that delivers a read's result, so a read
+// that was cancelled after data arrived but before its step ran takes
+// nothing, and the next read gets every byte. Exception, as in asyncio:
+// `AsyncRead(-1)` cancelled after it gathered some blocks drops them (they
+// already left the buffer).
+//
+// Errors (see errors.h): kOutOfRange IncompleteReadError (EOF first; buffer
+// cleared), kResourceExhausted LimitOverrunError (limit hit; buffer kept) or
+// ValueError from readline (line dropped), kInvalidArgument ValueError (bad
+// argument), kFailedPrecondition RuntimeError (a read waiting while another
+// waits) or AssertionError (misuse; the call changes nothing), the reader's
+// exception once set (`SetException()`), kCancelled.
+//
+// Threads and lifetime. A reader, and the protocol and transport feeding it,
+// live on one executor (use a strand when the io_context runs on several
+// threads); calling any member from elsewhere is a precondition violation.
+// Destroying the reader, or shutting down its execution context (destroying
+// the io_context), destroys pending reads' handlers without calling them;
+// buffered bytes stay with the reader. After its io_context is gone a reader
+// may only be destroyed. StreamReader is movable; a moved-from reader may only
+// be destroyed or assigned to.
+
+#ifndef STREAMS_STREAM_READER_H_
+#define STREAMS_STREAM_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "boost/asio/any_io_executor.hpp"
+#include "boost/asio/async_result.hpp"
+#include "boost/asio/deferred.hpp"
+#include "streams/internal/reader_core.h"
+#include "streams/transport.h"
+
+namespace streams {
+
+namespace asio = ::boost::asio;
+
+class StreamReaderProtocol;
+class StreamWriter;
+
+class StreamReader {
+ public:
+  using executor_type = asio::any_io_executor;
+  // The completion token used when none is given.
+  using DefaultToken = asio::deferred_t;
+
+  // asyncio's _DEFAULT_LIMIT.
+  static constexpr int64_t kDefaultLimit = 64 * 1024;
+
+  // A reader with the default limit.
+  explicit StreamReader(const executor_type& executor);
+
+  // StreamReader::Create()
+  //
+  // A reader with `limit`; kInvalidArgument ValueError "Limit cannot be <= 0"
+  // when limit <= 0 (asyncio raises it from the constructor).
+  static absl::StatusOr<StreamReader> Create(const executor_type& executor,
+                                             int64_t limit = kDefaultLimit);
+
+  StreamReader(StreamReader&&) noexcept = default;
+  StreamReader& operator=(StreamReader&&) noexcept = default;
+  ~StreamReader() = default;
+
+  executor_type get_executor() const { return core_->executor(); }
+  int64_t limit() const { return core_->limit(); }
+
+  // ---------------------------------------------------------------------------
+  // Producer side: the transport's (or a test's).
+  // ---------------------------------------------------------------------------
+
+  // StreamReader::FeedData()
+  //
+  // Appends `data`, wakes a waiting read, and pauses the transport past
+  // 2 * limit. After FeedEof() it changes nothing and returns
+  // kFailedPrecondition AssertionError "feed_data after feed_eof".
+  absl::Status FeedData(absl::string_view data) {
+    return core_->FeedData(data);
+  }
+
+  // StreamReader::FeedEof()
+  void FeedEof() { core_->FeedEof(); }
+
+  // StreamReader::SetException()
+  //
+  // Every later read fails with `exception` (a read already waiting is woken
+  // with it). Any status works; those made with errors.h keep their asyncio
+  // kind. An OK status is ignored.
+  void SetException(absl::Status exception) {
+    core_->SetException(std::move(exception));
+  }
+
+  // StreamReader::SetTransport()
+  //
+  // The transport to pause and resume. A second call changes nothing and
+  // returns kFailedPrecondition AssertionError "Transport already set".
+  absl::Status SetTransport(std::shared_ptr<Transport> transport) {
+    return core_->SetTransport(std::move(transport));
+  }
+
+  // ---------------------------------------------------------------------------
+  // Observers.
+  // ---------------------------------------------------------------------------
+
+  // True once FeedEof() was called and the buffer is empty.
+  bool AtEof() const { return core_->AtEof(); }
+  // The exception set by SetException(); OK when none.
+  const absl::Status& exception() const { return core_->exception(); }
+  size_t buffer_size() const { return core_->buffer().size(); }
+  // The buffered bytes; valid until the next call on this reader.
+  absl::string_view buffer() const { return core_->buffer().view(); }
+  // Whether the reader has paused its transport.
+  bool transport_paused() const { return core_->paused(); }
+  // Bytes the buffer copied to compact itself (see internal/byte_buffer.h).
+  uint64_t buffer_bytes_moved() const { return core_->buffer().bytes_moved(); }
+  // asyncio's repr(): "<StreamReader 4 bytes eof limit=123 ...>".
+  std::string DebugString() const;
+
+  // ---------------------------------------------------------------------------
+  // Consumer side. One read may wait at a time: a read that must wait while
+  // another waits completes with kFailedPrecondition RuntimeError
+  // "<readuntil|read|readexactly>() called while another coroutine is already
+  // waiting for incoming data".
+  // ---------------------------------------------------------------------------
+
+  // StreamReader::AsyncReadLine()
+  //
+  // Reads through the next b"\n". asyncio: StreamReader.readline().
+  //
+  // Completion: void(absl::StatusOr<std::string>): the line with its "\n";
+  //   at EOF the rest without one; "" at EOF with an empty buffer.
+  // Errors: kResourceExhausted ValueError when the line (not counting "\n")
+  //   exceeds the limit: the line through its "\n" is dropped if the "\n" was
+  //   buffered, else the whole buffer; the reader's exception.
+  template <typename CompletionToken = DefaultToken>
+  auto AsyncReadLine(CompletionToken&& token = DefaultToken{}) {
+    return Initiate<Signature>(std::forward<CompletionToken>(token),
+                               {internal::ReadKind::kLine});
+  }
+
+  // StreamReader::AsyncReadUntil()
+  //
+  // Reads up to and including `separator`. asyncio: readuntil().
+  //
+  // Completion: void(absl::StatusOr<std::string>).
+  // Errors: kInvalidArgument ValueError (empty separator); kOutOfRange
+  //   IncompleteReadError with the partial bytes and no expected size (EOF
+  //   first; buffer cleared); kResourceExhausted LimitOverrunError with
+  //   `consumed` (the data before the separator exceeds the limit, or no
+  //   separator within limit + len(separator) - 1 bytes; buffer kept, so the
+  //   read can be retried after consuming some of it); the reader's exception.
+  template <typename CompletionToken = DefaultToken>
+  auto AsyncReadUntil(std::string separator = "\n",
+                      CompletionToken&& token = DefaultToken{}) {
+    return Initiate<Signature>(
+        std::forward<CompletionToken>(token),
+        {internal::ReadKind::kUntil, std::move(separator)});
+  }
+
+  // StreamReader::AsyncRead()
+  //
+  // asyncio: read(n). n > 0: up to n bytes, as soon as any are buffered ("" at
+  // EOF). n == 0: "" at once. n < 0: everything until EOF, gathered in blocks
+  // of `limit` bytes (the transport keeps being resumed, so this holds the
+  // whole stream in memory: the one unbounded read). Not limited by `limit`.
+  //
+  // Completion: void(absl::StatusOr<std::string>).
+  // Errors: the reader's exception (n < 0: also when set mid-way; the blocks
+  //   gathered so far are dropped, as in asyncio).
+  template <typename CompletionToken = DefaultToken>
+  auto AsyncRead(int64_t n = -1, CompletionToken&& token = DefaultToken{}) {
+    return Initiate<Signature>(std::forward<CompletionToken>(token),
+                               {internal::ReadKind::kRead, "", n});
+  }
+
+  // StreamReader::AsyncReadExactly()
+  //
+  // Reads exactly n bytes (n may exceed the limit). asyncio: readexactly().
+  //
+  // Completion: void(absl::StatusOr<std::string>); "" for n == 0.
+  // Errors: kInvalidArgument ValueError (n < 0); kOutOfRange
+  //   IncompleteReadError with the partial bytes and expected n (EOF first;
+  //   buffer cleared); the reader's exception.
+  template <typename CompletionToken = DefaultToken>
+  auto AsyncReadExactly(int64_t n, CompletionToken&& token = DefaultToken{}) {
+    return Initiate<Signature>(std::forward<CompletionToken>(token),
+                               {internal::ReadKind::kExactly, "", n});
+  }
+
+  // StreamReader::AsyncNextLine()
+  //
+  // One step of `async for line in reader`: the next line, or nullopt at EOF
+  // (asyncio: StopAsyncIteration).
+  //
+  //   while (true) {
+  //     absl::StatusOr<std::optional<std::string>> line =
+  //         co_await reader.AsyncNextLine();
+  //     if (!line.ok()) co_return line.status();
+  //     if (!line->has_value()) break;  // EOF
+  //     Handle(**line);
+  //   }
+  //
+  // Completion: void(absl::StatusOr<std::optional<std::string>>).
+  // Errors: as AsyncReadLine().
+  template <typename CompletionToken = DefaultToken>
+  auto AsyncNextLine(CompletionToken&& token = DefaultToken{}) {
+    return Initiate<NextLineSignature>(std::forward<CompletionToken>(token),
+                                       {internal::ReadKind::kNextLine});
+  }
+
+ private:
+  friend class StreamReaderProtocol;
+  friend class StreamWriter;
+  class StreamWriter;
+
+  using Signature = void(absl::StatusOr<std::string>);
+  using NextLineSignature = void(absl::StatusOr<std::optional<std::string>>);
+
+  explicit StreamReader(std::shared_ptr<internal::ReaderCore> core)
+      : core_(std::move(core)) {}
+
+  template <typename Sig, typename CompletionToken>
+  auto Initiate(CompletionToken&& token, internal::ReadRequest request) {
+    return asio::async_initiate<CompletionToken, Sig>(
+        [](auto handler, std::shared_ptr<internal::ReaderCore> core,
+           internal::ReadRequest request) {
+          using Erased = asio::any_completion_handler<Sig>;
+          core->StartRead(std::move(request), Erased(std::move(handler)));
+        },
+        token, core_, std::move(request));
+  }
+
+  std::shared_ptr<internal::ReaderCore> core_;
+};
+
+}  // namespace streams
+
+#endif  // STREAMS_STREAM_READER_H_

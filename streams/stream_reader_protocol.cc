@@ -1,0 +1,78 @@
+#include "streams/stream_reader_protocol.h"
+
+#include <utility>
+
+#include "streams/stream_writer.h"
+
+namespace streams {
+
+std::shared_ptr<StreamReaderProtocol> StreamReaderProtocol::Create(
+    const StreamReader& reader, ClientConnectedCallback client_connected) {
+  return std::make_shared<StreamReaderProtocol>(reader,
+                                                std::move(client_connected));
+}
+
+StreamReaderProtocol::StreamReaderProtocol(
+    const StreamReader& reader, ClientConnectedCallback client_connected)
+    : FlowControl(reader.get_executor()),
+      reader_(reader.core_),
+      client_connected_(std::move(client_connected)) {
+  if (client_connected_) strong_reader_ = reader.core_;
+}
+
+absl::Status StreamReaderProtocol::ConnectionMade(
+    std::shared_ptr<Transport> transport) {
+  transport_ = transport;
+  std::shared_ptr<internal::ReaderCore> reader = reader_.lock();
+  if (reader != nullptr) {
+    if (absl::Status set = reader->SetTransport(transport); !set.ok()) {
+      return set;
+    }
+  }
+  over_ssl_ = transport->GetExtraInfo("sslcontext").has_value();
+  if (client_connected_) {
+    auto self =
+        std::static_pointer_cast<StreamReaderProtocol>(shared_from_this());
+    StreamWriter writer(transport, self, reader);
+    strong_reader_ = nullptr;
+    client_connected_(StreamReader(std::move(reader)), std::move(writer));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StreamReaderProtocol::DataReceived(absl::string_view data) {
+  std::shared_ptr<internal::ReaderCore> reader = reader_.lock();
+  if (reader == nullptr) return absl::OkStatus();
+  return reader->FeedData(data);
+}
+
+bool StreamReaderProtocol::EofReceived() {
+  if (std::shared_ptr<internal::ReaderCore> reader = reader_.lock()) {
+    reader->FeedEof();
+  }
+  // Over TLS, returning true has no effect (asyncio warns): say false.
+  return !over_ssl_;
+}
+
+void StreamReaderProtocol::ConnectionLost(absl::Status exception) {
+  if (std::shared_ptr<internal::ReaderCore> reader = reader_.lock()) {
+    if (exception.ok()) {
+      reader->FeedEof();
+    } else {
+      reader->SetException(exception);
+    }
+  }
+  if (!closed_->done()) {
+    if (exception.ok()) {
+      closed_->SetResult();
+    } else {
+      closed_->SetException(exception);
+    }
+  }
+  FlowControl::ConnectionLost(std::move(exception));
+  reader_.reset();
+  strong_reader_ = nullptr;
+  transport_ = nullptr;
+}
+
+}  // namespace streams

@@ -1,0 +1,104 @@
+// -----------------------------------------------------------------------------
+// File: stream_reader_protocol.h
+// -----------------------------------------------------------------------------
+//
+// `streams::StreamReaderProtocol` adapts a transport's events to a
+// StreamReader, as asyncio.StreamReaderProtocol does: received data is fed to
+// the reader, EOF and connection loss end it, and the write side's flow
+// control (FlowControl) wakes drains. It holds its reader weakly (asyncio: a
+// weakref), except on the server side until the connection is made.
+//
+// Example (what AsyncOpenConnection does):
+//
+//   streams::StreamReader reader(executor);
+//   auto protocol = streams::StreamReaderProtocol::Create(reader);
+//   protocol->ConnectionMade(transport);
+//   streams::StreamWriter writer(transport, protocol, &reader);
+//
+// Server side: with a client-connected callback, ConnectionMade() creates
+// the StreamWriter and calls the callback with the reader and the writer.
+//
+// Threads: the reader's executor; the transport calls every member there.
+
+#ifndef STREAMS_STREAM_READER_PROTOCOL_H_
+#define STREAMS_STREAM_READER_PROTOCOL_H_
+
+#include <memory>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "streams/flow_control.h"
+#include "streams/internal/status_operation.h"
+#include "streams/stream_reader.h"
+#include "streams/transport.h"
+
+namespace streams {
+
+class StreamWriter;
+
+class StreamReaderProtocol : public FlowControl {
+ public:
+  // Called by ConnectionMade() on the server side.
+  using ClientConnectedCallback =
+      absl::AnyInvocable<void(StreamReader reader, StreamWriter writer)>;
+
+  // StreamReaderProtocol::Create()
+  //
+  // A protocol feeding `reader`, on the reader's executor.
+  static std::shared_ptr<StreamReaderProtocol> Create(
+      const StreamReader& reader,
+      ClientConnectedCallback client_connected = nullptr);
+
+  // Use Create().
+  StreamReaderProtocol(const StreamReader& reader,
+                       ClientConnectedCallback client_connected);
+
+  // StreamReaderProtocol::ConnectionMade()
+  //
+  // Sets the reader's transport; on the server side creates the writer and
+  // calls the client-connected callback. If the reader already has a
+  // transport, returns its AssertionError and stops there, as asyncio does.
+  absl::Status ConnectionMade(std::shared_ptr<Transport> transport);
+
+  // StreamReaderProtocol::DataReceived()
+  //
+  // Feeds the reader; its error (data after EOF) is returned.
+  absl::Status DataReceived(absl::string_view data);
+
+  // StreamReaderProtocol::EofReceived()
+  //
+  // Feeds EOF to the reader. Returns true (keep the transport open for
+  // writing: a half-close) except over TLS, where it returns false.
+  bool EofReceived();
+
+  // StreamReaderProtocol::ConnectionLost()
+  //
+  // `exception` OK: the reader gets EOF; else the reader's exception is set.
+  // Resolves the closed future (AsyncWaitClosed), wakes drains, and drops the
+  // reader and the transport.
+  void ConnectionLost(absl::Status exception) override;
+
+  const std::shared_ptr<Transport>& transport() const { return transport_; }
+  bool over_ssl() const { return over_ssl_; }
+  bool has_client_connected_callback() const {
+    return static_cast<bool>(client_connected_);
+  }
+
+ private:
+  friend class StreamWriter;
+
+  std::weak_ptr<internal::ReaderCore> reader_;
+  // Server side: keeps the reader alive until the connection is made.
+  std::shared_ptr<internal::ReaderCore> strong_reader_;
+  std::shared_ptr<Transport> transport_;
+  ClientConnectedCallback client_connected_;
+  bool over_ssl_ = false;
+  // asyncio: _closed. Awaited by StreamWriter::AsyncWaitClosed().
+  std::shared_ptr<internal::Future> closed_ =
+      std::make_shared<internal::Future>();
+};
+
+}  // namespace streams
+
+#endif  // STREAMS_STREAM_READER_PROTOCOL_H_

@@ -1,0 +1,142 @@
+// -----------------------------------------------------------------------------
+// File: stream_writer.h
+// -----------------------------------------------------------------------------
+//
+// `streams::StreamWriter` is the write side of a connection, with the
+// semantics of asyncio.StreamWriter (CPython 3.11.7): writes go straight to
+// the transport's buffer and never block; `AsyncDrain()` is the flow-control
+// point that waits while the transport has paused writing.
+//
+// Example:
+//
+//   writer.Write("hello\n");
+//   if (absl::Status drained = co_await writer.AsyncDrain(); !drained.ok()) {
+//     co_return drained;  // e.g. ConnectionResetError "Connection lost"
+//   }
+//   writer.Close();
+//   co_await writer.AsyncWaitClosed();
+//
+// Lifetime: StreamWriter is move-only. Destroying one whose transport is not
+// closing closes it and reports "unclosed <StreamWriter ...>" through the
+// warning handler (asyncio: ResourceWarning from __del__).
+//
+// Threads: the connection's executor, like the reader and protocol.
+
+#ifndef STREAMS_STREAM_WRITER_H_
+#define STREAMS_STREAM_WRITER_H_
+
+#include <any>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "boost/asio/async_result.hpp"
+#include "boost/asio/deferred.hpp"
+#include "streams/internal/reader_core.h"
+#include "streams/internal/status_operation.h"
+#include "streams/stream_reader.h"
+#include "streams/stream_reader_protocol.h"
+#include "streams/transport.h"
+
+namespace streams {
+
+class StreamWriter {
+ public:
+  using executor_type = asio::any_io_executor;
+
+  // A writer over `transport`, flow-controlled by `protocol`; drains raise
+  // `reader`'s exception when it has one (`reader` may be null).
+  StreamWriter(std::shared_ptr<Transport> transport,
+               std::shared_ptr<StreamReaderProtocol> protocol,
+               const StreamReader* reader);
+  StreamWriter(StreamWriter&&) noexcept = default;
+  StreamWriter& operator=(StreamWriter&& other) noexcept;
+  ~StreamWriter();
+
+  executor_type get_executor() const { return protocol_->get_executor(); }
+  const std::shared_ptr<Transport>& transport() const { return transport_; }
+
+  // Forwarded to the transport, as asyncio does.
+  void Write(absl::string_view data) { transport_->Write(data); }
+  void WriteLines(const std::vector<std::string>& lines) {
+    transport_->WriteLines(lines);
+  }
+  void WriteEof() { transport_->WriteEof(); }
+  bool CanWriteEof() const { return transport_->CanWriteEof(); }
+  void Close() { transport_->Close(); }
+  bool IsClosing() const { return transport_->IsClosing(); }
+  std::any GetExtraInfo(absl::string_view name) const {
+    return transport_->GetExtraInfo(name);
+  }
+
+  // StreamWriter::AsyncDrain()
+  //
+  // Waits until the transport's write buffer is below its high-water mark.
+  // asyncio: drain(). Yields once first when the transport is closing, so
+  // that connection loss is seen.
+  //
+  // Completion: void(absl::Status).
+  // Errors: the reader's exception; kUnavailable ConnectionResetError
+  //   "Connection lost" after the connection was lost; the connection's error
+  //   when it is lost while waiting.
+  // Cancellation: all types; a cancelled drain completes with kCancelled.
+  // Concurrency: any number of drains may wait; all wake together.
+  template <typename CompletionToken = asio::deferred_t>
+  auto AsyncDrain(CompletionToken&& token = asio::deferred_t{}) {
+    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+        [this](auto handler) {
+          StartDrain(internal::StatusOperation::Handler(std::move(handler)));
+        },
+        token);
+  }
+
+  // StreamWriter::AsyncWaitClosed()
+  //
+  // Waits until the connection is lost. asyncio: wait_closed().
+  //
+  // Completion: void(absl::Status): OK, or the connection's error.
+  // Cancellation: as in asyncio, cancelling it cancels the protocol's closed
+  //   future, so every AsyncWaitClosed() of this connection completes with
+  //   kCancelled.
+  template <typename CompletionToken = asio::deferred_t>
+  auto AsyncWaitClosed(CompletionToken&& token = asio::deferred_t{}) {
+    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+        [this](auto handler) {
+          StartWaitClosed(
+              internal::StatusOperation::Handler(std::move(handler)));
+        },
+        token);
+  }
+
+  // asyncio's repr(): "<StreamWriter transport=... reader=...>".
+  std::string DebugString() const;
+
+  // StreamWriter::SetWarningHandler()
+  //
+  // Where "unclosed <StreamWriter ...>" goes (default: stderr). Process-wide.
+  static void SetWarningHandler(
+      absl::AnyInvocable<void(absl::string_view) const> handler);
+
+ private:
+  friend class StreamReaderProtocol;
+
+  StreamWriter(std::shared_ptr<Transport> transport,
+               std::shared_ptr<StreamReaderProtocol> protocol,
+               std::shared_ptr<internal::ReaderCore> reader);
+
+  void StartDrain(internal::StatusOperation::Handler handler);
+  void StartWaitClosed(internal::StatusOperation::Handler handler);
+  void CloseIfUnclosed();
+
+  std::shared_ptr<Transport> transport_;
+  std::shared_ptr<StreamReaderProtocol> protocol_;
+  std::shared_ptr<internal::ReaderCore> reader_;
+};
+
+}  // namespace streams
+
+#endif  // STREAMS_STREAM_WRITER_H_

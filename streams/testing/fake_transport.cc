@@ -1,0 +1,50 @@
+#include "streams/testing/fake_transport.h"
+
+#include <utility>
+
+namespace streams::testing {
+
+FakeTransport::FakeTransport() : FakeTransport(Options()) {}
+
+FakeTransport::FakeTransport(Options options, std::shared_ptr<CallLog> log)
+    : options_(options),
+      log_(log != nullptr ? std::move(log) : std::make_shared<CallLog>()) {}
+
+absl::Status FakeTransport::PauseReading() {
+  if (options_.cannot_pause) {
+    return absl::UnimplementedError("this transport cannot pause reading");
+  }
+  Record("pause_reading");
+  return absl::OkStatus();
+}
+
+void FakeTransport::Write(absl::string_view data) {
+  Record("write", std::string(data));
+}
+
+void FakeTransport::WriteLines(const std::vector<std::string>& lines) {
+  Record("writelines", "", lines);
+}
+
+void FakeTransport::Close() {
+  closing_ = true;
+  Record("close");
+}
+
+void FakeTransport::Abort() {
+  closing_ = true;
+  Record("abort");
+}
+
+std::any FakeTransport::GetExtraInfo(absl::string_view name) const {
+  if (name == "sslcontext" && options_.ssl) return std::string("fake-ssl");
+  return {};
+}
+
+std::vector<std::string> FakeTransport::CallNames() const {
+  std::vector<std::string> names;
+  for (const Call& call : calls()) names.push_back(call.name);
+  return names;
+}
+
+}  // namespace streams::testing
