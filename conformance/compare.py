@@ -1,0 +1,121 @@
+"""Comparing what a testee observed with what a scenario expects.
+
+Compared always (empty or unset means none): completed, pending,
+transport_calls, error, returned. Compared only when the expectation sets
+them: the reader's state (buffer, buffer_size, at_eof, exception,
+exception_set, paused).
+
+In an expected Error, `message` is compared only when it is not empty, so a
+hand-written expectation may name just the type and details
+(`error { type: "LimitOverrunError" consumed: 9 }`); recorded expectations
+always carry the message. Differential runs compare everything.
+"""
+
+import dataclasses
+from typing import Any, List
+
+from conformance import scenario_pb2 as pb
+
+ALWAYS = ("completed", "pending", "transport_calls", "error", "returned")
+STATE = ("buffer", "buffer_size", "at_eof", "exception", "exception_set",
+         "paused")
+ALL = ALWAYS + STATE
+
+
+@dataclasses.dataclass
+class Difference:
+    field: str  # An Observation field name.
+    expected: Any  # The field's value in the expectation (None: unset).
+    observed: Any  # ... and in the observation.
+
+
+def field_value(observation: Any, name: str) -> Any:
+    """A field's value: a list for repeated fields, None when unset."""
+    field = observation.DESCRIPTOR.fields_by_name[name]
+    if field.label == field.LABEL_REPEATED:
+        return list(getattr(observation, name))
+    if not observation.HasField(name):
+        return None
+    return getattr(observation, name)
+
+
+def error_matches(expected: Any, observed: Any) -> bool:
+    """Whether an observed Error satisfies an expected one."""
+    if expected is None or observed is None:
+        return expected is None and observed is None
+    if expected.message:
+        return expected == observed
+    relaxed = pb.Error()
+    relaxed.CopyFrom(observed)
+    relaxed.message = ""
+    return expected == relaxed
+
+
+def _completion_matches(expected: Any, observed: Any) -> bool:
+    if expected.HasField("error") and observed.HasField("error"):
+        other = pb.Completion()
+        other.CopyFrom(observed)
+        other.error.CopyFrom(expected.error)
+        return (other == expected) and error_matches(expected.error,
+                                                     observed.error)
+    return expected == observed
+
+
+def _field_matches(name: str, expected: Any, observed: Any) -> bool:
+    if name in ("error", "exception"):
+        return error_matches(expected, observed)
+    if name == "completed":
+        return len(expected) == len(observed) and all(
+            _completion_matches(e, o) for e, o in zip(expected, observed))
+    return expected == observed
+
+
+def diff_expectation(expect: Any, observed: Any) -> List[Difference]:
+    """The fields where `observed` does not satisfy `expect`."""
+    differences = []
+    for name in ALL:
+        expected_value = field_value(expect, name)
+        if name in STATE and expected_value is None:
+            continue
+        observed_value = field_value(observed, name)
+        if not _field_matches(name, expected_value, observed_value):
+            differences.append(Difference(name, expected_value,
+                                          observed_value))
+    return differences
+
+
+def diff_exact(first: Any, second: Any) -> List[Difference]:
+    """Every field where two observations differ (differential mode)."""
+    differences = []
+    for name in ALL:
+        first_value = field_value(first, name)
+        second_value = field_value(second, name)
+        if first_value != second_value:
+            differences.append(Difference(name, first_value, second_value))
+    return differences
+
+
+def recorded_expectation(observed: Any, max_buffer: int = 64) -> Any:
+    """The expectation the record tool writes for an observation.
+
+    Everything compared always, plus the reader's state: `buffer` when it is
+    at most `max_buffer` bytes long, else `buffer_size`.
+    """
+    expect = pb.Observation()
+    expect.completed.extend(observed.completed)
+    expect.pending.extend(observed.pending)
+    expect.transport_calls.extend(observed.transport_calls)
+    if observed.HasField("error"):
+        expect.error.CopyFrom(observed.error)
+    if observed.HasField("returned"):
+        expect.returned = observed.returned
+    if len(observed.buffer) <= max_buffer:
+        expect.buffer = observed.buffer
+    else:
+        expect.buffer_size = observed.buffer_size
+    expect.at_eof = observed.at_eof
+    expect.exception_set = observed.exception_set
+    if observed.HasField("exception"):
+        expect.exception.CopyFrom(observed.exception)
+    expect.paused = observed.paused
+    return expect

@@ -1,0 +1,24 @@
+"""Expansion of the schema's `Bytes` message into the bytes it stands for."""
+
+from typing import Any
+
+
+class PayloadError(ValueError):
+    """A `Bytes` message that describes no bytes (size without pattern)."""
+
+
+def expand(message: Any) -> bytes:
+    """Returns `pattern` repeated and cut to `size` bytes, then `data`.
+
+    `message` is a streams.conformance.Bytes.
+    """
+    size = message.size
+    pattern = message.pattern
+    if size < 0:
+        raise PayloadError(f"Bytes.size is negative: {size}")
+    if size and not pattern:
+        raise PayloadError("Bytes.size is set but Bytes.pattern is empty")
+    head = b""
+    if size:
+        head = (pattern * (size // len(pattern) + 1))[:size]
+    return head + message.data

@@ -1,0 +1,71 @@
+"""Tests for tools/check_scenarios.py."""
+
+import contextlib
+import io
+import pathlib
+import tempfile
+import unittest
+
+import _path  # noqa: F401
+
+from tools import check_scenarios
+
+GOOD = '''# Header.
+scenario {
+  name: "StreamReader.Read.Good"
+  description: "d"
+  steps { actions { read { id: 1 readline {} } } expect {} }
+  steps { actions { cancel: 1 } actions { drain: 2 } expect {} }
+}
+'''
+
+
+class CheckScenariosTest(unittest.TestCase):
+
+    def check(self, text: str, seen: dict = None) -> list:
+        with tempfile.TemporaryDirectory() as directory:
+            path = pathlib.Path(directory) / "x.textproto"
+            path.write_text(text)
+            _, problems = check_scenarios.check_file(
+                path, {} if seen is None else seen)
+        return [problem.split(": ", 1)[1] for problem in problems]
+
+    def test_good_file(self) -> None:
+        self.assertEqual(self.check(GOOD), [])
+
+    def test_problems(self) -> None:
+        text = ('scenario {\n  name: "bad.name"\n'
+                '  steps { actions { cancel: 4 } }\n'
+                '  steps { actions { read { id: 1 readline {} } }'
+                ' actions { wait_closed: 1 } expect {} }\n'
+                '  steps { expect {} }\n}\n')
+        problems = self.check(text)
+        self.assertEqual(len(problems), 7, problems)
+        self.assertIn("no header comment", problems[0])
+        joined = "\n".join(problems)
+        for part in ("is not <Topic>.<Operation>.<Case>",
+                     "missing description", "no expect block",
+                     "cancel of id 4", "id 1 already used",
+                     "step 3: no actions"):
+            self.assertIn(part, joined)
+
+    def test_duplicates_across_files(self) -> None:
+        seen: dict = {}
+        self.assertEqual(self.check(GOOD, seen), [])
+        self.assertIn("duplicate scenario name", self.check(GOOD, seen)[0])
+
+    def test_parse_error_has_line(self) -> None:
+        problems = self.check("# h\nscenario {\n  nme: 1\n}\n")
+        self.assertEqual(len(problems), 1)
+        self.assertIn('no field named "nme"', problems[0])
+
+    def test_main_ok_line(self) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            (pathlib.Path(directory) / "a.textproto").write_text(GOOD)
+            with contextlib.redirect_stdout(io.StringIO()) as output:
+                self.assertEqual(check_scenarios.main([directory]), 0)
+        self.assertEqual(output.getvalue(), "1 files, 1 scenarios OK\n")
+
+
+if __name__ == "__main__":
+    unittest.main()

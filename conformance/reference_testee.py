@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+"""Reference testee: runs conformance scenarios on CPython 3.11.7's asyncio.
+
+Reads length-prefixed `Request` messages on stdin and answers each with one
+length-prefixed `Response` on stdout (see conformance/scenario.proto); exits at
+EOF on stdin. Logs go to stderr only.
+
+Each scenario runs on the real asyncio.StreamReader, StreamReaderProtocol and
+StreamWriter, over a fake transport that records the calls made on it:
+
+- a fresh event loop per scenario;
+- the actions of a step run in order inside ONE loop callback, stopping at the
+  first exception an action raises (it becomes Observation.error);
+- then the loop runs until idle: no callback is ready;
+- then the testee reports an Observation: operations completed since the last
+  step, operations pending, transport calls, and the reader's state.
+
+The C++ testee mirrors these semantics exactly.
+
+Usage: python3 conformance/reference_testee.py
+(driven by conformance/harness.py or tools/record.py)
+"""
+
+import asyncio
+import logging
+import pathlib
+import sys
+import traceback
+import warnings
+from asyncio import exceptions as aexc
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+REQUIRED_VERSION = (3, 11, 7)
+
+
+def _import_schema() -> Tuple[Any, Any, Any]:
+    """Imports the generated schema module, fixing sys.path if needed."""
+    try:
+        import google.protobuf  # noqa: F401
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        from conformance import payload, scenario_pb2, wire
+    except ImportError:
+        sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+        from conformance import payload, scenario_pb2, wire
+    return payload, scenario_pb2, wire
+
+
+payload, pb, wire = _import_schema()
+
+# The one table mapping exception names (Error.type) to classes. The
+# asyncio-specific ones with details are built by `make_exception`.
+EXCEPTIONS: Dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Exception,
+        ValueError,
+        TypeError,
+        RuntimeError,
+        AssertionError,
+        EOFError,
+        OSError,
+        ConnectionError,
+        ConnectionResetError,
+        ConnectionAbortedError,
+        ConnectionRefusedError,
+        BrokenPipeError,
+        TimeoutError,
+        asyncio.CancelledError,
+        aexc.IncompleteReadError,
+        aexc.LimitOverrunError,
+    )
+}
+
+
+class Unsupported(Exception):
+    """The scenario asks for something this testee cannot run."""
+
+
+def make_exception(error: Any) -> BaseException:
+    """Builds the exception an `Error` message describes."""
+    cls = EXCEPTIONS.get(error.type)
+    if cls is None:
+        raise Unsupported(f"unknown exception type {error.type!r}")
+    if cls is aexc.IncompleteReadError:
+        expected = error.expected if error.HasField("expected") else None
+        return aexc.IncompleteReadError(error.partial, expected)
+    if cls is aexc.LimitOverrunError:
+        return aexc.LimitOverrunError(error.message, error.consumed)
+    return cls(error.message)
+
+
+def error_from_exception(exc: BaseException) -> Any:
+    """Describes a Python exception as an `Error` message."""
+    error = pb.Error(type=type(exc).__name__, message=str(exc))
+    if isinstance(exc, aexc.IncompleteReadError):
+        error.partial = exc.partial
+        if exc.expected is not None:
+            error.expected = exc.expected
+    if isinstance(exc, aexc.LimitOverrunError):
+        error.consumed = exc.consumed
+    return error
+
+
+def expand(message: Any) -> bytes:
+    """The bytes a `Bytes` message stands for."""
+    try:
+        return payload.expand(message)
+    except payload.PayloadError as exc:
+        raise Unsupported(str(exc)) from exc
+
+
+class FakeTransport(asyncio.Transport):
+    """A transport that records the mutating calls made on it.
+
+    All fake transports of a scenario append to one shared `calls` list.
+    close() only marks the transport closing: scenarios call
+    connection_lost explicitly.
+    """
+
+    def __init__(self, options: Any, calls: List[Any]) -> None:
+        super().__init__()
+        self._options = options
+        self._calls = calls
+        self._closing = False
+        self._ssl_context = object() if options.ssl else None
+
+    def _record(self, **call: Any) -> None:
+        self._calls.append(pb.TransportCall(**call))
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "sslcontext":
+            return self._ssl_context
+        return default
+
+    def is_closing(self) -> bool:
+        return self._closing
+
+    def start_closing(self) -> None:
+        """The transport starts closing by itself (no close() recorded)."""
+        self._closing = True
+
+    def pause_reading(self) -> None:
+        if self._options.cannot_pause:
+            raise NotImplementedError
+        self._record(pause_reading=pb.Empty())
+
+    def resume_reading(self) -> None:
+        self._record(resume_reading=pb.Empty())
+
+    def write(self, data: bytes) -> None:
+        self._record(write=bytes(data))
+
+    def writelines(self, list_of_data: Any) -> None:
+        lines = [pb.Bytes(data=bytes(data)) for data in list_of_data]
+        self._record(writelines=pb.WriteLines(lines=lines))
+
+    def write_eof(self) -> None:
+        self._record(write_eof=pb.Empty())
+
+    def can_write_eof(self) -> bool:
+        return not self._options.cannot_write_eof
+
+    def close(self) -> None:
+        self._closing = True
+        self._record(close=pb.Empty())
+
+    def abort(self) -> None:
+        self._closing = True
+        self._record(abort=pb.Empty())
+
+
+def _ignore_exception(loop: asyncio.AbstractEventLoop,
+                      context: Dict[str, Any]) -> None:
+    """Loop exception handler: scenarios observe errors, nothing is logged."""
+
+
+def _do_nothing(reader: asyncio.StreamReader,
+                writer: asyncio.StreamWriter) -> None:
+    """The client_connected_cb of server-side scenarios."""
+
+
+class ScenarioRun:
+    """One scenario on a fresh event loop."""
+
+    def __init__(self, scenario: Any) -> None:
+        self.scenario = scenario
+        self.loop = asyncio.new_event_loop()
+        self.loop.set_debug(False)
+        self.loop.set_exception_handler(_ignore_exception)
+        self.reader = asyncio.StreamReader(limit=scenario.limit or 2**16,
+                                           loop=self.loop)
+        callback = _do_nothing if scenario.server_side else None
+        self.protocol = asyncio.StreamReaderProtocol(
+            self.reader, client_connected_cb=callback, loop=self.loop)
+        self.writer: Optional[asyncio.StreamWriter] = None
+        # Strong references to everything the scenario created, so that no
+        # __del__ (StreamWriter closes its transport) runs mid-scenario.
+        self.writers: List[asyncio.StreamWriter] = []
+        self.transports: List[FakeTransport] = []
+        self.calls: List[Any] = []
+        self.tasks: List[Tuple[int, asyncio.Task]] = []
+        self.task_by_id: Dict[int, asyncio.Task] = {}
+        self.completed: List[Any] = []
+        self.returned: Optional[bool] = None
+
+    # -- Running -----------------------------------------------------------
+
+    def run(self) -> Any:
+        """Runs every step; returns the StepTrace."""
+        trace = pb.StepTrace(implementation=implementation())
+        try:
+            for step in self.scenario.steps:
+                trace.steps.append(self.run_step(step))
+        finally:
+            self.close()
+        return trace
+
+    def run_step(self, step: Any) -> Any:
+        observation = pb.Observation()
+        internal: List[BaseException] = []
+        self.returned = None
+
+        def run_actions() -> None:
+            for action in step.actions:
+                try:
+                    self.run_action(action)
+                except Unsupported as exc:
+                    internal.append(exc)
+                    return
+                except Exception as exc:  # noqa: BLE001 - observed
+                    observation.error.CopyFrom(error_from_exception(exc))
+                    return
+
+        self.loop.call_soon(run_actions)
+        self.run_until_idle()
+        if internal:
+            raise internal[0]
+        self.observe(observation)
+        return observation
+
+    def run_until_idle(self) -> None:
+        """Runs loop iterations until no callback is ready."""
+        while True:
+            self.loop.call_soon(self.loop.stop)
+            self.loop.run_forever()
+            if not self.loop._ready:  # type: ignore[attr-defined]
+                return
+
+    def observe(self, observation: Any) -> None:
+        observation.completed.extend(self.completed)
+        self.completed.clear()
+        observation.pending.extend(
+            sorted(op_id for op_id, task in self.tasks if not task.done()))
+        observation.transport_calls.extend(self.calls)
+        self.calls.clear()
+        if self.returned is not None:
+            observation.returned = self.returned
+        reader = self.reader
+        observation.buffer = bytes(reader._buffer)
+        observation.buffer_size = len(reader._buffer)
+        observation.at_eof = reader.at_eof()
+        exc = reader.exception()
+        observation.exception_set = exc is not None
+        if exc is not None:
+            observation.exception.CopyFrom(error_from_exception(exc))
+        observation.paused = reader._paused
+
+    def close(self) -> None:
+        """Cancels what is still pending, quietly, and closes the loop."""
+        try:
+            for _, task in self.tasks:
+                if not task.done():
+                    task.cancel()
+            self.run_until_idle()
+        finally:
+            self.loop.close()
+
+    def run_action(self, action: Any) -> None:
+        kind = action.WhichOneof("action")
+        handler = ACTIONS.get(kind)
+        if handler is None:
+            raise Unsupported(f"unknown action {kind!r}")
+        handler(self, getattr(action, kind))
+
+    def start_task(self, op_id: int, coro: Any) -> None:
+        task = self.loop.create_task(coro)
+        self.tasks.append((op_id, task))
+        self.task_by_id[op_id] = task
+        task.add_done_callback(lambda t: self.on_done(op_id, t))
+
+    def on_done(self, op_id: int, task: asyncio.Task) -> None:
+        completion = pb.Completion(id=op_id)
+        if task.cancelled():
+            completion.error.CopyFrom(pb.Error(type="CancelledError"))
+        elif task.exception() is not None:
+            completion.error.CopyFrom(error_from_exception(task.exception()))
+        elif task.result() is None:
+            completion.done = True
+        else:
+            completion.value = task.result()
+        self.completed.append(completion)
+
+    def new_transport(self, options: Any) -> FakeTransport:
+        transport = FakeTransport(options, self.calls)
+        self.transports.append(transport)
+        return transport
+
+    def need_writer(self) -> asyncio.StreamWriter:
+        if self.writer is None:
+            raise Unsupported("writer action before connection_made")
+        return self.writer
+
+    # -- StreamReader, producer side ---------------------------------------
+
+    def feed_data(self, data: Any) -> None:
+        self.reader.feed_data(expand(data))
+
+    def feed_eof(self, _: Any) -> None:
+        self.reader.feed_eof()
+
+    def set_exception(self, error: Any) -> None:
+        self.reader.set_exception(make_exception(error))
+
+    def set_transport(self, options: Any) -> None:
+        self.reader.set_transport(self.new_transport(options))
+
+    # -- StreamReader, consumer side ---------------------------------------
+
+    def read(self, read: Any) -> None:
+        kind = read.WhichOneof("kind")
+        reader = self.reader
+        if kind == "readline":
+            coro = reader.readline()
+        elif kind == "readuntil":
+            if read.readuntil.HasField("separator"):
+                coro = reader.readuntil(read.readuntil.separator)
+            else:
+                coro = reader.readuntil()
+        elif kind == "read":
+            coro = reader.read(read.read.n)
+        elif kind == "readexactly":
+            coro = reader.readexactly(read.readexactly.n)
+        elif kind == "anext":
+            coro = reader.__anext__()
+        else:
+            raise Unsupported(f"unknown read kind {kind!r}")
+        self.start_task(read.id, coro)
+
+    def cancel(self, op_id: int) -> None:
+        task = self.task_by_id.get(op_id)
+        if task is not None:
+            task.cancel()
+
+    # -- StreamReaderProtocol ----------------------------------------------
+
+    def connection_made(self, options: Any) -> None:
+        transport = self.new_transport(options)
+        self.protocol.connection_made(transport)
+        if self.scenario.server_side:
+            writer = self.protocol._stream_writer
+        else:
+            writer = asyncio.StreamWriter(transport, self.protocol,
+                                          self.reader, self.loop)
+        self.writer = writer
+        if writer is not None:
+            self.writers.append(writer)
+
+    def data_received(self, data: Any) -> None:
+        self.protocol.data_received(expand(data))
+
+    def eof_received(self, _: Any) -> None:
+        self.returned = bool(self.protocol.eof_received())
+
+    def connection_lost(self, lost: Any) -> None:
+        exc = make_exception(lost.exc) if lost.HasField("exc") else None
+        self.protocol.connection_lost(exc)
+
+    def pause_writing(self, _: Any) -> None:
+        self.protocol.pause_writing()
+
+    def resume_writing(self, _: Any) -> None:
+        self.protocol.resume_writing()
+
+    # -- StreamWriter --------------------------------------------------------
+
+    def write(self, data: Any) -> None:
+        self.need_writer().write(expand(data))
+
+    def writelines(self, lines: Any) -> None:
+        self.need_writer().writelines([expand(line) for line in lines.lines])
+
+    def write_eof(self, _: Any) -> None:
+        self.need_writer().write_eof()
+
+    def can_write_eof(self, _: Any) -> None:
+        self.returned = bool(self.need_writer().can_write_eof())
+
+    def close_writer(self, _: Any) -> None:
+        self.need_writer().close()
+
+    def is_closing(self, _: Any) -> None:
+        self.returned = bool(self.need_writer().is_closing())
+
+    def drain(self, op_id: int) -> None:
+        self.start_task(op_id, self.need_writer().drain())
+
+    def wait_closed(self, op_id: int) -> None:
+        self.start_task(op_id, self.need_writer().wait_closed())
+
+    # -- The fake transport, from its side -----------------------------------
+
+    def transport_closing(self, _: Any) -> None:
+        if not self.transports:
+            raise Unsupported("transport_closing before any transport exists")
+        self.transports[-1].start_closing()
+
+
+# Action name (the oneof field of Action) -> the function that runs it.
+ACTIONS: Dict[str, Callable[[ScenarioRun, Any], None]] = {
+    "feed_data": ScenarioRun.feed_data,
+    "feed_eof": ScenarioRun.feed_eof,
+    "set_exception": ScenarioRun.set_exception,
+    "set_transport": ScenarioRun.set_transport,
+    "read": ScenarioRun.read,
+    "cancel": ScenarioRun.cancel,
+    "connection_made": ScenarioRun.connection_made,
+    "data_received": ScenarioRun.data_received,
+    "eof_received": ScenarioRun.eof_received,
+    "connection_lost": ScenarioRun.connection_lost,
+    "pause_writing": ScenarioRun.pause_writing,
+    "resume_writing": ScenarioRun.resume_writing,
+    "write": ScenarioRun.write,
+    "writelines": ScenarioRun.writelines,
+    "write_eof": ScenarioRun.write_eof,
+    "can_write_eof": ScenarioRun.can_write_eof,
+    "close": ScenarioRun.close_writer,
+    "is_closing": ScenarioRun.is_closing,
+    "drain": ScenarioRun.drain,
+    "wait_closed": ScenarioRun.wait_closed,
+    "transport_closing": ScenarioRun.transport_closing,
+}
+
+
+def implementation() -> str:
+    version = ".".join(str(part) for part in sys.version_info[:3])
+    return f"CPython {version}"
+
+
+def run_request(request: Any) -> Any:
+    """Runs one scenario; never raises."""
+    response = pb.Response()
+    try:
+        response.trace.CopyFrom(ScenarioRun(request.scenario).run())
+    except Unsupported as exc:
+        response.skipped = str(exc)
+    except Exception:  # noqa: BLE001 - reported to the harness
+        response.runtime_error = traceback.format_exc()
+    return response
+
+
+def main() -> int:
+    version = sys.version.split()[0]
+    print(f"reference_testee: {sys.executable} (Python {version})",
+          file=sys.stderr, flush=True)
+    if sys.version_info[:3] != REQUIRED_VERSION:
+        wanted = ".".join(str(part) for part in REQUIRED_VERSION)
+        print(f"reference_testee: needs CPython {wanted}, the source the C++ "
+              f"port follows; {sys.executable} is "
+              f"{sys.version.split()[0]}. Run it with the `python3` on PATH.",
+              file=sys.stderr, flush=True)
+        return 2
+    requests = sys.stdin.buffer
+    responses = sys.stdout.buffer
+    sys.stdout = sys.stderr  # Nothing but frames goes to the real stdout.
+    warnings.simplefilter("ignore", ResourceWarning)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    while True:
+        frame = wire.read_frame(requests)
+        if frame is None:
+            return 0
+        try:
+            request = pb.Request.FromString(frame)
+        except Exception:  # noqa: BLE001 - reported to the harness
+            response = pb.Response(runtime_error=traceback.format_exc())
+        else:
+            response = run_request(request)
+        wire.write_frame(responses, response.SerializeToString())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Checks scenario files for mistakes a parser alone would not catch.
+
+Usage:
+  python3 tools/check_scenarios.py FILE_OR_DIR...
+
+Rejects, with file:line messages: text-format parse errors and unknown
+fields; a file without a leading header comment; duplicate scenario names
+across all the files given; names not of the form <Topic>.<Operation>.<Case>
+(three or more dot-separated CamelCase parts); a missing description; a
+scenario without steps; steps without actions or without an `expect` block;
+operation ids (read, drain, wait_closed) used twice in a scenario; `cancel` of
+an id no earlier action started (unless the scenario has the tag
+"cancel_unknown_id"); `Bytes` with a size but no pattern.
+
+Prints `N files, M scenarios OK` and exits 0 when all is well.
+"""
+
+import pathlib
+import re
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+_ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+try:
+    import google.protobuf  # noqa: F401
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")
+
+from google.protobuf import text_format  # noqa: E402
+
+from conformance import corpus, payload, suite, textproto  # noqa: E402
+from conformance import scenario_pb2 as pb  # noqa: E402
+
+# A scenario with this tag may cancel ids nothing started (a no-op).
+UNKNOWN_CANCEL_TAG = "cancel_unknown_id"
+NAME = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9_]*){2,}$")
+
+
+def _has_header(text: str) -> bool:
+    for line in text.splitlines():
+        if line.strip():
+            return line.lstrip().startswith("#")
+    return False
+
+
+def _payloads(action: Any) -> List[Any]:
+    kind = action.WhichOneof("action")
+    if kind in ("feed_data", "data_received", "write"):
+        return [getattr(action, kind)]
+    if kind == "writelines":
+        return list(action.writelines.lines)
+    return []
+
+
+def _started_id(action: Any) -> Optional[int]:
+    kind = action.WhichOneof("action")
+    if kind == "read":
+        return action.read.id
+    if kind in ("drain", "wait_closed"):
+        return getattr(action, kind)
+    return None
+
+
+def check_scenario(scenario: Any, where: str,
+                   step_lines: List[int], path: pathlib.Path) -> List[str]:
+    problems = []
+    if not NAME.match(scenario.name):
+        problems.append(f"{where}: name {scenario.name!r} is not "
+                        f"<Topic>.<Operation>.<Case> (CamelCase parts)")
+    if not scenario.description.strip():
+        problems.append(f"{where}: {scenario.name}: missing description")
+    if not scenario.steps:
+        problems.append(f"{where}: {scenario.name}: no steps")
+    if scenario.limit < 0:
+        problems.append(f"{where}: {scenario.name}: negative limit")
+    started: Dict[int, int] = {}
+    for number, step in enumerate(scenario.steps, 1):
+        line = step_lines[number - 1] if number <= len(step_lines) else 0
+        at = f"{path}:{line}" if line else where
+        label = f"{scenario.name} step {number}"
+        if not step.actions:
+            problems.append(f"{at}: {label}: no actions")
+        if not step.HasField("expect"):
+            problems.append(f"{at}: {label}: no expect block (run "
+                            f"tools/record.py, or write `expect {{}}`)")
+        for action in step.actions:
+            if action.WhichOneof("action") is None:
+                problems.append(f"{at}: {label}: empty action")
+            op_id = _started_id(action)
+            if op_id is not None:
+                if op_id in started:
+                    problems.append(f"{at}: {label}: id {op_id} already used "
+                                    f"in step {started[op_id]}")
+                started.setdefault(op_id, number)
+            if action.WhichOneof("action") == "cancel" and (
+                    action.cancel not in started) and (
+                    UNKNOWN_CANCEL_TAG not in scenario.tags):
+                problems.append(f"{at}: {label}: cancel of id "
+                                f"{action.cancel}, which no earlier action "
+                                f"started (if that is the point, add "
+                                f'tags: "{UNKNOWN_CANCEL_TAG}")')
+            for data in _payloads(action):
+                try:
+                    payload.expand(data)
+                except payload.PayloadError as exc:
+                    problems.append(f"{at}: {label}: {exc}")
+    return problems
+
+
+def check_file(path: pathlib.Path, seen: Dict[str, str]
+               ) -> Tuple[int, List[str]]:
+    """Returns (number of scenarios, problems). `seen`: name -> location."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return 0, [f"{path}: {exc}"]
+    problems = []
+    if not _has_header(text):
+        problems.append(f"{path}:1: no header comment (say what the file "
+                        f"covers, in '#' lines at the top)")
+    try:
+        message = text_format.Parse(text, pb.ScenarioFile())
+    except text_format.ParseError as exc:
+        return 0, problems + [f"{path}:{exc}"]
+    try:
+        nodes = [node for node in textproto.parse(text)
+                 if node.name == "scenario"]
+    except textproto.TextprotoError:
+        nodes = []
+    if not message.scenario:
+        problems.append(f"{path}: no scenario")
+    for index, scenario in enumerate(message.scenario):
+        line = 0
+        step_lines: List[int] = []
+        if len(nodes) == len(message.scenario):
+            line = nodes[index].line
+            step_lines = [step.line for step in nodes[index].find("steps")]
+        where = f"{path}:{line}" if line else str(path)
+        if scenario.name in seen:
+            problems.append(f"{where}: duplicate scenario name "
+                            f"{scenario.name} (also at {seen[scenario.name]})")
+        else:
+            seen[scenario.name] = where
+        problems.extend(check_scenario(scenario, where, step_lines, path))
+    return len(message.scenario), problems
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    paths = sys.argv[1:] if argv is None else argv
+    if not paths or any(arg in ("-h", "--help") for arg in paths):
+        print(__doc__)
+        return 0 if paths else 2
+    try:
+        files = corpus.find_files(suite.user_paths(paths))
+    except corpus.CorpusError as exc:
+        print(exc)
+        return 1
+    seen: Dict[str, str] = {}
+    scenarios = 0
+    problems: List[str] = []
+    for path in files:
+        count, found = check_file(path, seen)
+        scenarios += count
+        problems.extend(found)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problems in {len(files)} files")
+        return 1
+    if not files:
+        print("no .textproto file found")
+        return 1
+    print(f"{len(files)} files, {scenarios} scenarios OK")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
