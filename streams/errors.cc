@@ -27,7 +27,7 @@ struct KindInfo {
 };
 
 // DESIGN.md's error table, in one place.
-constexpr std::array<KindInfo, 20> kKinds = {{
+constexpr std::array<KindInfo, 22> kKinds = {{
     {ErrorKind::kIncompleteReadError, "IncompleteReadError",
      absl::StatusCode::kOutOfRange},
     {ErrorKind::kLimitOverrunError, "LimitOverrunError",
@@ -50,6 +50,10 @@ constexpr std::array<KindInfo, 20> kKinds = {{
      absl::StatusCode::kUnavailable},
     {ErrorKind::kConnectionRefusedError, "ConnectionRefusedError",
      absl::StatusCode::kUnavailable},
+    {ErrorKind::kFileNotFoundError, "FileNotFoundError",
+     absl::StatusCode::kNotFound},
+    {ErrorKind::kPermissionError, "PermissionError",
+     absl::StatusCode::kPermissionDenied},
     {ErrorKind::kGaiError, "gaierror", absl::StatusCode::kNotFound},
     {ErrorKind::kTimeoutError, "TimeoutError",
      absl::StatusCode::kDeadlineExceeded},
@@ -108,6 +112,43 @@ absl::Status MakeOsError(ErrorKind kind, std::error_code error,
   status.SetPayload(kErrnoUrl, absl::Cord(absl::StrCat(error.value())));
   status.SetPayload(kErrorCategoryUrl, absl::Cord(error.category().name()));
   return status;
+}
+
+absl::Status OsError(std::error_code error, absl::string_view message) {
+  ErrorKind kind = ErrorKind::kOSError;
+  if (error.category() == std::system_category() ||
+      error.category() == std::generic_category()) {
+    switch (static_cast<std::errc>(error.value())) {
+      case std::errc::connection_reset:
+        kind = ErrorKind::kConnectionResetError;
+        break;
+      case std::errc::broken_pipe:
+        kind = ErrorKind::kBrokenPipeError;
+        break;
+      case std::errc::connection_aborted:
+        kind = ErrorKind::kConnectionAbortedError;
+        break;
+      case std::errc::connection_refused:
+        kind = ErrorKind::kConnectionRefusedError;
+        break;
+      case std::errc::timed_out:
+        kind = ErrorKind::kTimeoutError;
+        break;
+      case std::errc::no_such_file_or_directory:
+        kind = ErrorKind::kFileNotFoundError;
+        break;
+      case std::errc::permission_denied:
+      case std::errc::operation_not_permitted:
+        kind = ErrorKind::kPermissionError;
+        break;
+      default:
+        break;
+    }
+  }
+  return MakeOsError(kind, error,
+                     message.empty() ? absl::StrCat("[Errno ", error.value(),
+                                                    "] ", error.message())
+                                     : message);
 }
 
 absl::Status IncompleteReadError(std::string partial,

@@ -20,6 +20,8 @@
 //   ConnectionResetError, BrokenPipeError,
 //   ConnectionAbortedError, OSError        kUnavailable         error code
 //   ConnectionRefusedError                 kUnavailable         error code
+//   FileNotFoundError (Unix socket path)   kNotFound            error code
+//   PermissionError                        kPermissionDenied    error code
 //   socket.gaierror (resolver)             kNotFound            error code
 //   TimeoutError                           kDeadlineExceeded
 //   SSLError                               kUnavailable         error code
@@ -70,6 +72,8 @@ enum class ErrorKind {
   kBrokenPipeError,
   kConnectionAbortedError,
   kConnectionRefusedError,
+  kFileNotFoundError,
+  kPermissionError,
   kGaiError,
   kTimeoutError,
   kSSLError,
@@ -103,6 +107,16 @@ absl::Status MakeError(ErrorKind kind, absl::string_view message);
 // An OSError-family status carrying `error` (see `GetErrorCode()`).
 absl::Status MakeOsError(ErrorKind kind, std::error_code error,
                          absl::string_view message);
+
+// OsError()
+//
+// The OSError subclass Python raises for `error` (ECONNRESET:
+// ConnectionResetError, EPIPE: BrokenPipeError, ECONNABORTED:
+// ConnectionAbortedError, ECONNREFUSED: ConnectionRefusedError, ETIMEDOUT:
+// TimeoutError, ENOENT: FileNotFoundError, EACCES/EPERM: PermissionError,
+// else OSError), with Python's message "[Errno N] <strerror>"
+// (or `message` when given), carrying `error`.
+absl::Status OsError(std::error_code error, absl::string_view message = "");
 
 // IncompleteReadError()
 //

@@ -26,17 +26,19 @@
 #include "boost/asio/deferred.hpp"
 #include "streams/internal/drain_operation.h"
 #include "streams/internal/status_operation.h"
+#include "streams/protocol.h"
 
 namespace streams {
 
 namespace asio = ::boost::asio;
 
-class FlowControl : public std::enable_shared_from_this<FlowControl> {
+class FlowControl : public Protocol,
+                    public std::enable_shared_from_this<FlowControl> {
  public:
   using executor_type = asio::any_io_executor;
 
   explicit FlowControl(const executor_type& executor) : executor_(executor) {}
-  virtual ~FlowControl() = default;
+  ~FlowControl() override = default;
   FlowControl(const FlowControl&) = delete;
   FlowControl& operator=(const FlowControl&) = delete;
 
@@ -47,15 +49,15 @@ class FlowControl : public std::enable_shared_from_this<FlowControl> {
   // Called by the transport. Pausing twice, or resuming when not paused, is
   // kFailedPrecondition AssertionError and changes nothing. ResumeWriting()
   // wakes every waiting drain.
-  absl::Status PauseWriting();
-  absl::Status ResumeWriting();
+  absl::Status PauseWriting() override;
+  absl::Status ResumeWriting() override;
 
   // FlowControl::ConnectionLost()
   //
   // `exception` is OK for a clean close. Later drains fail with
   // ConnectionResetError "Connection lost"; drains waiting while paused wake
   // with `exception` (or succeed when OK).
-  virtual void ConnectionLost(absl::Status exception);
+  void ConnectionLost(absl::Status exception) override;
 
   bool writing_paused() const { return state_->paused; }
   bool connection_lost() const { return state_->connection_lost; }

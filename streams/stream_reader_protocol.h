@@ -59,18 +59,18 @@ class StreamReaderProtocol : public FlowControl {
   // Sets the reader's transport; on the server side creates the writer and
   // calls the client-connected callback. If the reader already has a
   // transport, returns its AssertionError and stops there, as asyncio does.
-  absl::Status ConnectionMade(std::shared_ptr<Transport> transport);
+  absl::Status ConnectionMade(std::shared_ptr<Transport> transport) override;
 
   // StreamReaderProtocol::DataReceived()
   //
   // Feeds the reader; its error (data after EOF) is returned.
-  absl::Status DataReceived(absl::string_view data);
+  absl::Status DataReceived(absl::string_view data) override;
 
   // StreamReaderProtocol::EofReceived()
   //
   // Feeds EOF to the reader. Returns true (keep the transport open for
   // writing: a half-close) except over TLS, where it returns false.
-  bool EofReceived();
+  bool EofReceived() override;
 
   // StreamReaderProtocol::ConnectionLost()
   //

@@ -10,6 +10,9 @@
 
 #include "streams/errors.h"                  // IWYU pragma: export
 #include "streams/flow_control.h"            // IWYU pragma: export
+#include "streams/net/open_connection.h"     // IWYU pragma: export
+#include "streams/net/server.h"              // IWYU pragma: export
+#include "streams/protocol.h"                // IWYU pragma: export
 #include "streams/stream_reader.h"           // IWYU pragma: export
 #include "streams/stream_reader_protocol.h"  // IWYU pragma: export
 #include "streams/stream_writer.h"           // IWYU pragma: export

@@ -15,13 +15,41 @@
 #define STREAMS_TRANSPORT_H_
 
 #include <any>
+#include <chrono>
+#include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace streams {
+
+class Transport;
+
+// What StreamWriter::AsyncStartTls() asks of a transport.
+struct TlsUpgrade {
+  boost::asio::ssl::context* context = nullptr;  // not owned; must outlive
+  bool server_side = false;
+  // Client side: SNI and the name the certificate must match; empty: no
+  // hostname check (asyncio: server_hostname='').
+  std::string server_hostname;
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(30);
+  // Bytes already read off the connection (the reader's buffer) that belong
+  // to the TLS handshake: fed to the TLS engine before anything else.
+  std::string received;
+};
+
+using TlsUpgradeHandler =
+    absl::AnyInvocable<void(absl::StatusOr<std::shared_ptr<Transport>>)>;
 
 class Transport {
  public:
@@ -44,6 +72,16 @@ class Transport {
   virtual void Write(absl::string_view data) = 0;
   virtual void WriteLines(const std::vector<std::string>& lines) = 0;
 
+  // Transport::GetWriteBufferSize(), Transport::SetWriteBufferLimits()
+  //
+  // Bytes written and not yet sent; the water marks around which the
+  // transport pauses and resumes the protocol's writing. Defaults: 0; no-op.
+  virtual size_t GetWriteBufferSize() const { return 0; }
+  virtual void SetWriteBufferLimits(size_t high, size_t low) {
+    (void)high;
+    (void)low;
+  }
+
   // Transport::WriteEof(), Transport::CanWriteEof()
   //
   // Half-close after the buffered bytes are sent (shutdown of the send side).
@@ -63,6 +101,16 @@ class Transport {
   // asyncio's get_extra_info(name): "peername", "sockname", "socket",
   // "sslcontext", "peercert", ...; an empty `std::any` when unknown.
   virtual std::any GetExtraInfo(absl::string_view name) const = 0;
+
+  // Transport::StartTls()
+  //
+  // Upgrades this connection to TLS in place: stops reading, runs the
+  // handshake on the same socket, and hands `done` the TLS transport, which
+  // calls the same protocol (without a second ConnectionMade()). This
+  // transport then is closed without calling ConnectionLost(). `done` runs
+  // on the transport's executor, never inside this call. Default:
+  // kUnimplemented.
+  virtual void StartTls(TlsUpgrade upgrade, TlsUpgradeHandler done);
 };
 
 }  // namespace streams

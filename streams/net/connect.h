@@ -1,0 +1,72 @@
+// -----------------------------------------------------------------------------
+// File: net/connect.h
+// -----------------------------------------------------------------------------
+//
+// Connecting a TCP socket to one of several addresses, as asyncio's
+// create_connection does: in order, one attempt after another; or, with a
+// happy-eyeballs delay (RFC 8305), starting the next attempt whenever the
+// previous one has not connected within the delay (or has failed), keeping
+// earlier attempts going; the first to connect wins, the others are closed.
+
+#ifndef STREAMS_NET_CONNECT_H_
+#define STREAMS_NET_CONNECT_H_
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "boost/asio/any_completion_handler.hpp"
+#include "boost/asio/any_io_executor.hpp"
+#include "boost/asio/async_result.hpp"
+#include "boost/asio/ip/tcp.hpp"
+
+namespace streams::net {
+
+namespace asio = ::boost::asio;
+
+// asyncio's _interleave_addrinfos: group by address family keeping order,
+// take `first_family_count` of the first family, then alternate families.
+std::vector<asio::ip::tcp::endpoint> InterleaveByFamily(
+    const std::vector<asio::ip::tcp::endpoint>& endpoints,
+    int first_family_count);
+
+struct ConnectOptions {
+  std::optional<asio::ip::tcp::endpoint> local_addr;
+  std::optional<std::chrono::milliseconds> happy_eyeballs_delay;
+};
+
+using ConnectHandler =
+    asio::any_completion_handler<void(absl::StatusOr<asio::ip::tcp::socket>)>;
+
+void StartConnect(const asio::any_io_executor& executor,
+                  std::vector<asio::ip::tcp::endpoint> endpoints,
+                  ConnectOptions options, ConnectHandler handler);
+
+// AsyncConnect()
+//
+// Completion: void(absl::StatusOr<tcp::socket>). Errors: the attempt's
+//   OSError ("[Errno 111] Connect call failed ('127.0.0.1', 8888)",
+//   ConnectionRefusedError...) when all failed alike; else OSError
+//   "Multiple exceptions: ...". Cancellation: all types; closes every
+//   attempt and completes with kCancelled.
+template <typename CompletionToken>
+auto AsyncConnect(const asio::any_io_executor& executor,
+                  std::vector<asio::ip::tcp::endpoint> endpoints,
+                  ConnectOptions options, CompletionToken&& token) {
+  return asio::async_initiate<CompletionToken,
+                              void(absl::StatusOr<asio::ip::tcp::socket>)>(
+      [](auto handler, const asio::any_io_executor& executor,
+         std::vector<asio::ip::tcp::endpoint> endpoints,
+         ConnectOptions options) {
+        StartConnect(executor, std::move(endpoints), std::move(options),
+                     ConnectHandler(std::move(handler)));
+      },
+      token, executor, std::move(endpoints), std::move(options));
+}
+
+}  // namespace streams::net
+
+#endif  // STREAMS_NET_CONNECT_H_

@@ -1,0 +1,52 @@
+// -----------------------------------------------------------------------------
+// File: net/connection_setup.h
+// -----------------------------------------------------------------------------
+//
+// The steps AsyncOpenConnection and AsyncStartServer share once a socket is
+// connected: the TLS handshake (if any), then the reader, protocol, transport
+// and writer. Private to //streams/net.
+
+#ifndef STREAMS_NET_CONNECTION_SETUP_H_
+#define STREAMS_NET_CONNECTION_SETUP_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "boost/asio/awaitable.hpp"
+#include "boost/system/error_code.hpp"
+#include "streams/net/open_connection.h"
+#include "streams/net/socket_transport.h"
+#include "streams/protocol.h"
+
+namespace streams::net {
+
+// A resolver failure as Python's socket.gaierror ("[Errno -2] Name or
+// service not known"), kNotFound.
+absl::Status ResolverError(const boost::system::error_code& error);
+
+// AsyncTlsHandshake() as an awaitable.
+template <typename Socket>
+asio::awaitable<absl::Status> Handshake(TlsStream<Socket>& stream,
+                                        bool server_side,
+                                        const std::string& hostname,
+                                        std::chrono::milliseconds timeout);
+
+// Client side: TLS (when options.ssl) with `hostname`, then the connection.
+template <typename Socket>
+asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
+    Socket socket, std::string hostname, const ConnectionOptions& options);
+
+// Server side: TLS (when `ssl`), then the transport for `protocol`, whose
+// ConnectionMade() runs the client-connected callback.
+template <typename Socket>
+asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishServer(
+    Socket socket, std::shared_ptr<Protocol> protocol, asio::ssl::context* ssl,
+    std::chrono::milliseconds handshake_timeout,
+    const TransportOptions& transport_options);
+
+}  // namespace streams::net
+
+#endif  // STREAMS_NET_CONNECTION_SETUP_H_

@@ -1,0 +1,116 @@
+// First end-to-end checks of //streams/net on loopback sockets.
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "gtest/gtest.h"
+#include "streams/errors.h"
+#include "streams/net/open_connection.h"
+#include "streams/net/server.h"
+
+namespace streams {
+namespace {
+
+asio::awaitable<void> Echo(StreamReader reader, StreamWriter writer) {
+  while (true) {
+    absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+    if (!line.ok() || line->empty()) break;
+    writer.Write(*line);
+    if (!(co_await writer.AsyncDrain()).ok()) break;
+  }
+  writer.Close();
+}
+
+TEST(LoopbackSmokeTest, TcpEcho) {
+  asio::io_context context;
+  std::string got;
+  asio::co_spawn(
+      context,
+      [&]() -> asio::awaitable<void> {
+        auto executor = co_await asio::this_coro::executor;
+        absl::StatusOr<std::shared_ptr<Server>> server =
+            co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
+        EXPECT_TRUE(server.ok()) << server.status();
+        if (!server.ok()) co_return;
+        const uint16_t port = (*server)->endpoints().at(0).port();
+        absl::StatusOr<Connection> connection =
+            co_await AsyncOpenConnection(executor, "127.0.0.1", port);
+        EXPECT_TRUE(connection.ok()) << connection.status();
+        if (!connection.ok()) co_return;
+        connection->writer.Write("hello\nworld\n");
+        got += *co_await connection->reader.AsyncReadLine();
+        got += *co_await connection->reader.AsyncReadLine();
+        connection->writer.Close();
+        EXPECT_TRUE((co_await connection->writer.AsyncWaitClosed()).ok());
+        (*server)->Close();
+        co_await (*server)->AsyncWaitClosed();
+      },
+      asio::detached);
+  context.run();
+  EXPECT_EQ(got, "hello\nworld\n");
+}
+
+TEST(LoopbackSmokeTest, UnixEcho) {
+  asio::io_context context;
+  // Bazel's TEST_TMPDIR is too long for a socket path (108 bytes).
+  char directory[] = "/tmp/streams_test_XXXXXX";
+  ASSERT_NE(mkdtemp(directory), nullptr);
+  const std::string path = std::string(directory) + "/echo.sock";
+  std::string got;
+  asio::co_spawn(
+      context,
+      [&]() -> asio::awaitable<void> {
+        auto executor = co_await asio::this_coro::executor;
+        auto server = co_await AsyncStartUnixServer(executor, Echo, path);
+        EXPECT_TRUE(server.ok()) << server.status();
+        if (!server.ok()) co_return;
+        auto connection = co_await AsyncOpenUnixConnection(executor, path);
+        EXPECT_TRUE(connection.ok()) << connection.status();
+        if (!connection.ok()) co_return;
+        connection->writer.Write("unix\n");
+        got = *co_await connection->reader.AsyncReadLine();
+        connection->writer.Close();
+        (*server)->Close();
+      },
+      asio::detached);
+  context.run();
+  EXPECT_EQ(got, "unix\n");
+  unlink(path.c_str());
+  rmdir(directory);
+}
+
+TEST(LoopbackSmokeTest, ConnectionRefused) {
+  asio::io_context context;
+  absl::Status status;
+  asio::co_spawn(
+      context,
+      [&]() -> asio::awaitable<void> {
+        auto executor = co_await asio::this_coro::executor;
+        // Bind a port and close it, so nothing listens there.
+        asio::ip::tcp::acceptor acceptor(
+            executor,
+            asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        const uint16_t port = acceptor.local_endpoint().port();
+        acceptor.close();
+        auto connection =
+            co_await AsyncOpenConnection(executor, "127.0.0.1", port);
+        status = connection.status();
+      },
+      asio::detached);
+  context.run();
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kConnectionRefusedError) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(),
+                                "Connect call failed ('127.0.0.1', "));
+}
+
+}  // namespace
+}  // namespace streams

@@ -1,0 +1,115 @@
+#include "streams/net/open_connection.h"
+
+#include <sys/un.h>
+
+#include <exception>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "boost/asio/append.hpp"
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/associated_cancellation_slot.hpp"
+#include "boost/asio/bind_cancellation_slot.hpp"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "streams/errors.h"
+#include "streams/net/connect.h"
+#include "streams/net/connection_setup.h"
+#include "streams/stream_reader_protocol.h"
+
+namespace streams::internal {
+namespace {
+
+using asio::ip::tcp;
+
+asio::awaitable<absl::StatusOr<Connection>> OpenTcp(std::string host,
+                                                    std::string port,
+                                                    ConnectionOptions options) {
+  if (options.limit <= 0) co_return ValueError("Limit cannot be <= 0");
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [resolved, results] = co_await resolver.async_resolve(
+      host, port, asio::as_tuple(asio::use_awaitable));
+  if (resolved) co_return net::ResolverError(resolved);
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  int interleave = options.interleave;
+  if (interleave == 0 && options.happy_eyeballs_delay) interleave = 1;
+  if (interleave > 0) {
+    endpoints = net::InterleaveByFamily(endpoints, interleave);
+  }
+  absl::StatusOr<tcp::socket> socket = co_await net::AsyncConnect(
+      executor, std::move(endpoints),
+      net::ConnectOptions{options.local_addr, options.happy_eyeballs_delay},
+      asio::use_awaitable);
+  if (!socket.ok()) co_return socket.status();
+  co_return co_await net::EstablishClient(
+      *std::move(socket), options.server_hostname.value_or(host), options);
+}
+
+asio::awaitable<absl::StatusOr<Connection>> OpenUnix(
+    std::string path, ConnectionOptions options) {
+  if (options.limit <= 0) co_return ValueError("Limit cannot be <= 0");
+  if (options.ssl != nullptr && !options.server_hostname) {
+    co_return ValueError("you have to pass server_hostname when using ssl");
+  }
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+    co_return MakeError(ErrorKind::kOSError, "AF_UNIX path too long");
+  }
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  net::UnixSocket socket(executor);
+  auto [connected] = co_await socket.async_connect(
+      asio::local::stream_protocol::endpoint(path),
+      asio::as_tuple(asio::use_awaitable));
+  if (connected) co_return OsError(connected);
+  co_return co_await net::EstablishClient(
+      std::move(socket), options.server_hostname.value_or(""), options);
+}
+
+// Runs `opener` on a new strand; its result goes to `handler`, whose
+// cancellation slot cancels it.
+void Spawn(const asio::any_io_executor& executor,
+           asio::awaitable<absl::StatusOr<Connection>> opener,
+           ConnectionHandler handler) {
+  auto strand = asio::make_strand(executor);
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  asio::co_spawn(strand, std::move(opener),
+                 asio::bind_cancellation_slot(
+                     slot, [handler = std::move(handler), strand](
+                               std::exception_ptr error,
+                               absl::StatusOr<Connection> result) mutable {
+                       if (error) {
+                         try {
+                           std::rethrow_exception(error);
+                         } catch (const std::exception& e) {
+                           result = absl::InternalError(e.what());
+                         }
+                       }
+                       auto handler_executor =
+                           asio::get_associated_executor(handler, strand);
+                       asio::dispatch(
+                           handler_executor,
+                           asio::append(std::move(handler), std::move(result)));
+                     }));
+}
+
+}  // namespace
+
+void StartOpenConnection(const asio::any_io_executor& executor,
+                         std::string host, std::string port,
+                         ConnectionOptions options, ConnectionHandler handler) {
+  Spawn(executor, OpenTcp(std::move(host), std::move(port), std::move(options)),
+        std::move(handler));
+}
+
+void StartOpenUnixConnection(const asio::any_io_executor& executor,
+                             std::string path, ConnectionOptions options,
+                             ConnectionHandler handler) {
+  Spawn(executor, OpenUnix(std::move(path), std::move(options)),
+        std::move(handler));
+}
+
+}  // namespace streams::internal

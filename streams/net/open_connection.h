@@ -1,0 +1,150 @@
+// -----------------------------------------------------------------------------
+// File: net/open_connection.h
+// -----------------------------------------------------------------------------
+//
+// `streams::AsyncOpenConnection()` connects to a TCP server and returns a
+// StreamReader and a StreamWriter, as asyncio.open_connection() does;
+// `AsyncOpenUnixConnection()` does the same over a Unix-domain socket.
+//
+// Example:
+//
+//   absl::StatusOr<streams::Connection> connection =
+//       co_await streams::AsyncOpenConnection(executor, "localhost", 8888);
+//   if (!connection.ok()) co_return connection.status();
+//   auto& [reader, writer] = *connection;
+//   writer.Write("hello\n");
+//   absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+//
+// TLS: set `options.ssl` (e.g. to net::MakeClientTlsContext(), which, like
+// Python's default context, verifies the server's certificate); the server
+// name is sent as SNI and the certificate must match it.
+//
+// Threads: each connection gets its own strand of `executor`; the reader and
+// the writer live there, and the completion handler runs through its own
+// associated executor.
+
+#ifndef STREAMS_NET_OPEN_CONNECTION_H_
+#define STREAMS_NET_OPEN_CONNECTION_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "boost/asio/any_completion_handler.hpp"
+#include "boost/asio/any_io_executor.hpp"
+#include "boost/asio/async_result.hpp"
+#include "boost/asio/deferred.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/ssl/context.hpp"
+#include "streams/net/socket_transport.h"
+#include "streams/stream_reader.h"
+#include "streams/stream_writer.h"
+
+namespace streams {
+
+// A connection's two halves (asyncio: the (reader, writer) pair).
+struct Connection {
+  StreamReader reader;
+  StreamWriter writer;
+};
+
+// asyncio.open_connection()'s arguments that make sense in C++.
+struct ConnectionOptions {
+  // The reader's limit (asyncio: limit).
+  int64_t limit = StreamReader::kDefaultLimit;
+  // TLS when set (asyncio: ssl=context). Not owned: it must outlive the
+  // connection.
+  asio::ssl::context* ssl = nullptr;
+  // SNI and the name the certificate must match; unset: the host. An empty
+  // string sends no SNI and checks no name (asyncio: server_hostname='').
+  // Needed for TLS over a Unix socket.
+  std::optional<std::string> server_hostname;
+  std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds ssl_shutdown_timeout = std::chrono::seconds(30);
+  // TCP only: bind here before connecting (asyncio: local_addr).
+  std::optional<asio::ip::tcp::endpoint> local_addr;
+  // TCP only, RFC 8305: start the next address's attempt when the previous
+  // one has not connected after this delay (asyncio: happy_eyeballs_delay;
+  // unset: one attempt after another).
+  std::optional<std::chrono::milliseconds> happy_eyeballs_delay;
+  // TCP only: reorder addresses by family, this many of the first family
+  // first, then alternating (asyncio: interleave; 0: 1 when
+  // happy_eyeballs_delay is set, else the resolver's order).
+  int interleave = 0;
+  // Read chunk and write water marks of the transport.
+  net::TransportOptions transport;
+};
+
+namespace internal {
+using ConnectionHandler =
+    asio::any_completion_handler<void(absl::StatusOr<Connection>)>;
+void StartOpenConnection(const asio::any_io_executor& executor,
+                         std::string host, std::string port,
+                         ConnectionOptions options, ConnectionHandler handler);
+void StartOpenUnixConnection(const asio::any_io_executor& executor,
+                             std::string path, ConnectionOptions options,
+                             ConnectionHandler handler);
+}  // namespace internal
+
+// AsyncOpenConnection()
+//
+// Resolves `host` and connects to `port` (a number or a service name).
+//
+// Completion: void(absl::StatusOr<Connection>).
+// Errors: kInvalidArgument ValueError (limit <= 0); kNotFound gaierror
+//   (resolver); kUnavailable ConnectionRefusedError "[Errno 111] Connect call
+//   failed ('127.0.0.1', 8888)" and other OSErrors; TLS: kPermissionDenied
+//   SSLCertVerificationError, kUnavailable SSLError, kDeadlineExceeded
+//   TimeoutError (handshake).
+// Cancellation: terminal; closes whatever was opened.
+template <typename CompletionToken = asio::deferred_t>
+auto AsyncOpenConnection(const asio::any_io_executor& executor,
+                         std::string host, std::string port,
+                         ConnectionOptions options = {},
+                         CompletionToken&& token = asio::deferred_t{}) {
+  return asio::async_initiate<CompletionToken,
+                              void(absl::StatusOr<Connection>)>(
+      [](auto handler, const asio::any_io_executor& executor, std::string host,
+         std::string port, ConnectionOptions options) {
+        internal::StartOpenConnection(
+            executor, std::move(host), std::move(port), std::move(options),
+            internal::ConnectionHandler(std::move(handler)));
+      },
+      token, executor, std::move(host), std::move(port), std::move(options));
+}
+
+template <typename CompletionToken = asio::deferred_t>
+auto AsyncOpenConnection(const asio::any_io_executor& executor,
+                         std::string host, uint16_t port,
+                         ConnectionOptions options = {},
+                         CompletionToken&& token = asio::deferred_t{}) {
+  return AsyncOpenConnection(executor, std::move(host), std::to_string(port),
+                             std::move(options),
+                             std::forward<CompletionToken>(token));
+}
+
+// AsyncOpenUnixConnection()
+//
+// Connects to the Unix-domain socket at `path`. As AsyncOpenConnection()
+// otherwise (TLS needs options.server_hostname).
+template <typename CompletionToken = asio::deferred_t>
+auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
+                             std::string path, ConnectionOptions options = {},
+                             CompletionToken&& token = asio::deferred_t{}) {
+  return asio::async_initiate<CompletionToken,
+                              void(absl::StatusOr<Connection>)>(
+      [](auto handler, const asio::any_io_executor& executor, std::string path,
+         ConnectionOptions options) {
+        internal::StartOpenUnixConnection(
+            executor, std::move(path), std::move(options),
+            internal::ConnectionHandler(std::move(handler)));
+      },
+      token, executor, std::move(path), std::move(options));
+}
+
+}  // namespace streams
+
+#endif  // STREAMS_NET_OPEN_CONNECTION_H_

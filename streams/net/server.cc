@@ -1,0 +1,433 @@
+#include "streams/net/server.h"
+
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "boost/asio/append.hpp"
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/associated_cancellation_slot.hpp"
+#include "boost/asio/bind_cancellation_slot.hpp"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/ip/v6_only.hpp"
+#include "boost/asio/local/stream_protocol.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "streams/errors.h"
+#include "streams/net/connection_setup.h"
+#include "streams/stream_reader_protocol.h"
+
+namespace streams {
+
+using asio::ip::tcp;
+using asio::local::stream_protocol;
+
+struct Server::Listener {
+  std::optional<tcp::acceptor> tcp_acceptor;
+  std::optional<stream_protocol::acceptor> unix_acceptor;
+  bool accepting = false;
+};
+
+namespace {
+
+absl::Status ExceptionStatus(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return MakeError(ErrorKind::kException, e.what());
+  } catch (...) {
+    return MakeError(ErrorKind::kException, "unknown C++ exception");
+  }
+}
+
+// The server side of a connection: tells the server when it is lost
+// (asyncio: Server._detach).
+class ServerProtocol : public StreamReaderProtocol {
+ public:
+  ServerProtocol(const StreamReader& reader, ClientConnectedCallback callback,
+                 std::function<void()> on_lost)
+      : StreamReaderProtocol(reader, std::move(callback)),
+        on_lost_(std::move(on_lost)) {}
+
+  void ConnectionLost(absl::Status exception) override {
+    StreamReaderProtocol::ConnectionLost(std::move(exception));
+    if (on_lost_) std::exchange(on_lost_, nullptr)();
+  }
+
+ private:
+  std::function<void()> on_lost_;
+};
+
+std::string PythonAddress(const tcp::endpoint& endpoint) {
+  if (endpoint.address().is_v6()) {
+    return absl::StrCat("('", endpoint.address().to_string(), "', ",
+                        endpoint.port(), ", 0, 0)");
+  }
+  return absl::StrCat("('", endpoint.address().to_string(), "', ",
+                      endpoint.port(), ")");
+}
+
+// asyncio: OSError(err.errno, 'error while attempting to bind on address
+// %r: %s' % (sa, err.strerror.lower())).
+absl::Status BindError(const boost::system::error_code& error,
+                       const std::string& address) {
+  return OsError(error, absl::StrCat("[Errno ", error.value(),
+                                     "] error while attempting to bind on "
+                                     "address ",
+                                     address, ": ",
+                                     absl::AsciiStrToLower(error.message())));
+}
+
+}  // namespace
+
+// Server internals used by the free functions below.
+class ServerAccess {
+ public:
+  static asio::awaitable<absl::StatusOr<std::shared_ptr<Server>>> StartTcp(
+      std::shared_ptr<Server> server, std::vector<std::string> hosts,
+      std::string port) {
+    const asio::any_io_executor executor = server->executor_;
+    std::vector<tcp::endpoint> endpoints;
+    if (hosts.empty()) {
+      // All interfaces, both families (asyncio: host None).
+      uint32_t number = 0;
+      if (!absl::SimpleAtoi(port, &number) || number > 65535) {
+        co_return MakeError(ErrorKind::kGaiError,
+                            "[Errno -8] Servname not supported for "
+                            "ai_socktype");
+      }
+      endpoints = {tcp::endpoint(tcp::v4(), static_cast<uint16_t>(number)),
+                   tcp::endpoint(tcp::v6(), static_cast<uint16_t>(number))};
+    }
+    tcp::resolver resolver(executor);
+    for (const std::string& host : hosts) {
+      auto [error, results] =
+          co_await resolver.async_resolve(host, port, tcp::resolver::passive,
+                                          asio::as_tuple(asio::use_awaitable));
+      if (error) co_return net::ResolverError(error);
+      for (const auto& entry : results) {
+        if (std::find(endpoints.begin(), endpoints.end(), entry.endpoint()) ==
+            endpoints.end()) {
+          endpoints.push_back(entry.endpoint());
+        }
+      }
+    }
+    const ServerOptions& options = server->options_;
+    for (const tcp::endpoint& endpoint : endpoints) {
+      auto listener = std::make_unique<Server::Listener>();
+      tcp::acceptor& acceptor = listener->tcp_acceptor.emplace(executor);
+      boost::system::error_code error;
+      acceptor.open(endpoint.protocol(), error);
+      if (error) co_return OsError(error);
+      if (options.reuse_address) {
+        acceptor.set_option(asio::socket_base::reuse_address(true), error);
+      }
+      if (options.reuse_port) {
+        using ReusePort =
+            asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+        acceptor.set_option(ReusePort(true), error);
+      }
+      if (endpoint.address().is_v6()) {
+        // Listen on :: and 0.0.0.0 side by side (asyncio sets V6ONLY too).
+        acceptor.set_option(asio::ip::v6_only(true), error);
+      }
+      acceptor.bind(endpoint, error);
+      if (error) co_return BindError(error, PythonAddress(endpoint));
+      acceptor.listen(options.backlog, error);
+      if (error) co_return OsError(error);
+      server->endpoints_.push_back(acceptor.local_endpoint(error));
+      server->listeners_.push_back(std::move(listener));
+    }
+    if (options.start_serving) server->StartServing();
+    co_return server;
+  }
+
+  static asio::awaitable<absl::StatusOr<std::shared_ptr<Server>>> StartUnix(
+      std::shared_ptr<Server> server, std::string path) {
+    if (path.size() >= sizeof(sockaddr_un::sun_path)) {
+      co_return MakeError(ErrorKind::kOSError, "AF_UNIX path too long");
+    }
+    // asyncio removes a stale socket file (only a socket) first.
+    struct stat info;
+    if (!path.empty() && path[0] != '\0' && ::stat(path.c_str(), &info) == 0 &&
+        S_ISSOCK(info.st_mode)) {
+      ::unlink(path.c_str());
+    }
+    auto listener = std::make_unique<Server::Listener>();
+    stream_protocol::acceptor& acceptor =
+        listener->unix_acceptor.emplace(server->executor_);
+    boost::system::error_code error;
+    acceptor.open(stream_protocol(), error);
+    if (!error) acceptor.bind(stream_protocol::endpoint(path), error);
+    if (error) co_return BindError(error, absl::StrCat("'", path, "'"));
+    acceptor.listen(server->options_.backlog, error);
+    if (error) co_return OsError(error);
+    server->unix_path_ = path;
+    server->listeners_.push_back(std::move(listener));
+    if (server->options_.start_serving) server->StartServing();
+    co_return server;
+  }
+
+  // A connection was accepted: TLS handshake (if any), then the transport,
+  // whose ConnectionMade() calls the client-connected callback.
+  template <typename Socket>
+  static void Serve(const std::shared_ptr<Server>& server, Socket socket) {
+    const asio::any_io_executor executor = socket.get_executor();
+    ++server->active_;
+    std::weak_ptr<Server> weak = server;
+    auto on_lost = [weak] {
+      if (std::shared_ptr<Server> server = weak.lock()) {
+        asio::post(server->executor_, [server] { server->ConnectionLost(); });
+      }
+    };
+    StreamReader reader =
+        *StreamReader::Create(executor, server->options_.limit);
+    auto protocol = std::make_shared<ServerProtocol>(
+        reader, ClientCallback(server), on_lost);
+    net::TransportOptions transport_options = server->options_.transport;
+    transport_options.tls_shutdown_timeout =
+        server->options_.ssl_shutdown_timeout;
+    asio::co_spawn(
+        executor,
+        net::EstablishServer(std::move(socket), protocol, server->options_.ssl,
+                             server->options_.ssl_handshake_timeout,
+                             transport_options),
+        [weak, on_lost](std::exception_ptr error,
+                        absl::StatusOr<std::shared_ptr<Transport>> transport) {
+          if (error) transport = ExceptionStatus(error);
+          std::shared_ptr<Server> server = weak.lock();
+          if (!transport.ok()) {
+            // asyncio logs a failed handshake and drops the connection.
+            if (server != nullptr) {
+              server->Report(
+                  {"SSL handshake failed", transport.status(), nullptr});
+            }
+            return on_lost();
+          }
+          if (server == nullptr) return;
+          asio::post(
+              server->executor_,
+              [server, weak_transport = std::weak_ptr<Transport>(*transport)] {
+                server->transports_.push_back(weak_transport);
+              });
+        });
+  }
+
+  // The protocol's callback: runs the user's callback, plain or coroutine;
+  // an error is reported and closes this connection only.
+  static StreamReaderProtocol::ClientConnectedCallback ClientCallback(
+      const std::shared_ptr<Server>& server) {
+    auto callback = std::make_shared<const ClientConnected>(server->callback_);
+    std::weak_ptr<Server> weak = server;
+    return [callback, weak](StreamReader reader, StreamWriter writer) {
+      std::shared_ptr<Transport> transport = writer.transport();
+      auto report = [weak, transport](absl::Status error) {
+        ServerError report{"Unhandled exception in client_connected_cb",
+                           std::move(error), transport};
+        if (std::shared_ptr<Server> server = weak.lock()) {
+          server->Report(std::move(report));
+        } else {
+          std::cerr << report.message << ": " << report.error << "\n";
+        }
+        transport->Close();
+      };
+      if (callback->plain()) {
+        try {
+          callback->plain()(std::move(reader), std::move(writer));
+        } catch (...) {
+          report(ExceptionStatus(std::current_exception()));
+        }
+        return;
+      }
+      const asio::any_io_executor executor = reader.get_executor();
+      asio::co_spawn(
+          executor, callback->coroutine()(std::move(reader), std::move(writer)),
+          [report](std::exception_ptr error, absl::Status status) {
+            if (error) status = ExceptionStatus(error);
+            if (!status.ok()) report(std::move(status));
+          });
+    };
+  }
+};
+
+Server::Server(const executor_type& executor, ClientConnected callback,
+               ServerOptions options)
+    : executor_(executor),
+      callback_(std::move(callback)),
+      options_(std::move(options)) {}
+
+Server::~Server() {
+  for (const auto& listener : listeners_) {
+    boost::system::error_code ignored;
+    if (listener->tcp_acceptor) listener->tcp_acceptor->close(ignored);
+    if (listener->unix_acceptor) listener->unix_acceptor->close(ignored);
+  }
+}
+
+void Server::StartServing() {
+  if (serving_ || closed_) return;
+  serving_ = true;
+  for (size_t i = 0; i < listeners_.size(); ++i) Accept(i);
+}
+
+void Server::Accept(size_t index) {
+  Listener& listener = *listeners_[index];
+  if (!serving_ || listener.accepting) return;
+  listener.accepting = true;
+  // Each connection on its own strand; type-erased so the socket type is the
+  // one the transport is instantiated for.
+  const asio::any_io_executor connection_executor =
+      asio::make_strand(executor_);
+  auto self = shared_from_this();
+  auto accepted = [self, index](boost::system::error_code error,
+                                auto socket) mutable {
+    self->listeners_[index]->accepting = false;
+    if (error) return self->OnAccepted(index, error);
+    ServerAccess::Serve(self, std::move(socket));
+    self->Accept(index);
+  };
+  if (listener.tcp_acceptor) {
+    listener.tcp_acceptor->async_accept(connection_executor, accepted);
+  } else {
+    listener.unix_acceptor->async_accept(connection_executor, accepted);
+  }
+}
+
+void Server::OnAccepted(size_t index, boost::system::error_code error) {
+  if (error == asio::error::operation_aborted || !serving_) return;
+  // asyncio logs the error and tries again a moment later (e.g. EMFILE).
+  Report({"socket.accept() out of system resource", OsError(error), nullptr});
+  auto timer = std::make_shared<asio::steady_timer>(executor_);
+  timer->expires_after(std::chrono::seconds(1));
+  timer->async_wait([self = shared_from_this(), timer, index](
+                        boost::system::error_code) { self->Accept(index); });
+}
+
+void Server::Close() {
+  if (closed_) return;
+  closed_ = true;
+  serving_ = false;
+  for (const auto& listener : listeners_) {
+    boost::system::error_code ignored;
+    if (listener->tcp_acceptor) listener->tcp_acceptor->close(ignored);
+    if (listener->unix_acceptor) listener->unix_acceptor->close(ignored);
+  }
+  if (active_ == 0) Wakeup();
+}
+
+void Server::CloseClients() {
+  for (const std::weak_ptr<Transport>& weak : transports_) {
+    if (std::shared_ptr<Transport> transport = weak.lock()) transport->Close();
+  }
+}
+
+void Server::AbortClients() {
+  for (const std::weak_ptr<Transport>& weak : transports_) {
+    if (std::shared_ptr<Transport> transport = weak.lock()) transport->Abort();
+  }
+}
+
+void Server::ConnectionLost() {
+  --active_;
+  transports_.erase(std::remove_if(transports_.begin(), transports_.end(),
+                                   [](const std::weak_ptr<Transport>& t) {
+                                     return t.expired();
+                                   }),
+                    transports_.end());
+  if (active_ == 0 && closed_) Wakeup();
+}
+
+void Server::Wakeup() {
+  if (!closed_waiter_->done()) closed_waiter_->SetResult();
+}
+
+void Server::StartWaitClosed(internal::StatusOperation::Handler handler) {
+  if (closed_) {
+    // CPython 3.11.7: `if self._sockets is None: return`.
+    asio::post(executor_, asio::append(std::move(handler), absl::OkStatus()));
+    return;
+  }
+  auto op = std::make_shared<internal::AwaitOperation>(
+      executor_, std::move(handler), closed_waiter_);
+  op->Start();
+}
+
+void Server::Report(ServerError error) const {
+  if (options_.exception_handler) return options_.exception_handler(error);
+  std::cerr << "asyncio_streams server: " << error.message << ": "
+            << error.error << "\n";
+}
+
+namespace internal {
+namespace {
+
+void SpawnStart(
+    const std::shared_ptr<Server>& server,
+    asio::awaitable<absl::StatusOr<std::shared_ptr<Server>>> starter,
+    ServerHandler handler) {
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  const asio::any_io_executor executor = server->get_executor();
+  asio::co_spawn(
+      executor, std::move(starter),
+      asio::bind_cancellation_slot(
+          slot, [handler = std::move(handler), executor](
+                    std::exception_ptr error,
+                    absl::StatusOr<std::shared_ptr<Server>> result) mutable {
+            if (error) result = ExceptionStatus(error);
+            if (!result.ok()) result = result.status();
+            auto handler_executor =
+                asio::get_associated_executor(handler, executor);
+            asio::dispatch(handler_executor,
+                           asio::append(std::move(handler), std::move(result)));
+          }));
+}
+
+}  // namespace
+
+// asyncio builds a StreamReader per connection: a bad limit fails then. It
+// is checked up front here.
+bool BadLimit(const ServerOptions& options, ServerHandler& handler,
+              const asio::any_io_executor& executor) {
+  if (options.limit > 0) return false;
+  asio::post(executor, asio::append(std::move(handler),
+                                    absl::StatusOr<std::shared_ptr<Server>>(
+                                        ValueError("Limit cannot be <= 0"))));
+  return true;
+}
+
+void StartServer(const asio::any_io_executor& executor,
+                 ClientConnected callback, std::vector<std::string> hosts,
+                 std::string port, ServerOptions options,
+                 ServerHandler handler) {
+  if (BadLimit(options, handler, executor)) return;
+  auto server = std::make_shared<Server>(
+      asio::make_strand(executor), std::move(callback), std::move(options));
+  SpawnStart(server,
+             ServerAccess::StartTcp(server, std::move(hosts), std::move(port)),
+             std::move(handler));
+}
+
+void StartUnixServer(const asio::any_io_executor& executor,
+                     ClientConnected callback, std::string path,
+                     ServerOptions options, ServerHandler handler) {
+  if (BadLimit(options, handler, executor)) return;
+  auto server = std::make_shared<Server>(
+      asio::make_strand(executor), std::move(callback), std::move(options));
+  SpawnStart(server, ServerAccess::StartUnix(server, std::move(path)),
+             std::move(handler));
+}
+
+}  // namespace internal
+}  // namespace streams

@@ -1,0 +1,298 @@
+// -----------------------------------------------------------------------------
+// File: net/server.h
+// -----------------------------------------------------------------------------
+//
+// `streams::AsyncStartServer()` listens on TCP addresses and calls a callback
+// with a StreamReader and a StreamWriter for each client, as
+// asyncio.start_server() does; `AsyncStartUnixServer()` listens on a
+// Unix-domain socket. The `Server` they return behaves like CPython 3.11.7's
+// asyncio.Server.
+//
+// Example: a line echo server.
+//
+//   asio::awaitable<void> Echo(streams::StreamReader reader,
+//                              streams::StreamWriter writer) {
+//     while (true) {
+//       absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+//       if (!line.ok() || line->empty()) break;
+//       writer.Write(*line);
+//       if (!(co_await writer.AsyncDrain()).ok()) break;
+//     }
+//     writer.Close();
+//   }
+//   ...
+//   absl::StatusOr<std::shared_ptr<streams::Server>> server =
+//       co_await streams::AsyncStartServer(executor, Echo, "127.0.0.1", 8888);
+//
+// The callback is a plain function `void(StreamReader, StreamWriter)` or a
+// coroutine returning `asio::awaitable<void>` or
+// `asio::awaitable<absl::Status>`. When a coroutine throws or returns an
+// error, the error is reported (ServerOptions::exception_handler, asyncio:
+// "Unhandled exception in client_connected_cb") and that connection is
+// closed; the server goes on.
+//
+// Threads: each connection gets its own strand of the server's executor.
+
+#ifndef STREAMS_NET_SERVER_H_
+#define STREAMS_NET_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "boost/asio/any_completion_handler.hpp"
+#include "boost/asio/any_io_executor.hpp"
+#include "boost/asio/async_result.hpp"
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/deferred.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/ssl/context.hpp"
+#include "streams/internal/status_operation.h"
+#include "streams/net/socket_transport.h"
+#include "streams/stream_reader.h"
+#include "streams/stream_writer.h"
+
+namespace streams {
+
+// ClientConnected
+//
+// The client-connected callback, from a plain function or a coroutine.
+class ClientConnected {
+ public:
+  using Plain = std::function<void(StreamReader, StreamWriter)>;
+  using Coroutine =
+      std::function<asio::awaitable<absl::Status>(StreamReader, StreamWriter)>;
+
+  template <typename F>
+  ClientConnected(F f) {  // NOLINT: implicit, so any callable fits
+    using Result = std::invoke_result_t<F&, StreamReader, StreamWriter>;
+    if constexpr (std::is_void_v<Result>) {
+      plain_ = std::move(f);
+    } else if constexpr (std::is_same_v<Result, asio::awaitable<void>>) {
+      coroutine_ = [f = std::move(f)](StreamReader reader,
+                                      StreamWriter writer) {
+        return RunVoid(f, std::move(reader), std::move(writer));
+      };
+    } else {
+      static_assert(std::is_same_v<Result, asio::awaitable<absl::Status>>,
+                    "the client-connected callback returns void, "
+                    "asio::awaitable<void> or asio::awaitable<absl::Status>");
+      coroutine_ = [f = std::move(f)](StreamReader reader,
+                                      StreamWriter writer) {
+        return RunStatus(f, std::move(reader), std::move(writer));
+      };
+    }
+  }
+
+  const Plain& plain() const { return plain_; }
+  const Coroutine& coroutine() const { return coroutine_; }
+
+ private:
+  // The callable is copied into the coroutine frame, so it outlives the call.
+  template <typename F>
+  static asio::awaitable<absl::Status> RunVoid(F f, StreamReader reader,
+                                               StreamWriter writer) {
+    co_await f(std::move(reader), std::move(writer));
+    co_return absl::OkStatus();
+  }
+  template <typename F>
+  static asio::awaitable<absl::Status> RunStatus(F f, StreamReader reader,
+                                                 StreamWriter writer) {
+    co_return co_await f(std::move(reader), std::move(writer));
+  }
+
+  Plain plain_;
+  Coroutine coroutine_;
+};
+
+// An error the server reports (asyncio: the loop's exception handler
+// context).
+struct ServerError {
+  std::string message;  // "Unhandled exception in client_connected_cb", ...
+  absl::Status error;
+  std::shared_ptr<Transport> transport;  // null for accept errors
+};
+
+// asyncio.start_server()'s arguments that make sense in C++.
+struct ServerOptions {
+  // Each connection's reader limit (asyncio: limit).
+  int64_t limit = StreamReader::kDefaultLimit;
+  // TLS when set. Not owned: it must outlive the server and its connections.
+  asio::ssl::context* ssl = nullptr;
+  std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds ssl_shutdown_timeout = std::chrono::seconds(30);
+  // TCP: listen() backlog, SO_REUSEADDR (asyncio's default on POSIX),
+  // SO_REUSEPORT.
+  int backlog = 100;
+  bool reuse_address = true;
+  bool reuse_port = false;
+  // Accept at once; else after Server::StartServing().
+  bool start_serving = true;
+  // Where errors go; default: one line on stderr.
+  std::function<void(const ServerError&)> exception_handler;
+  net::TransportOptions transport;
+};
+
+class Server : public std::enable_shared_from_this<Server> {
+ public:
+  using executor_type = asio::any_io_executor;
+
+  executor_type get_executor() const { return executor_; }
+
+  // Server::Close()
+  //
+  // Stops listening; connections already accepted go on (CPython 3.11).
+  void Close();
+
+  // Server::CloseClients(), Server::AbortClients()
+  //
+  // Extension (asyncio 3.13): Close() / Abort() every live connection.
+  void CloseClients();
+  void AbortClients();
+
+  // Server::StartServing()
+  //
+  // Starts accepting (when created with start_serving = false).
+  void StartServing();
+
+  bool IsServing() const { return serving_; }
+
+  // The addresses listened on (TCP servers), with the ports bound.
+  const std::vector<asio::ip::tcp::endpoint>& endpoints() const {
+    return endpoints_;
+  }
+  // The socket path (Unix servers).
+  const std::string& unix_path() const { return unix_path_; }
+  // Connections not yet lost.
+  size_t active_connections() const { return active_; }
+
+  // Server::AsyncWaitClosed()
+  //
+  // CPython 3.11.7's wait_closed(): completes at once when Close() was
+  // already called (3.11 behaviour); otherwise once Close() is called and
+  // every connection is lost.
+  //
+  // Completion: void(absl::Status), OK. Cancellation: all types.
+  template <typename CompletionToken = asio::deferred_t>
+  auto AsyncWaitClosed(CompletionToken&& token = asio::deferred_t{}) {
+    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+        [self = shared_from_this()](auto handler) {
+          self->StartWaitClosed(
+              internal::StatusOperation::Handler(std::move(handler)));
+        },
+        token);
+  }
+
+  // Use AsyncStartServer() / AsyncStartUnixServer().
+  Server(const executor_type& executor, ClientConnected callback,
+         ServerOptions options);
+  ~Server();
+
+ private:
+  friend class ServerAccess;
+  struct Listener;
+
+  void StartWaitClosed(internal::StatusOperation::Handler handler);
+  void Accept(size_t listener);
+  void OnAccepted(size_t listener, boost::system::error_code error);
+  void Report(ServerError error) const;
+  void ConnectionLost();
+  void Wakeup();
+
+  executor_type executor_;
+  ClientConnected callback_;
+  ServerOptions options_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<asio::ip::tcp::endpoint> endpoints_;
+  std::string unix_path_;
+  bool serving_ = false;
+  bool closed_ = false;
+  size_t active_ = 0;
+  std::vector<std::weak_ptr<Transport>> transports_;
+  std::shared_ptr<internal::Future> closed_waiter_ =
+      std::make_shared<internal::Future>();
+};
+
+namespace internal {
+using ServerHandler =
+    asio::any_completion_handler<void(absl::StatusOr<std::shared_ptr<Server>>)>;
+void StartServer(const asio::any_io_executor& executor,
+                 ClientConnected callback, std::vector<std::string> hosts,
+                 std::string port, ServerOptions options,
+                 ServerHandler handler);
+void StartUnixServer(const asio::any_io_executor& executor,
+                     ClientConnected callback, std::string path,
+                     ServerOptions options, ServerHandler handler);
+}  // namespace internal
+
+// AsyncStartServer()
+//
+// Listens on every address `hosts` resolve to (IPv4 and IPv6; empty: all
+// interfaces) at `port` ("0": a free port each; see Server::endpoints()).
+//
+// Completion: void(absl::StatusOr<std::shared_ptr<Server>>).
+// Errors: kNotFound gaierror (resolver); OSError "[Errno 98] error while
+//   attempting to bind on address ('127.0.0.1', 8888): address already in
+//   use" and others.
+template <typename CompletionToken = asio::deferred_t>
+auto AsyncStartServer(const asio::any_io_executor& executor,
+                      ClientConnected callback, std::vector<std::string> hosts,
+                      std::string port, ServerOptions options = {},
+                      CompletionToken&& token = asio::deferred_t{}) {
+  return asio::async_initiate<CompletionToken,
+                              void(absl::StatusOr<std::shared_ptr<Server>>)>(
+      [](auto handler, const asio::any_io_executor& executor,
+         ClientConnected callback, std::vector<std::string> hosts,
+         std::string port, ServerOptions options) {
+        internal::StartServer(executor, std::move(callback), std::move(hosts),
+                              std::move(port), std::move(options),
+                              internal::ServerHandler(std::move(handler)));
+      },
+      token, executor, std::move(callback), std::move(hosts), std::move(port),
+      std::move(options));
+}
+
+template <typename CompletionToken = asio::deferred_t>
+auto AsyncStartServer(const asio::any_io_executor& executor,
+                      ClientConnected callback, std::string host, uint16_t port,
+                      ServerOptions options = {},
+                      CompletionToken&& token = asio::deferred_t{}) {
+  std::vector<std::string> hosts;
+  if (!host.empty()) hosts.push_back(std::move(host));
+  return AsyncStartServer(executor, std::move(callback), std::move(hosts),
+                          std::to_string(port), std::move(options),
+                          std::forward<CompletionToken>(token));
+}
+
+// AsyncStartUnixServer()
+//
+// Listens on the Unix-domain socket `path` (a stale socket file there is
+// removed first, as asyncio does).
+template <typename CompletionToken = asio::deferred_t>
+auto AsyncStartUnixServer(const asio::any_io_executor& executor,
+                          ClientConnected callback, std::string path,
+                          ServerOptions options = {},
+                          CompletionToken&& token = asio::deferred_t{}) {
+  return asio::async_initiate<CompletionToken,
+                              void(absl::StatusOr<std::shared_ptr<Server>>)>(
+      [](auto handler, const asio::any_io_executor& executor,
+         ClientConnected callback, std::string path, ServerOptions options) {
+        internal::StartUnixServer(executor, std::move(callback),
+                                  std::move(path), std::move(options),
+                                  internal::ServerHandler(std::move(handler)));
+      },
+      token, executor, std::move(callback), std::move(path),
+      std::move(options));
+}
+
+}  // namespace streams
+
+#endif  // STREAMS_NET_SERVER_H_

@@ -1,0 +1,457 @@
+// asyncio's _SelectorSocketTransport (and, for TLS, _SSLProtocolTransport)
+// over an Asio stream. Comments name the asyncio method each part follows.
+
+#include "streams/net/socket_transport.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "boost/asio/post.hpp"
+#include "boost/asio/ssl/error.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "streams/errors.h"
+#include "streams/net/tls.h"
+
+namespace streams::net {
+namespace {
+
+template <typename Stream>
+struct IsTls : std::false_type {};
+template <typename Socket>
+struct IsTls<TlsStream<Socket>> : std::true_type {};
+
+template <typename Stream>
+auto& LowestLayer(Stream& stream) {
+  return stream.lowest_layer();
+}
+
+// The certificate the TLS peer presented, in PEM; empty when none.
+std::string PeerCertificatePem(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return "";
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, cert);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string pem(data, size);
+  BIO_free(bio);
+  X509_free(cert);
+  return pem;
+}
+
+template <typename Stream>
+class SocketTransport final
+    : public Transport,
+      public std::enable_shared_from_this<SocketTransport<Stream>> {
+ public:
+  static constexpr bool kTls = IsTls<Stream>::value;
+
+  SocketTransport(Stream stream, std::shared_ptr<Protocol> protocol,
+                  const TransportOptions& options,
+                  asio::ssl::context* ssl_context)
+      : stream_(std::move(stream)),
+        protocol_(std::move(protocol)),
+        options_(options),
+        ssl_context_(ssl_context),
+        read_buffer_(options.read_chunk_size) {
+    // Remember the endpoints: they cannot be asked of a closed socket.
+    boost::system::error_code ignored;
+    peername_ = LowestLayer(stream_).remote_endpoint(ignored);
+    sockname_ = LowestLayer(stream_).local_endpoint(ignored);
+  }
+
+  void Start(bool connection_made) {
+    if (connection_made) {
+      absl::Status made = protocol_->ConnectionMade(this->shared_from_this());
+      if (!made.ok()) return ForceClose(std::move(made));
+    }
+    StartReading();
+  }
+
+  // ---- Reading (asyncio: _read_ready, pause_reading, resume_reading) ----
+
+  absl::Status PauseReading() override {
+    if (!closing_) paused_ = true;
+    return absl::OkStatus();
+  }
+
+  void ResumeReading() override {
+    if (closing_ || !paused_) return;
+    paused_ = false;
+    StartReading();
+  }
+
+  // ---- Writing (asyncio: write, _write_ready, write_eof) ----
+
+  void Write(absl::string_view data) override {
+    // asyncio raises RuntimeError after write_eof(); writes are dropped here.
+    if (data.empty() || eof_requested_ || lost_) return;
+    pending_.append(data.data(), data.size());
+    StartWriting();
+    MaybePauseProtocol();
+  }
+
+  void WriteLines(const std::vector<std::string>& lines) override {
+    Write(absl::StrJoin(lines, ""));
+  }
+
+  void WriteEof() override {
+    if (closing_ || eof_requested_) return;
+    eof_requested_ = true;
+    if (WriteBufferEmpty()) ShutdownSend();
+  }
+
+  bool CanWriteEof() const override { return !kTls; }
+
+  size_t GetWriteBufferSize() const override {
+    return pending_.size() + inflight_.size() - inflight_offset_;
+  }
+
+  void SetWriteBufferLimits(size_t high, size_t low) override {
+    options_.write_high_water = high;
+    options_.write_low_water = low;
+    MaybePauseProtocol();
+  }
+
+  // ---- Closing (asyncio: close, abort, _force_close, _call_connection_lost)
+
+  void Close() override {
+    if (closing_) return;
+    closing_ = true;
+    if (WriteBufferEmpty()) FinishClose(absl::OkStatus());
+  }
+
+  void Abort() override { ForceClose(absl::OkStatus()); }
+
+  bool IsClosing() const override { return closing_; }
+
+  std::any GetExtraInfo(absl::string_view name) const override {
+    if (name == "peername") return peername_;
+    if (name == "sockname") return sockname_;
+    if (name == "socket") {
+      return const_cast<Stream&>(stream_).lowest_layer().native_handle();
+    }
+    if constexpr (kTls) {
+      SSL* ssl = const_cast<Stream&>(stream_).native_handle();
+      if (name == "sslcontext") return ssl_context_;
+      if (name == "ssl_object") return ssl;
+      if (name == "peercert") return PeerCertificatePem(ssl);
+      if (name == "cipher") return std::string(SSL_get_cipher_name(ssl));
+    }
+    return {};
+  }
+
+  void StartTls(TlsUpgrade upgrade, TlsUpgradeHandler done) override {
+    if constexpr (kTls) {
+      Transport::StartTls(std::move(upgrade), std::move(done));
+    } else {
+      if (closing_ || lost_ || upgrade.context == nullptr) {
+        return Post([done = std::move(done)]() mutable {
+          done(AssertionError("cannot start TLS on a closing transport"));
+        });
+      }
+      upgrading_ = true;
+      paused_ = true;
+      upgrade_ = std::move(upgrade);
+      upgrade_done_ = std::move(done);
+      ContinueUpgrade();
+    }
+  }
+
+ private:
+  using Endpoint = typename std::decay_t<
+      decltype(std::declval<Stream&>().lowest_layer())>::endpoint_type;
+
+  template <typename F>
+  void Post(F f) {
+    asio::post(stream_.get_executor(), std::move(f));
+  }
+
+  bool WriteBufferEmpty() const { return !writing_ && pending_.empty(); }
+
+  void StartReading() {
+    if (reading_ || paused_ || closing_ || lost_ || eof_received_) return;
+    reading_ = true;
+    stream_.async_read_some(
+        asio::buffer(read_buffer_.data(), read_buffer_.size()),
+        [self = this->shared_from_this()](boost::system::error_code error,
+                                          size_t n) {
+          self->OnRead(error, n);
+        });
+  }
+
+  void OnRead(boost::system::error_code error, size_t n) {
+    reading_ = false;
+    if (upgrading_) {
+      // Bytes that raced with StartTls() belong to the TLS handshake.
+      if (!error) upgrade_.received.append(read_buffer_.data(), n);
+      return ContinueUpgrade();
+    }
+    if (lost_) return;
+    if (closing_) {
+      // asyncio stops reading at close(): what arrives now is dropped.
+      if constexpr (kTls) ContinueTlsClose();
+      return;
+    }
+    if (!error) {
+      absl::Status received =
+          protocol_->DataReceived(absl::string_view(read_buffer_.data(), n));
+      if (!received.ok()) return ForceClose(std::move(received));
+      return StartReading();
+    }
+    if (error == asio::error::eof) {
+      // asyncio: _read_ready__on_eof.
+      eof_received_ = true;
+      const bool keep_open = protocol_->EofReceived();
+      if (!keep_open || kTls) Close();
+      return;
+    }
+    if (error == asio::error::operation_aborted) return;
+    ForceClose(kTls ? TlsError(error, NativeSsl()) : OsError(error));
+  }
+
+  SSL* NativeSsl() {
+    if constexpr (kTls) {
+      return stream_.native_handle();
+    } else {
+      return nullptr;
+    }
+  }
+
+  void StartWriting() {
+    if (writing_ || pending_.empty()) return;
+    inflight_.swap(pending_);
+    pending_.clear();
+    inflight_offset_ = 0;
+    writing_ = true;
+    WriteSome();
+  }
+
+  void WriteSome() {
+    stream_.async_write_some(asio::buffer(inflight_.data() + inflight_offset_,
+                                          inflight_.size() - inflight_offset_),
+                             [self = this->shared_from_this()](
+                                 boost::system::error_code error, size_t n) {
+                               self->OnWrite(error, n);
+                             });
+  }
+
+  void OnWrite(boost::system::error_code error, size_t n) {
+    if (error) {
+      writing_ = false;
+      inflight_.clear();
+      pending_.clear();
+      if (lost_) return;
+      return ForceClose(kTls ? TlsError(error, NativeSsl()) : OsError(error));
+    }
+    inflight_offset_ += n;
+    if (inflight_offset_ < inflight_.size()) {
+      MaybeResumeProtocol();
+      return WriteSome();
+    }
+    inflight_.clear();
+    inflight_offset_ = 0;
+    writing_ = false;
+    MaybeResumeProtocol();  // May append to the buffer.
+    if (!pending_.empty()) return StartWriting();
+    if (upgrading_) return ContinueUpgrade();
+    if (eof_requested_) ShutdownSend();
+    if (closing_ && !lost_) FinishClose(absl::OkStatus());
+  }
+
+  void ShutdownSend() {
+    if constexpr (!kTls) {
+      boost::system::error_code ignored;
+      stream_.shutdown(asio::socket_base::shutdown_send, ignored);
+    }
+  }
+
+  // asyncio: _maybe_pause_protocol / _maybe_resume_protocol.
+  void MaybePauseProtocol() {
+    if (GetWriteBufferSize() <= options_.write_high_water) return;
+    if (!protocol_paused_ && !lost_) {
+      protocol_paused_ = true;
+      (void)protocol_->PauseWriting();
+    }
+  }
+
+  void MaybeResumeProtocol() {
+    if (protocol_paused_ && !lost_ &&
+        GetWriteBufferSize() <= options_.write_low_water) {
+      protocol_paused_ = false;
+      (void)protocol_->ResumeWriting();
+    }
+  }
+
+  // The write buffer is empty and the transport closing.
+  void FinishClose(absl::Status exception) {
+    if constexpr (kTls) {
+      if (exception.ok()) {
+        tls_closing_ = true;
+        return ContinueTlsClose();
+      }
+    }
+    lost_ = true;
+    Post([self = this->shared_from_this(), exception] {
+      self->CallConnectionLost(exception);
+    });
+  }
+
+  // TLS close: stop reading, send close_notify (waiting at most
+  // tls_shutdown_timeout for the peer's), then ConnectionLost(OK).
+  void ContinueTlsClose() {
+    if constexpr (kTls) {
+      if (!tls_closing_ || lost_ || tls_shutdown_started_) return;
+      if (reading_) {
+        boost::system::error_code ignored;
+        LowestLayer(stream_).cancel(ignored);
+        return;  // OnRead comes back here.
+      }
+      tls_shutdown_started_ = true;
+      auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor());
+      timer->expires_after(options_.tls_shutdown_timeout);
+      timer->async_wait(
+          [self = this->shared_from_this()](boost::system::error_code error) {
+            if (error) return;
+            boost::system::error_code ignored;
+            LowestLayer(self->stream_).cancel(ignored);
+          });
+      stream_.async_shutdown(
+          [self = this->shared_from_this(), timer](boost::system::error_code) {
+            timer->cancel();
+            if (self->lost_) return;
+            self->lost_ = true;
+            self->CallConnectionLost(absl::OkStatus());
+          });
+    }
+  }
+
+  // asyncio: _force_close.
+  void ForceClose(absl::Status exception) {
+    if (lost_) return;
+    pending_.clear();
+    closing_ = true;
+    lost_ = true;
+    boost::system::error_code ignored;
+    LowestLayer(stream_).cancel(ignored);
+    Post([self = this->shared_from_this(), exception] {
+      self->CallConnectionLost(exception);
+    });
+  }
+
+  // asyncio: _call_connection_lost.
+  void CallConnectionLost(absl::Status exception) {
+    std::shared_ptr<Protocol> protocol = std::move(protocol_);
+    protocol_ = nullptr;
+    boost::system::error_code ignored;
+    LowestLayer(stream_).close(ignored);
+    if (protocol != nullptr) protocol->ConnectionLost(std::move(exception));
+  }
+
+  // StartTls(): wait until the write buffer is sent and no read is in
+  // flight, then move the socket into a TLS stream and shake hands.
+  void ContinueUpgrade() {
+    if constexpr (!kTls) {
+      if (!upgrading_) return;
+      if (writing_ || !pending_.empty()) return;  // OnWrite comes back.
+      if (reading_) {
+        if (!upgrade_cancelled_read_) {
+          upgrade_cancelled_read_ = true;
+          boost::system::error_code ignored;
+          stream_.cancel(ignored);
+        }
+        return;  // OnRead comes back.
+      }
+      upgrading_ = false;
+      closing_ = true;
+      lost_ = true;  // This transport is done, without ConnectionLost().
+      auto tls = std::make_shared<TlsStream<Stream>>(
+          PrefixedStream<Stream>(std::move(stream_),
+                                 std::move(upgrade_.received)),
+          *upgrade_.context);
+      std::shared_ptr<Protocol> protocol = std::move(protocol_);
+      protocol_ = nullptr;
+      AsyncTlsHandshake<Stream>(
+          *tls, upgrade_.server_side, upgrade_.server_hostname,
+          upgrade_.handshake_timeout,
+          [tls, protocol, options = options_, upgrade = std::move(upgrade_),
+           done = std::move(upgrade_done_)](absl::Status shaken) mutable {
+            if (!shaken.ok()) {
+              boost::system::error_code ignored;
+              tls->lowest_layer().close(ignored);
+              protocol->ConnectionLost(shaken);
+              return done(std::move(shaken));
+            }
+            TransportOptions tls_options = options;
+            tls_options.tls_shutdown_timeout = upgrade.shutdown_timeout;
+            done(StartSocketTransport(std::move(*tls), protocol, tls_options,
+                                      upgrade.context,
+                                      /*connection_made=*/false));
+          });
+    }
+  }
+
+  Stream stream_;
+  std::shared_ptr<Protocol> protocol_;
+  TransportOptions options_;
+  asio::ssl::context* ssl_context_;
+  Endpoint peername_;
+  Endpoint sockname_;
+
+  std::vector<char> read_buffer_;
+  bool reading_ = false;  // a read is in flight
+  bool paused_ = false;
+  bool eof_received_ = false;
+
+  std::string pending_;   // written, not yet handed to the socket
+  std::string inflight_;  // handed to the socket
+  size_t inflight_offset_ = 0;
+  bool writing_ = false;
+  bool eof_requested_ = false;
+  bool protocol_paused_ = false;
+
+  bool closing_ = false;
+  bool lost_ = false;  // ConnectionLost() is called or scheduled
+  bool tls_closing_ = false;
+  bool tls_shutdown_started_ = false;
+
+  bool upgrading_ = false;
+  bool upgrade_cancelled_read_ = false;
+  TlsUpgrade upgrade_;
+  TlsUpgradeHandler upgrade_done_;
+};
+
+}  // namespace
+
+template <typename Stream>
+std::shared_ptr<Transport> StartSocketTransport(
+    Stream stream, std::shared_ptr<Protocol> protocol,
+    const TransportOptions& options, asio::ssl::context* ssl_context,
+    bool connection_made) {
+  auto transport = std::make_shared<SocketTransport<Stream>>(
+      std::move(stream), std::move(protocol), options, ssl_context);
+  transport->Start(connection_made);
+  return transport;
+}
+
+template std::shared_ptr<Transport> StartSocketTransport<TcpSocket>(
+    TcpSocket, std::shared_ptr<Protocol>, const TransportOptions&,
+    asio::ssl::context*, bool);
+template std::shared_ptr<Transport> StartSocketTransport<UnixSocket>(
+    UnixSocket, std::shared_ptr<Protocol>, const TransportOptions&,
+    asio::ssl::context*, bool);
+template std::shared_ptr<Transport> StartSocketTransport<TlsStream<TcpSocket>>(
+    TlsStream<TcpSocket>, std::shared_ptr<Protocol>, const TransportOptions&,
+    asio::ssl::context*, bool);
+template std::shared_ptr<Transport> StartSocketTransport<TlsStream<UnixSocket>>(
+    TlsStream<UnixSocket>, std::shared_ptr<Protocol>, const TransportOptions&,
+    asio::ssl::context*, bool);
+
+}  // namespace streams::net
