@@ -40,6 +40,12 @@ absl::Status StreamReaderProtocol::ConnectionMade(
   return absl::OkStatus();
 }
 
+void StreamReaderProtocol::ReplaceTransport(
+    std::shared_ptr<Transport> transport) {
+  over_ssl_ = transport->GetExtraInfo("sslcontext").has_value();
+  transport_ = std::move(transport);
+}
+
 absl::Status StreamReaderProtocol::DataReceived(absl::string_view data) {
   std::shared_ptr<internal::ReaderCore> reader = reader_.lock();
   if (reader == nullptr) return absl::OkStatus();

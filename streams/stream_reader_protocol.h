@@ -36,6 +36,9 @@
 namespace streams {
 
 class StreamWriter;
+namespace internal {
+class StartTlsOperation;
+}  // namespace internal
 
 class StreamReaderProtocol : public FlowControl {
  public:
@@ -80,6 +83,12 @@ class StreamReaderProtocol : public FlowControl {
   void ConnectionLost(absl::Status exception) override;
 
   const std::shared_ptr<Transport>& transport() const { return transport_; }
+
+  // StreamReaderProtocol::ReplaceTransport()
+  //
+  // After a TLS upgrade: the transport to use from now on (asyncio:
+  // _replace_writer()).
+  void ReplaceTransport(std::shared_ptr<Transport> transport);
   bool over_ssl() const { return over_ssl_; }
   bool has_client_connected_callback() const {
     return static_cast<bool>(client_connected_);
@@ -87,6 +96,7 @@ class StreamReaderProtocol : public FlowControl {
 
  private:
   friend class StreamWriter;
+  friend class internal::StartTlsOperation;
 
   std::weak_ptr<internal::ReaderCore> reader_;
   // Server side: keeps the reader alive until the connection is made.

@@ -30,16 +30,13 @@ StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
 StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
                            std::shared_ptr<StreamReaderProtocol> protocol,
                            std::shared_ptr<internal::ReaderCore> reader)
-    : transport_(std::move(transport)),
-      protocol_(std::move(protocol)),
-      reader_(std::move(reader)) {}
+    : state_(std::make_shared<State>(State{
+          std::move(transport), std::move(protocol), std::move(reader)})) {}
 
 StreamWriter& StreamWriter::operator=(StreamWriter&& other) noexcept {
   if (this != &other) {
     CloseIfUnclosed();
-    transport_ = std::move(other.transport_);
-    protocol_ = std::move(other.protocol_);
-    reader_ = std::move(other.reader_);
+    state_ = std::move(other.state_);
   }
   return *this;
 }
@@ -47,10 +44,10 @@ StreamWriter& StreamWriter::operator=(StreamWriter&& other) noexcept {
 StreamWriter::~StreamWriter() { CloseIfUnclosed(); }
 
 void StreamWriter::CloseIfUnclosed() {
-  if (transport_ == nullptr || transport_->IsClosing()) return;
+  if (state_ == nullptr || state_->transport->IsClosing()) return;
   // asyncio's __del__: close, then warn.
   std::string message = absl::StrCat("unclosed ", DebugString());
-  transport_->Close();
+  state_->transport->Close();
   std::lock_guard<std::mutex> lock(warning_mutex);
   Warning()(message);
 }
@@ -62,20 +59,109 @@ void StreamWriter::SetWarningHandler(WarningHandler handler) {
 
 std::string StreamWriter::DebugString() const {
   std::string info = "<StreamWriter transport=<Transport>";
-  if (reader_ != nullptr) absl::StrAppend(&info, " reader=<StreamReader>");
+  if (state_->reader != nullptr) {
+    absl::StrAppend(&info, " reader=<StreamReader>");
+  }
   return absl::StrCat(info, ">");
 }
 
 void StreamWriter::StartDrain(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::DrainOperation>(
-      protocol_->get_executor(), std::move(handler), protocol_->drain_state(),
-      reader_, transport_);
+      state_->protocol->get_executor(), std::move(handler),
+      state_->protocol->drain_state(), state_->reader, state_->transport);
   op->Start();
 }
 
 void StreamWriter::StartWaitClosed(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::AwaitOperation>(
-      protocol_->get_executor(), std::move(handler), protocol_->closed_);
+      state_->protocol->get_executor(), std::move(handler),
+      state_->protocol->closed_);
+  op->Start();
+}
+
+namespace internal {
+
+// asyncio's StreamWriter.start_tls(): `await self.drain()`, then
+// loop.start_tls(), then the writer and protocol use the new transport.
+class StartTlsOperation : public StatusOperation {
+ public:
+  StartTlsOperation(const asio::any_io_executor& executor, Handler handler,
+                    std::weak_ptr<StreamWriter::State> state,
+                    asio::ssl::context& context, StartTlsOptions options)
+      : StatusOperation(executor, std::move(handler)),
+        executor_(executor),
+        state_(std::move(state)),
+        context_(context),
+        options_(std::move(options)) {}
+
+ private:
+  void Begin() override {
+    std::shared_ptr<StreamWriter::State> state = state_.lock();
+    if (state == nullptr) return Complete(absl::CancelledError());
+    waiter_ = std::make_shared<internal::Future>();
+    auto drain = std::make_shared<internal::DrainOperation>(
+        executor_, Handler([waiter = waiter_](absl::Status drained) {
+          if (drained.ok()) {
+            waiter->SetResult();
+          } else {
+            waiter->SetException(std::move(drained));
+          }
+        }),
+        state->protocol->drain_state(), state->reader, state->transport);
+    drain->Start();
+    Await(waiter_);
+  }
+
+  void Resume(absl::Status outcome) override {
+    if (!outcome.ok()) return Complete(std::move(outcome));
+    if (started_) return Complete(std::move(outcome));
+    std::shared_ptr<StreamWriter::State> state = state_.lock();
+    if (state == nullptr) return Complete(absl::CancelledError());
+    started_ = true;
+    TlsUpgrade upgrade;
+    upgrade.context = &context_;
+    upgrade.server_side = state->protocol->has_client_connected_callback();
+    upgrade.server_hostname = options_.server_hostname;
+    upgrade.handshake_timeout = options_.handshake_timeout;
+    upgrade.shutdown_timeout = options_.shutdown_timeout;
+    if (state->reader != nullptr)
+      upgrade.received = state->reader->TakeBuffer();
+    waiter_ = std::make_shared<internal::Future>();
+    state->transport->StartTls(
+        std::move(upgrade),
+        [weak = state_, waiter = waiter_](
+            absl::StatusOr<std::shared_ptr<Transport>> upgraded) {
+          if (!upgraded.ok()) return waiter->SetException(upgraded.status());
+          if (std::shared_ptr<StreamWriter::State> state = weak.lock()) {
+            // asyncio: self._transport = new_transport;
+            // protocol._replace_writer(self).
+            state->transport = *upgraded;
+            state->protocol->ReplaceTransport(*upgraded);
+            if (state->reader != nullptr) {
+              state->reader->ReplaceTransport(*upgraded);
+            }
+          }
+          waiter->SetResult();
+        });
+    Await(waiter_);
+  }
+
+  asio::any_io_executor executor_;
+  std::weak_ptr<StreamWriter::State> state_;
+  asio::ssl::context& context_;
+  StartTlsOptions options_;
+  std::shared_ptr<internal::Future> waiter_;
+  bool started_ = false;
+};
+
+}  // namespace internal
+
+void StreamWriter::StartTls(asio::ssl::context& context,
+                            StartTlsOptions options,
+                            internal::StatusOperation::Handler handler) {
+  auto op = std::make_shared<internal::StartTlsOperation>(
+      state_->protocol->get_executor(), std::move(handler), state_, context,
+      std::move(options));
   op->Start();
 }
 

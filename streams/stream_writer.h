@@ -26,8 +26,10 @@
 #define STREAMS_STREAM_WRITER_H_
 
 #include <any>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,6 +46,20 @@
 
 namespace streams {
 
+// StreamWriter::AsyncStartTls()'s options.
+//
+// Like every options struct here, it is never a `= {}` default argument: in a
+// call inside a coroutine, g++ 12 copies such a temporary bitwise, leaving a
+// std::string pointing into the caller's frame. Overloads without options
+// build them in ordinary code instead.
+struct StartTlsOptions {
+  // Client side: SNI and the name the certificate must match; empty: no
+  // check.
+  std::string server_hostname;
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds shutdown_timeout = std::chrono::seconds(30);
+};
+
 class StreamWriter {
  public:
   using executor_type = asio::any_io_executor;
@@ -57,20 +73,25 @@ class StreamWriter {
   StreamWriter& operator=(StreamWriter&& other) noexcept;
   ~StreamWriter();
 
-  executor_type get_executor() const { return protocol_->get_executor(); }
-  const std::shared_ptr<Transport>& transport() const { return transport_; }
+  executor_type get_executor() const {
+    return state_->protocol->get_executor();
+  }
+  // The current transport (a TLS one after AsyncStartTls()).
+  const std::shared_ptr<Transport>& transport() const {
+    return state_->transport;
+  }
 
   // Forwarded to the transport, as asyncio does.
-  void Write(absl::string_view data) { transport_->Write(data); }
+  void Write(absl::string_view data) { state_->transport->Write(data); }
   void WriteLines(const std::vector<std::string>& lines) {
-    transport_->WriteLines(lines);
+    state_->transport->WriteLines(lines);
   }
-  void WriteEof() { transport_->WriteEof(); }
-  bool CanWriteEof() const { return transport_->CanWriteEof(); }
-  void Close() { transport_->Close(); }
-  bool IsClosing() const { return transport_->IsClosing(); }
+  void WriteEof() { state_->transport->WriteEof(); }
+  bool CanWriteEof() const { return state_->transport->CanWriteEof(); }
+  void Close() { state_->transport->Close(); }
+  bool IsClosing() const { return state_->transport->IsClosing(); }
   std::any GetExtraInfo(absl::string_view name) const {
-    return transport_->GetExtraInfo(name);
+    return state_->transport->GetExtraInfo(name);
   }
 
   // StreamWriter::AsyncDrain()
@@ -112,6 +133,42 @@ class StreamWriter {
         token);
   }
 
+  // StreamWriter::AsyncStartTls()
+  //
+  // Upgrades the live connection to TLS in place: drains, then runs the
+  // handshake on the same socket (server side when the protocol has a
+  // client-connected callback), then this writer, the protocol and the
+  // reader use the TLS transport. asyncio: start_tls(). Bytes the reader had
+  // buffered but not returned are handed to the TLS engine first (asyncio
+  // loses them, so a peer's ClientHello sent right behind "STARTTLS\n" is
+  // not lost here). `context` must outlive the connection.
+  //
+  // Completion: void(absl::Status).
+  // Errors: as AsyncDrain(); TLS: kPermissionDenied SSLCertVerificationError,
+  //   kUnavailable SSLError, kDeadlineExceeded TimeoutError; kUnimplemented
+  //   for a transport that cannot start TLS. A failed handshake closes the
+  //   connection (the protocol sees ConnectionLost with the error).
+  // Cancellation: while draining only.
+  template <typename CompletionToken = asio::deferred_t>
+  requires(!std::is_same_v<
+           std::decay_t<CompletionToken>,
+           StartTlsOptions>) auto AsyncStartTls(asio::ssl::context& context,
+                                                CompletionToken&& token =
+                                                    asio::deferred_t{}) {
+    return AsyncStartTls(context, StartTlsOptions(),
+                         std::forward<CompletionToken>(token));
+  }
+  template <typename CompletionToken = asio::deferred_t>
+  auto AsyncStartTls(asio::ssl::context& context, StartTlsOptions options,
+                     CompletionToken&& token = asio::deferred_t{}) {
+    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+        [this, &context](auto handler, StartTlsOptions options) {
+          StartTls(context, std::move(options),
+                   internal::StatusOperation::Handler(std::move(handler)));
+        },
+        token, std::move(options));
+  }
+
   // asyncio's repr(): "<StreamWriter transport=... reader=...>".
   std::string DebugString() const;
 
@@ -123,6 +180,14 @@ class StreamWriter {
 
  private:
   friend class StreamReaderProtocol;
+  friend class internal::StartTlsOperation;
+
+  // Shared with operations in flight, so a moved writer keeps working.
+  struct State {
+    std::shared_ptr<Transport> transport;
+    std::shared_ptr<StreamReaderProtocol> protocol;
+    std::shared_ptr<internal::ReaderCore> reader;
+  };
 
   StreamWriter(std::shared_ptr<Transport> transport,
                std::shared_ptr<StreamReaderProtocol> protocol,
@@ -130,11 +195,11 @@ class StreamWriter {
 
   void StartDrain(internal::StatusOperation::Handler handler);
   void StartWaitClosed(internal::StatusOperation::Handler handler);
+  void StartTls(asio::ssl::context& context, StartTlsOptions options,
+                internal::StatusOperation::Handler handler);
   void CloseIfUnclosed();
 
-  std::shared_ptr<Transport> transport_;
-  std::shared_ptr<StreamReaderProtocol> protocol_;
-  std::shared_ptr<internal::ReaderCore> reader_;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace streams

@@ -95,6 +95,14 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   bool has_waiter() const { return waiter_ != nullptr; }
   bool has_transport() const { return transport_ != nullptr; }
 
+  // For a TLS upgrade: the buffered bytes (they belong to the handshake),
+  // and the transport to pause and resume from now on.
+  std::string TakeBuffer() { return buffer_.Take(buffer_.size()); }
+  void ReplaceTransport(std::shared_ptr<Transport> transport) {
+    transport_ = std::move(transport);
+    paused_ = false;
+  }
+
   // Starts a read; `handler` is a ReadHandler or, for kNextLine, a
   // NextLineHandler.
   void StartRead(ReadRequest request,

@@ -1,0 +1,203 @@
+// TLS on loopback: AsyncOpenConnection/AsyncStartServer with a TLS context,
+// certificate and hostname verification, and AsyncStartTls upgrading a plain
+// connection. Certificates: testdata/tls (checked in; see its README).
+
+#include "streams/net/tls.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ssl/context.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "gtest/gtest.h"
+#include "streams/errors.h"
+#include "streams/net/open_connection.h"
+#include "streams/net/server.h"
+
+namespace streams {
+namespace {
+
+using namespace std::chrono_literals;
+
+asio::ssl::context ServerContext() {
+  asio::ssl::context context(asio::ssl::context::tls_server);
+  context.use_certificate_chain_file("testdata/tls/server.pem");
+  context.use_private_key_file("testdata/tls/server.key",
+                               asio::ssl::context::pem);
+  return context;
+}
+
+asio::ssl::context ClientContext() {
+  asio::ssl::context context = net::MakeClientTlsContext();
+  context.load_verify_file("testdata/tls/ca.pem");
+  return context;
+}
+
+asio::awaitable<void> Echo(StreamReader reader, StreamWriter writer) {
+  while (true) {
+    absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+    if (!line.ok() || line->empty()) break;
+    writer.Write(*line);
+    if (!(co_await writer.AsyncDrain()).ok()) break;
+  }
+  writer.Close();
+}
+
+// Runs `body` as a coroutine on a fresh io_context until everything is done.
+template <typename Body>
+void RunUntilDone(Body body) {
+  asio::io_context context;
+  asio::co_spawn(context, body(context.get_executor()), asio::detached);
+  context.run_for(20s);
+  ASSERT_TRUE(context.stopped()) << "the test did not finish";
+}
+
+TEST(TlsTest, EchoOverTlsWithVerifiedHostname) {
+  asio::ssl::context server_tls = ServerContext();
+  asio::ssl::context client_tls = ClientContext();
+  std::optional<std::string> got;
+  bool over_ssl = false;
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    ServerOptions server_options;
+    server_options.ssl = &server_tls;
+    auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
+                                            server_options);
+    EXPECT_TRUE(server.ok()) << server.status();
+    if (!server.ok()) co_return;
+    ConnectionOptions options;
+    options.ssl = &client_tls;
+    options.server_hostname = "localhost";
+    auto connection = co_await AsyncOpenConnection(
+        executor, "127.0.0.1", (*server)->endpoints()[0].port(), options);
+    EXPECT_TRUE(connection.ok()) << connection.status();
+    if (connection.ok()) {
+      EXPECT_FALSE(connection->writer.CanWriteEof());
+      over_ssl = connection->writer.GetExtraInfo("sslcontext").has_value();
+      connection->writer.Write("secret\n");
+      absl::StatusOr<std::string> line =
+          co_await connection->reader.AsyncReadLine();
+      if (line.ok()) got = *line;
+      connection->writer.Close();
+      EXPECT_TRUE((co_await connection->writer.AsyncWaitClosed()).ok());
+    }
+    (*server)->Close();
+  });
+  EXPECT_EQ(got, "secret\n");
+  EXPECT_TRUE(over_ssl);
+}
+
+TEST(TlsTest, HostnameMismatchIsCertVerificationError) {
+  asio::ssl::context server_tls = ServerContext();
+  asio::ssl::context client_tls = ClientContext();
+  absl::Status status;
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    ServerOptions server_options;
+    server_options.ssl = &server_tls;
+    server_options.exception_handler = [](const ServerError&) {};
+    auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
+                                            server_options);
+    if (!server.ok()) co_return;
+    ConnectionOptions options;
+    options.ssl = &client_tls;
+    options.server_hostname = "not-the-server.example";
+    auto connection = co_await AsyncOpenConnection(
+        executor, "127.0.0.1", (*server)->endpoints()[0].port(), options);
+    status = connection.status();
+    (*server)->Close();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kSSLCertVerificationError);
+  EXPECT_TRUE(absl::StartsWith(
+      status.message(),
+      "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
+      << status;
+}
+
+TEST(TlsTest, UntrustedCertificateIsCertVerificationError) {
+  asio::ssl::context server_tls = ServerContext();
+  asio::ssl::context client_tls = net::MakeClientTlsContext();  // no test CA
+  absl::Status status;
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    ServerOptions server_options;
+    server_options.ssl = &server_tls;
+    server_options.exception_handler = [](const ServerError&) {};
+    auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
+                                            server_options);
+    if (!server.ok()) co_return;
+    ConnectionOptions options;
+    options.ssl = &client_tls;
+    options.server_hostname = "localhost";
+    auto connection = co_await AsyncOpenConnection(
+        executor, "127.0.0.1", (*server)->endpoints()[0].port(), options);
+    status = connection.status();
+    (*server)->Close();
+  });
+  EXPECT_EQ(GetErrorKind(status), ErrorKind::kSSLCertVerificationError)
+      << status;
+}
+
+// The client sends "STARTTLS\n" and its ClientHello back to back, so the
+// hello sits in the server reader's buffer when the server calls
+// AsyncStartTls. asyncio loses those bytes (the handshake then hangs); here
+// they are handed to the TLS engine and the upgrade succeeds.
+TEST(TlsTest, StartTlsKeepsHandshakeBytesAlreadyBuffered) {
+  asio::ssl::context server_tls = ServerContext();
+  asio::ssl::context client_tls = ClientContext();
+  size_t buffered_at_upgrade = 0;
+  absl::Status server_upgrade = absl::UnknownError("not run");
+  absl::Status client_upgrade = absl::UnknownError("not run");
+  std::optional<std::string> got;
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    auto on_client = [&](StreamReader reader,
+                         StreamWriter writer) -> asio::awaitable<void> {
+      // Let the ClientHello arrive behind the line.
+      asio::steady_timer timer(co_await asio::this_coro::executor, 100ms);
+      co_await timer.async_wait(asio::use_awaitable);
+      absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+      EXPECT_EQ(line.value_or(""), "STARTTLS\n");
+      buffered_at_upgrade = reader.buffer_size();
+      server_upgrade = co_await writer.AsyncStartTls(server_tls);
+      if (!server_upgrade.ok()) co_return;
+      EXPECT_TRUE(writer.GetExtraInfo("sslcontext").has_value());
+      absl::StatusOr<std::string> secret = co_await reader.AsyncReadLine();
+      writer.Write(secret.value_or("?\n"));
+      co_await writer.AsyncDrain();
+      writer.Close();
+    };
+    auto server =
+        co_await AsyncStartServer(executor, on_client, "127.0.0.1", 0);
+    if (!server.ok()) co_return;
+    auto connection = co_await AsyncOpenConnection(
+        executor, "127.0.0.1", (*server)->endpoints()[0].port());
+    if (!connection.ok()) co_return;
+    connection->writer.Write("STARTTLS\n");
+    StartTlsOptions tls_options;
+    tls_options.server_hostname = "localhost";
+    tls_options.handshake_timeout = 5s;
+    client_upgrade =
+        co_await connection->writer.AsyncStartTls(client_tls, tls_options);
+    if (client_upgrade.ok()) {
+      connection->writer.Write("over tls\n");
+      absl::StatusOr<std::string> line =
+          co_await connection->reader.AsyncReadLine();
+      if (line.ok()) got = *line;
+    }
+    connection->writer.Close();
+    (*server)->Close();
+  });
+  EXPECT_GT(buffered_at_upgrade, 0u) << "the ClientHello was not buffered";
+  EXPECT_TRUE(server_upgrade.ok()) << server_upgrade;
+  EXPECT_TRUE(client_upgrade.ok()) << client_upgrade;
+  EXPECT_EQ(got, "over tls\n");
+}
+
+}  // namespace
+}  // namespace streams
