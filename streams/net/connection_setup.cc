@@ -48,7 +48,7 @@ asio::awaitable<absl::Status> Handshake(TlsStream<Socket>& stream,
 
 template <typename Socket>
 asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
-    Socket socket, std::string hostname, const ConnectionOptions& options) {
+    Socket socket, std::string hostname, ConnectionOptions options) {
   const asio::any_io_executor executor = socket.get_executor();
   absl::StatusOr<StreamReader> reader =
       StreamReader::Create(executor, options.limit);
@@ -78,7 +78,7 @@ template <typename Socket>
 asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishServer(
     Socket socket, std::shared_ptr<Protocol> protocol, asio::ssl::context* ssl,
     std::chrono::milliseconds handshake_timeout,
-    const TransportOptions& transport_options) {
+    TransportOptions transport_options) {
   if (ssl == nullptr) {
     co_return StartSocketTransport(std::move(socket), std::move(protocol),
                                    transport_options);
@@ -93,16 +93,16 @@ asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishServer(
 }
 
 template asio::awaitable<absl::StatusOr<Connection>> EstablishClient<TcpSocket>(
-    TcpSocket, std::string, const ConnectionOptions&);
+    TcpSocket, std::string, ConnectionOptions);
 template asio::awaitable<absl::StatusOr<Connection>>
-EstablishClient<UnixSocket>(UnixSocket, std::string, const ConnectionOptions&);
+    EstablishClient<UnixSocket>(UnixSocket, std::string, ConnectionOptions);
 template asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>>
 EstablishServer<TcpSocket>(TcpSocket, std::shared_ptr<Protocol>,
                            asio::ssl::context*, std::chrono::milliseconds,
-                           const TransportOptions&);
+                           TransportOptions);
 template asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>>
 EstablishServer<UnixSocket>(UnixSocket, std::shared_ptr<Protocol>,
                             asio::ssl::context*, std::chrono::milliseconds,
-                            const TransportOptions&);
+                            TransportOptions);
 
 }  // namespace streams::net

@@ -34,10 +34,13 @@ asio::awaitable<absl::Status> Handshake(TlsStream<Socket>& stream,
                                         const std::string& hostname,
                                         std::chrono::milliseconds timeout);
 
+// Coroutines: every parameter is taken by value (a reference would dangle
+// once the caller returns).
+
 // Client side: TLS (when options.ssl) with `hostname`, then the connection.
 template <typename Socket>
 asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
-    Socket socket, std::string hostname, const ConnectionOptions& options);
+    Socket socket, std::string hostname, ConnectionOptions options);
 
 // Server side: TLS (when `ssl`), then the transport for `protocol`, whose
 // ConnectionMade() runs the client-connected callback.
@@ -45,7 +48,7 @@ template <typename Socket>
 asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishServer(
     Socket socket, std::shared_ptr<Protocol> protocol, asio::ssl::context* ssl,
     std::chrono::milliseconds handshake_timeout,
-    const TransportOptions& transport_options);
+    TransportOptions transport_options);
 
 }  // namespace streams::net
 

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -103,7 +104,7 @@ void StartOpenUnixConnection(const asio::any_io_executor& executor,
 template <typename CompletionToken = asio::deferred_t>
 auto AsyncOpenConnection(const asio::any_io_executor& executor,
                          std::string host, std::string port,
-                         ConnectionOptions options = {},
+                         ConnectionOptions options,
                          CompletionToken&& token = asio::deferred_t{}) {
   return asio::async_initiate<CompletionToken,
                               void(absl::StatusOr<Connection>)>(
@@ -119,10 +120,27 @@ auto AsyncOpenConnection(const asio::any_io_executor& executor,
 template <typename CompletionToken = asio::deferred_t>
 auto AsyncOpenConnection(const asio::any_io_executor& executor,
                          std::string host, uint16_t port,
-                         ConnectionOptions options = {},
+                         ConnectionOptions options,
                          CompletionToken&& token = asio::deferred_t{}) {
   return AsyncOpenConnection(executor, std::move(host), std::to_string(port),
                              std::move(options),
+                             std::forward<CompletionToken>(token));
+}
+
+// Without options: the defaults. (Options are never a `= {}` default
+// argument; see StartTlsOptions in stream_writer.h for why.)
+template <typename Port, typename CompletionToken = asio::deferred_t>
+requires(!std::is_same_v<
+         std::decay_t<CompletionToken>,
+         ConnectionOptions>) auto AsyncOpenConnection(const asio::
+                                                          any_io_executor&
+                                                              executor,
+                                                      std::string host,
+                                                      Port port,
+                                                      CompletionToken&& token =
+                                                          asio::deferred_t{}) {
+  return AsyncOpenConnection(executor, std::move(host), std::move(port),
+                             ConnectionOptions(),
                              std::forward<CompletionToken>(token));
 }
 
@@ -131,8 +149,19 @@ auto AsyncOpenConnection(const asio::any_io_executor& executor,
 // Connects to the Unix-domain socket at `path`. As AsyncOpenConnection()
 // otherwise (TLS needs options.server_hostname).
 template <typename CompletionToken = asio::deferred_t>
+requires(!std::is_same_v<
+         std::decay_t<CompletionToken>,
+         ConnectionOptions>) auto AsyncOpenUnixConnection(const asio::
+                                                              any_io_executor&
+                                                                  executor,
+                                                          std::string path,
+                                                          CompletionToken&&
+                                                              token = asio::
+                                                                  deferred_t{});
+
+template <typename CompletionToken = asio::deferred_t>
 auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
-                             std::string path, ConnectionOptions options = {},
+                             std::string path, ConnectionOptions options,
                              CompletionToken&& token = asio::deferred_t{}) {
   return asio::async_initiate<CompletionToken,
                               void(absl::StatusOr<Connection>)>(
@@ -143,6 +172,19 @@ auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
             internal::ConnectionHandler(std::move(handler)));
       },
       token, executor, std::move(path), std::move(options));
+}
+
+template <typename CompletionToken>
+requires(!std::is_same_v<
+         std::decay_t<CompletionToken>,
+         ConnectionOptions>) auto AsyncOpenUnixConnection(const asio::
+                                                              any_io_executor&
+                                                                  executor,
+                                                          std::string path,
+                                                          CompletionToken&&
+                                                              token) {
+  return AsyncOpenUnixConnection(executor, std::move(path), ConnectionOptions(),
+                                 std::forward<CompletionToken>(token));
 }
 
 }  // namespace streams

@@ -245,7 +245,7 @@ void StartUnixServer(const asio::any_io_executor& executor,
 template <typename CompletionToken = asio::deferred_t>
 auto AsyncStartServer(const asio::any_io_executor& executor,
                       ClientConnected callback, std::vector<std::string> hosts,
-                      std::string port, ServerOptions options = {},
+                      std::string port, ServerOptions options,
                       CompletionToken&& token = asio::deferred_t{}) {
   return asio::async_initiate<CompletionToken,
                               void(absl::StatusOr<std::shared_ptr<Server>>)>(
@@ -263,12 +263,29 @@ auto AsyncStartServer(const asio::any_io_executor& executor,
 template <typename CompletionToken = asio::deferred_t>
 auto AsyncStartServer(const asio::any_io_executor& executor,
                       ClientConnected callback, std::string host, uint16_t port,
-                      ServerOptions options = {},
+                      ServerOptions options,
                       CompletionToken&& token = asio::deferred_t{}) {
   std::vector<std::string> hosts;
   if (!host.empty()) hosts.push_back(std::move(host));
   return AsyncStartServer(executor, std::move(callback), std::move(hosts),
                           std::to_string(port), std::move(options),
+                          std::forward<CompletionToken>(token));
+}
+
+// Without options: the defaults. (Options are never a `= {}` default
+// argument; see StartTlsOptions in stream_writer.h for why.)
+template <typename Hosts, typename Port,
+          typename CompletionToken = asio::deferred_t>
+requires(!std::is_same_v<
+         std::decay_t<CompletionToken>,
+         ServerOptions>) auto AsyncStartServer(const asio::any_io_executor&
+                                                   executor,
+                                               ClientConnected callback,
+                                               Hosts hosts, Port port,
+                                               CompletionToken&& token =
+                                                   asio::deferred_t{}) {
+  return AsyncStartServer(executor, std::move(callback), std::move(hosts),
+                          std::move(port), ServerOptions(),
                           std::forward<CompletionToken>(token));
 }
 
@@ -279,7 +296,7 @@ auto AsyncStartServer(const asio::any_io_executor& executor,
 template <typename CompletionToken = asio::deferred_t>
 auto AsyncStartUnixServer(const asio::any_io_executor& executor,
                           ClientConnected callback, std::string path,
-                          ServerOptions options = {},
+                          ServerOptions options,
                           CompletionToken&& token = asio::deferred_t{}) {
   return asio::async_initiate<CompletionToken,
                               void(absl::StatusOr<std::shared_ptr<Server>>)>(
@@ -291,6 +308,20 @@ auto AsyncStartUnixServer(const asio::any_io_executor& executor,
       },
       token, executor, std::move(callback), std::move(path),
       std::move(options));
+}
+
+template <typename CompletionToken = asio::deferred_t>
+requires(!std::is_same_v<
+         std::decay_t<CompletionToken>,
+         ServerOptions>) auto AsyncStartUnixServer(const asio::any_io_executor&
+                                                       executor,
+                                                   ClientConnected callback,
+                                                   std::string path,
+                                                   CompletionToken&& token =
+                                                       asio::deferred_t{}) {
+  return AsyncStartUnixServer(executor, std::move(callback), std::move(path),
+                              ServerOptions(),
+                              std::forward<CompletionToken>(token));
 }
 
 }  // namespace streams
