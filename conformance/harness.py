@@ -278,14 +278,23 @@ def trace_difference(first: Any, second: Any) -> List[str]:
     return []
 
 
-def shrink(scenario: Any, differs: Callable[[Any], bool]) -> Any:
-    """Greedily makes `scenario` smaller while `differs` still holds."""
+def shrink(scenario: Any, differs: Callable[[Any], bool],
+           max_tries: int = 400) -> Any:
+    """Greedily makes `scenario` smaller while `differs` still holds.
+
+    Stops after `max_tries` candidates, so a run with many differences stays
+    bounded in time.
+    """
     best = pb.Scenario()
     best.CopyFrom(scenario)
     changed = True
-    while changed:
+    tries = 0
+    while changed and tries < max_tries:
         changed = False
         for candidate in _smaller(best):
+            tries += 1
+            if tries > max_tries:
+                break
             if differs(candidate):
                 best = candidate
                 changed = True
@@ -470,6 +479,12 @@ def run_differential(args: argparse.Namespace) -> int:
                 passed += 1
                 continue
             failed += 1
+            if failed > args.max_shrunk:
+                # Only the first few are shrunk: each costs many runs.
+                reports.append([f"DIFFERENT {scenario.name} (not shrunk: "
+                                f"more than {args.max_shrunk} differences)"]
+                               + trace_difference(first, second) + [""])
+                continue
             small = shrink(scenario, differs)
             small_reference = reference.run(small)
             if small_reference.WhichOneof("result") == "trace":
@@ -523,6 +538,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="C++ testee command line")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--max_shrunk", type=int, default=5,
+                        help="differential: shrink at most this many "
+                             "differences (default %(default)s)")
     parser.add_argument("--families", metavar="LIST",
                         help="generator families, comma-separated "
                              f"({','.join(generator.FAMILIES)})")
