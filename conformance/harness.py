@@ -308,15 +308,6 @@ def _copy(scenario: Any) -> Any:
     return copy
 
 
-def _payloads(action: Any) -> List[Any]:
-    kind = action.WhichOneof("action")
-    if kind in ("feed_data", "data_received", "write"):
-        return [getattr(action, kind)]
-    if kind == "writelines":
-        return list(action.writelines.lines)
-    return []
-
-
 def _smaller(scenario: Any):
     """Candidates one edit smaller than `scenario`, biggest cuts first."""
     steps = scenario.steps
@@ -346,10 +337,10 @@ def _smaller(scenario: Any):
             yield candidate
     for index, step in enumerate(steps):
         for position, action in enumerate(step.actions):
-            for number, data in enumerate(_payloads(action)):
+            for number, data in enumerate(payload.payloads_of(action)):
                 for size in _shorter(data.size):
                     candidate = _copy(scenario)
-                    target = _payloads(
+                    target = payload.payloads_of(
                         candidate.steps[index].actions[position])[number]
                     target.size = size
                     if not size:
@@ -357,16 +348,16 @@ def _smaller(scenario: Any):
                     yield candidate
                 for length in _shorter(len(data.data)):
                     candidate = _copy(scenario)
-                    target = _payloads(
+                    target = payload.payloads_of(
                         candidate.steps[index].actions[position])[number]
                     target.data = data.data[:length]
                     yield candidate
     for index, step in enumerate(steps):
         for position, action in enumerate(step.actions):
-            for number, data in enumerate(_payloads(action)):
+            for number, data in enumerate(payload.payloads_of(action)):
                 if data.size and data.size <= 64:
                     candidate = _copy(scenario)
-                    target = _payloads(
+                    target = payload.payloads_of(
                         candidate.steps[index].actions[position])[number]
                     target.CopyFrom(pb.Bytes(data=payload.expand(data)))
                     yield candidate

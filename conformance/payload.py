@@ -1,6 +1,6 @@
 """Expansion of the schema's `Bytes` message into the bytes it stands for."""
 
-from typing import Any
+from typing import Any, List
 
 
 class PayloadError(ValueError):
@@ -22,3 +22,13 @@ def expand(message: Any) -> bytes:
     if size:
         head = (pattern * (size // len(pattern) + 1))[:size]
     return head + message.data
+
+
+def payloads_of(action: Any) -> List[Any]:
+    """The `Bytes` messages an `Action` carries (feeds, writes)."""
+    kind = action.WhichOneof("action")
+    if kind in ("feed_data", "data_received", "write"):
+        return [getattr(action, kind)]
+    if kind == "writelines":
+        return list(action.writelines.lines)
+    return []

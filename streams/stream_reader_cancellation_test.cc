@@ -39,6 +39,7 @@
 #include "streams/stream_reader_protocol.h"
 #include "streams/stream_writer.h"
 #include "streams/testing/fake_transport.h"
+#include "streams/testing/run_briefly.h"
 #include "streams/testing/status_matchers.h"
 
 namespace streams {
@@ -50,12 +51,8 @@ using ::streams::testing::ErrorKindIs;
 using ::streams::testing::FakeTransport;
 using ::streams::testing::IsOk;
 using ::streams::testing::IsOkAndHolds;
+using ::streams::testing::RunBriefly;
 using ::streams::testing::StatusIs;
-
-void RunBriefly(asio::io_context& ctx) {
-  ctx.restart();
-  ctx.poll();
-}
 
 // A read started with a callback bound to a cancellation signal.
 struct CancellableRead {

@@ -29,6 +29,7 @@
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
 #include "streams/testing/fake_transport.h"
+#include "streams/testing/run_briefly.h"
 #include "streams/testing/status_matchers.h"
 
 namespace streams {
@@ -69,10 +70,7 @@ class WarningCollector {
 
 class StreamReaderProtocolTest : public ::testing::Test {
  protected:
-  void RunBriefly() {
-    ctx_.restart();
-    ctx_.poll();
-  }
+  void RunBriefly() { testing::RunBriefly(ctx_); }
 
   // Starts a status operation (drain, wait_closed) with a callback; the
   // result appears in the returned slot.

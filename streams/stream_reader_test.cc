@@ -33,6 +33,7 @@
 #include "streams/stream_reader_protocol.h"
 #include "streams/stream_writer.h"
 #include "streams/testing/fake_transport.h"
+#include "streams/testing/run_briefly.h"
 #include "streams/testing/status_matchers.h"
 
 namespace streams {
@@ -45,6 +46,7 @@ using ::streams::testing::FakeTransport;
 using ::streams::testing::IsOk;
 using ::streams::testing::IsOkAndHolds;
 using ::streams::testing::StatusIs;
+using ::streams::testing::Task;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Eq;
@@ -54,35 +56,11 @@ using ::testing::Optional;
 // test_streams.py's StreamTests.DATA.
 constexpr absl::string_view kData = "line1\nline2\nline3\n";
 
-// asyncio's Task, for one read: started by the constructor from a deferred
-// operation (e.g. `reader.AsyncReadLine()`), done once its handler ran.
-template <typename T = std::string>
-class Task {
- public:
-  template <typename DeferredOp>
-  explicit Task(DeferredOp op) {
-    std::move(op)([result = result_](absl::StatusOr<T> value) {
-      *result = std::move(value);
-    });
-  }
-
-  bool done() const { return result_->has_value(); }
-  // Precondition: done().
-  const absl::StatusOr<T>& result() const { return **result_; }
-
- private:
-  std::shared_ptr<std::optional<absl::StatusOr<T>>> result_ =
-      std::make_shared<std::optional<absl::StatusOr<T>>>();
-};
-
 class StreamReaderTest : public ::testing::Test {
  protected:
   // test_utils.run_briefly(): runs every ready step, until the context is
   // idle (a waiting read keeps work on it, so run() would block).
-  void RunBriefly() {
-    ctx_.restart();
-    ctx_.poll();
-  }
+  void RunBriefly() { testing::RunBriefly(ctx_); }
 
   // loop.run_until_complete(op): starts the deferred read and runs the
   // context until idle; the read must be done by then.

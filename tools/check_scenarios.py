@@ -46,15 +46,6 @@ def _has_header(text: str) -> bool:
     return False
 
 
-def _payloads(action: Any) -> List[Any]:
-    kind = action.WhichOneof("action")
-    if kind in ("feed_data", "data_received", "write"):
-        return [getattr(action, kind)]
-    if kind == "writelines":
-        return list(action.writelines.lines)
-    return []
-
-
 def _started_id(action: Any) -> Optional[int]:
     kind = action.WhichOneof("action")
     if kind == "read":
@@ -102,7 +93,7 @@ def check_scenario(scenario: Any, where: str,
                                 f"{action.cancel}, which no earlier action "
                                 f"started (if that is the point, add "
                                 f'tags: "{UNKNOWN_CANCEL_TAG}")')
-            for data in _payloads(action):
+            for data in payload.payloads_of(action):
                 try:
                     payload.expand(data)
                 except payload.PayloadError as exc:
