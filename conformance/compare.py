@@ -14,6 +14,7 @@ always carry the message. Differential runs compare everything.
 import dataclasses
 from typing import Any, List
 
+from conformance import payload
 from conformance import scenario_pb2 as pb
 
 ALWAYS = ("completed", "pending", "transport_calls", "error", "returned")
@@ -52,6 +53,12 @@ def error_matches(expected: Any, observed: Any) -> bool:
 
 
 def _completion_matches(expected: Any, observed: Any) -> bool:
+    if expected.HasField("value_bytes"):
+        written = pb.Completion()
+        written.CopyFrom(expected)
+        written.value = payload.expand(expected.value_bytes)
+        written.ClearField("value_bytes")
+        expected = written
     if expected.HasField("error") and observed.HasField("error"):
         other = pb.Completion()
         other.CopyFrom(observed)
@@ -95,14 +102,42 @@ def diff_exact(first: Any, second: Any) -> List[Difference]:
     return differences
 
 
+def compact_bytes(data: bytes, max_tail: int = 64) -> Any:
+    """`data` as a Bytes message, a short pattern repeated then a tail of at
+    most `max_tail` bytes, when it is that regular; else None."""
+    best = None
+    for period in range(1, min(16, len(data) - 1) + 1):
+        pattern = data[:period]
+        length = period
+        while (length < len(data) and
+               data[length] == pattern[length % period]):
+            length += 1
+        # A pattern repeated at least twice; the shortest for the longest run.
+        if (length >= 2 * period and len(data) - length <= max_tail and
+                (best is None or length > best[1])):
+            best = (pattern, length)
+    if best is None:
+        return None
+    pattern, length = best
+    return pb.Bytes(pattern=pattern, size=length, data=data[length:])
+
+
 def recorded_expectation(observed: Any, max_buffer: int = 64) -> Any:
     """The expectation the record tool writes for an observation.
 
     Everything compared always, plus the reader's state: `buffer` when it is
-    at most `max_buffer` bytes long, else `buffer_size`.
+    at most `max_buffer` bytes long, else `buffer_size`. A completed value
+    longer than 256 bytes is written as `value_bytes` when it is regular.
     """
     expect = pb.Observation()
-    expect.completed.extend(observed.completed)
+    for completion in observed.completed:
+        written = expect.completed.add()
+        written.CopyFrom(completion)
+        if len(completion.value) > 256:
+            compact = compact_bytes(completion.value)
+            if compact is not None:
+                written.ClearField("value")
+                written.value_bytes.CopyFrom(compact)
     expect.pending.extend(observed.pending)
     expect.transport_calls.extend(observed.transport_calls)
     if observed.HasField("error"):

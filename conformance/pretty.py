@@ -51,6 +51,8 @@ def show_completion(completion: Any) -> str:
         outcome = f"raised {show_error(completion.error)}"
     elif completion.HasField("value"):
         outcome = f"returned {show_bytes(completion.value)}"
+    elif completion.HasField("value_bytes"):
+        outcome = f"returned {show_payload(completion.value_bytes)}"
     elif completion.done:
         outcome = "returned None"
     else:

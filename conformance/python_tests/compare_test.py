@@ -88,5 +88,33 @@ class RecordedExpectationTest(unittest.TestCase):
         self.assertEqual(expect.buffer_size, 65)
 
 
+class ValueBytesTest(unittest.TestCase):
+
+    def test_long_regular_value_is_recorded_as_bytes_and_matches(self) -> None:
+        value = b"x" * 65536 + b"\n"
+        seen = pb.Observation(buffer=b"", buffer_size=0, at_eof=False,
+                              exception_set=False, paused=False)
+        seen.completed.add(id=1, value=value)
+        expect = compare.recorded_expectation(seen)
+        written = expect.completed[0]
+        self.assertFalse(written.HasField("value"))
+        self.assertEqual(written.value_bytes,
+                         pb.Bytes(pattern=b"x", size=65536, data=b"\n"))
+        self.assertEqual(compare.diff_expectation(expect, seen), [])
+        seen.completed[0].value = value + b"!"
+        self.assertEqual([d.field for d in
+                          compare.diff_expectation(expect, seen)],
+                         ["completed"])
+
+    def test_irregular_or_short_values_stay_verbatim(self) -> None:
+        self.assertIsNone(compare.compact_bytes(bytes(range(256)) * 2))
+        self.assertEqual(compare.compact_bytes(b"abcabcabcabcXY"),
+                         pb.Bytes(pattern=b"abc", size=12, data=b"XY"))
+        seen = pb.Observation()
+        seen.completed.add(id=1, value=b"x" * 100)
+        self.assertTrue(
+            compare.recorded_expectation(seen).completed[0].HasField("value"))
+
+
 if __name__ == "__main__":
     unittest.main()
