@@ -44,7 +44,11 @@ StreamWriter& StreamWriter::operator=(StreamWriter&& other) noexcept {
 StreamWriter::~StreamWriter() { CloseIfUnclosed(); }
 
 void StreamWriter::CloseIfUnclosed() {
-  if (state_ == nullptr || state_->transport->IsClosing()) return;
+  // Only the last handle (see Share()) stands for the writer's __del__.
+  if (state_ == nullptr || state_.use_count() > 1 ||
+      state_->transport->IsClosing()) {
+    return;
+  }
   // asyncio's __del__: close, then warn.
   std::string message = absl::StrCat("unclosed ", DebugString());
   state_->transport->Close();

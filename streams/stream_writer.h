@@ -16,9 +16,9 @@
 //   writer.Close();
 //   co_await writer.AsyncWaitClosed();
 //
-// Lifetime: StreamWriter is move-only. Destroying one whose transport is not
-// closing closes it and reports "unclosed <StreamWriter ...>" through the
-// warning handler (asyncio: ResourceWarning from __del__).
+// Lifetime: StreamWriter is move-only. Destroying the last one whose
+// transport is not closing closes it and reports "unclosed <StreamWriter
+// ...>" through the warning handler (asyncio: ResourceWarning from __del__).
 //
 // Threads: the connection's executor, like the reader and protocol.
 
@@ -52,6 +52,8 @@ namespace streams {
 // call inside a coroutine, g++ 12 copies such a temporary bitwise, leaving a
 // std::string pointing into the caller's frame. Overloads without options
 // build them in ordinary code instead.
+class ServerAccess;
+
 struct StartTlsOptions {
   // Client side: SNI and the name the certificate must match; empty: no
   // check.
@@ -179,6 +181,7 @@ class StreamWriter {
       absl::AnyInvocable<void(absl::string_view) const> handler);
 
  private:
+  friend class ServerAccess;
   friend class StreamReaderProtocol;
   friend class internal::StartTlsOperation;
 
@@ -188,6 +191,13 @@ class StreamWriter {
     std::shared_ptr<StreamReaderProtocol> protocol;
     std::shared_ptr<internal::ReaderCore> reader;
   };
+
+  // Another handle on this writer (the server keeps one while a client
+  // callback runs, to close the connection if the callback fails). Only
+  // the last handle to go away closes an unclosed writer and warns.
+  StreamWriter Share() const { return StreamWriter(state_); }
+  explicit StreamWriter(std::shared_ptr<State> state)
+      : state_(std::move(state)) {}
 
   StreamWriter(std::shared_ptr<Transport> transport,
                std::shared_ptr<StreamReaderProtocol> protocol,

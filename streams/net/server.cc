@@ -226,39 +226,56 @@ class ServerAccess {
   }
 
   // The protocol's callback: runs the user's callback, plain or coroutine;
-  // an error is reported and closes this connection only.
+  // an error is reported and closes this connection only. A second handle
+  // on the writer (`keeper`) outlives the callback's, so a failing callback
+  // reads as in asyncio (the error, then the close) with no "unclosed
+  // writer" warning; after a callback that succeeds, the keeper is the last
+  // handle and behaves as asyncio's StreamWriter.__del__.
   static StreamReaderProtocol::ClientConnectedCallback ClientCallback(
       const std::shared_ptr<Server>& server) {
     auto callback = std::make_shared<const ClientConnected>(server->callback_);
     std::weak_ptr<Server> weak = server;
     return [callback, weak](StreamReader reader, StreamWriter writer) {
-      std::shared_ptr<Transport> transport = writer.transport();
-      auto report = [weak, transport](absl::Status error) {
-        ServerError report{"Unhandled exception in client_connected_cb",
-                           std::move(error), transport};
-        if (std::shared_ptr<Server> server = weak.lock()) {
-          server->Report(std::move(report));
-        } else {
-          std::cerr << report.message << ": " << report.error << "\n";
-        }
-        transport->Close();
-      };
+      StreamWriter keeper = writer.Share();
       if (callback->plain()) {
         try {
           callback->plain()(std::move(reader), std::move(writer));
         } catch (...) {
-          report(ExceptionStatus(std::current_exception()));
+          ReportAndClose(weak, keeper,
+                         ExceptionStatus(std::current_exception()));
         }
         return;
       }
       const asio::any_io_executor executor = reader.get_executor();
       asio::co_spawn(
-          executor, callback->coroutine()(std::move(reader), std::move(writer)),
-          [report](std::exception_ptr error, absl::Status status) {
+          executor,
+          RunCoroutine(callback, std::move(reader), std::move(writer)),
+          [weak, keeper = std::move(keeper)](std::exception_ptr error,
+                                             absl::Status status) mutable {
             if (error) status = ExceptionStatus(error);
-            if (!status.ok()) report(std::move(status));
+            if (!status.ok()) ReportAndClose(weak, keeper, std::move(status));
           });
     };
+  }
+
+  // Keeps the callable alive for the coroutine's whole run.
+  static asio::awaitable<absl::Status> RunCoroutine(
+      std::shared_ptr<const ClientConnected> callback, StreamReader reader,
+      StreamWriter writer) {
+    co_return co_await callback->coroutine()(std::move(reader),
+                                             std::move(writer));
+  }
+
+  static void ReportAndClose(const std::weak_ptr<Server>& weak,
+                             StreamWriter& keeper, absl::Status error) {
+    ServerError report{"Unhandled exception in client_connected_cb",
+                       std::move(error), keeper.transport()};
+    if (std::shared_ptr<Server> server = weak.lock()) {
+      server->Report(std::move(report));
+    } else {
+      std::cerr << report.message << ": " << report.error << "\n";
+    }
+    keeper.Close();
   }
 };
 

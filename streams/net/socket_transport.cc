@@ -111,6 +111,9 @@ class SocketTransport final
   bool CanWriteEof() const override { return !kTls; }
 
   size_t GetWriteBufferSize() const override {
+    // asyncio's _force_close empties the buffer; bytes still in a cancelled
+    // write do not count once the connection is lost.
+    if (lost_) return 0;
     return pending_.size() + inflight_.size() - inflight_offset_;
   }
 
