@@ -219,6 +219,12 @@ std::string PythonTypeName(const absl::Status& status) {
   }
 }
 
+std::string PythonString(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  if (status.message().empty()) return PythonTypeName(status);
+  return absl::StrCat(PythonTypeName(status), ": ", status.message());
+}
+
 std::optional<IncompleteRead> GetIncompleteRead(const absl::Status& status) {
   if (!IsIncompleteReadError(status)) return std::nullopt;
   auto partial = status.GetPayload(kPartialUrl);

@@ -159,6 +159,13 @@ std::optional<ErrorKind> GetErrorKind(const absl::Status& status);
 // kCancelled: "CancelledError", ...; "Exception" otherwise).
 std::string PythonTypeName(const absl::Status& status);
 
+// PythonString()
+//
+// How Python prints the exception: "ConnectionRefusedError: [Errno 111]
+// Connect call failed ('127.0.0.1', 8888)" ("OK" for an OK status). For
+// messages to people; `operator<<` on a status also prints its payloads.
+std::string PythonString(const absl::Status& status);
+
 // IncompleteRead
 //
 // The details of an IncompleteReadError.

@@ -251,5 +251,17 @@ TEST(ErrorsTest, PythonTypeNameOfForeignStatusesFollowsTheCode) {
   EXPECT_EQ(PythonTypeName(absl::OutOfRangeError("x")), "Exception");
 }
 
+TEST(ErrorsTest, PythonStringIsHowPythonPrintsTheException) {
+  EXPECT_EQ(PythonString(absl::OkStatus()), "OK");
+  EXPECT_EQ(PythonString(CancelledError()), "CancelledError");
+  EXPECT_EQ(PythonString(LimitOverrunError(
+                "Separator is not found, and chunk exceed the limit", 9)),
+            "LimitOverrunError: Separator is not found, and chunk exceed the "
+            "limit");
+  EXPECT_EQ(PythonString(IncompleteReadError("ab", 5)),
+            "IncompleteReadError: 2 bytes read on a total of 5 expected bytes");
+  EXPECT_EQ(PythonString(absl::InvalidArgumentError("bad")), "ValueError: bad");
+}
+
 }  // namespace
 }  // namespace streams
