@@ -31,6 +31,7 @@
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
+#include "streams/net/testing/loopback.h"
 #include "streams/net/tls.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
@@ -38,21 +39,11 @@
 namespace streams {
 namespace {
 
+using ::streams::testing::RunUntilDone;
+using ::streams::testing::Sleep;
+
 using namespace std::chrono_literals;
 using asio::ip::tcp;
-
-template <typename Body>
-void RunUntilDone(Body body, std::chrono::seconds bound = 60s) {
-  asio::io_context context;
-  asio::co_spawn(context, body(context.get_executor()), asio::detached);
-  context.run_for(bound);
-  ASSERT_TRUE(context.stopped()) << "the test did not finish";
-}
-
-asio::awaitable<void> Sleep(std::chrono::milliseconds duration) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 // A one-shot event: Wait() completes once Set() was called.
 class Event {

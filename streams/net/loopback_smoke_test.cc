@@ -16,19 +16,12 @@
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
+#include "streams/net/testing/loopback.h"
 
 namespace streams {
 namespace {
 
-asio::awaitable<void> Echo(StreamReader reader, StreamWriter writer) {
-  while (true) {
-    absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-    if (!line.ok() || line->empty()) break;
-    writer.Write(*line);
-    if (!(co_await writer.AsyncDrain()).ok()) break;
-  }
-  writer.Close();
-}
+using ::streams::testing::Echo;
 
 TEST(LoopbackSmokeTest, TcpEcho) {
   asio::io_context context;

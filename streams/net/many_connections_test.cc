@@ -25,30 +25,19 @@
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
+#include "streams/net/testing/loopback.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
 
 namespace streams {
 namespace {
 
+using ::streams::testing::Echo;
+using ::streams::testing::Sleep;
+
 using namespace std::chrono_literals;
 
 constexpr int kLinesPerConnection = 3;
-
-asio::awaitable<void> Echo(StreamReader reader, StreamWriter writer) {
-  while (true) {
-    absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-    if (!line.ok() || line->empty()) break;
-    writer.Write(*line);
-    if (!(co_await writer.AsyncDrain()).ok()) break;
-  }
-  writer.Close();
-}
-
-asio::awaitable<void> Sleep(std::chrono::milliseconds duration) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 // Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the hard
 // limit.

@@ -40,12 +40,19 @@
 #include "streams/net/connect.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
+#include "streams/net/testing/loopback.h"
 #include "streams/net/tls.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
 
 namespace streams {
 namespace {
+
+using ::streams::testing::ClientTlsContext;
+using ::streams::testing::RunUntilDone;
+using ::streams::testing::ServerTlsContext;
+using ::streams::testing::Sleep;
+using ::streams::testing::UnixPath;
 
 using namespace std::chrono_literals;
 using asio::ip::tcp;
@@ -57,22 +64,6 @@ constexpr absl::string_view kHttpResponse =
     "Content-Length: 12\r\n"
     "\r\n"
     "Test message";
-
-// Runs `body(executor)` as a coroutine on a fresh io_context until nothing is
-// left to do, at most `bound`.
-template <typename Body>
-void RunUntilDone(Body body, std::chrono::seconds bound = 30s) {
-  asio::io_context context;
-  asio::co_spawn(context, body(context.get_executor()), asio::detached);
-  context.run_for(bound);
-  ASSERT_TRUE(context.stopped()) << "the test did not finish";
-}
-
-// Waits `duration` (to let the peer act first; never asserted on).
-asio::awaitable<void> Sleep(std::chrono::milliseconds duration) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 // test_utils.run_test_server()'s answer to any request.
 asio::awaitable<void> ServeHttp(StreamReader reader, StreamWriter writer) {
@@ -108,39 +99,6 @@ ServerOptions RecordingOptions(std::vector<std::string>* messages) {
         absl::StrCat(error.message, ": ", error.error.ToString()));
   };
   return options;
-}
-
-// A short directory for Unix sockets (Bazel's TEST_TMPDIR is too long).
-class UnixPath {
- public:
-  UnixPath() {
-    char directory[] = "/tmp/streams_lb_XXXXXX";
-    if (mkdtemp(directory) != nullptr) directory_ = directory;
-    path_ = directory_ + "/s.sock";
-  }
-  ~UnixPath() {
-    unlink(path_.c_str());
-    rmdir(directory_.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string directory_;
-  std::string path_;
-};
-
-asio::ssl::context ServerTlsContext() {
-  asio::ssl::context context(asio::ssl::context::tls_server);
-  context.use_certificate_chain_file("testdata/tls/server.pem");
-  context.use_private_key_file("testdata/tls/server.key",
-                               asio::ssl::context::pem);
-  return context;
-}
-
-asio::ssl::context ClientTlsContext() {
-  asio::ssl::context context = net::MakeClientTlsContext();
-  context.load_verify_file("testdata/tls/ca.pem");
-  return context;
 }
 
 bool HaveIpv6Loopback() {

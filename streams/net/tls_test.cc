@@ -21,48 +21,22 @@
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
+#include "streams/net/testing/loopback.h"
 
 namespace streams {
 namespace {
 
+using ::streams::testing::ClientTlsContext;
+using ::streams::testing::Echo;
+using ::streams::testing::RunUntilDone;
+using ::streams::testing::ServerTlsContext;
+
 using namespace std::chrono_literals;
 
-asio::ssl::context ServerContext() {
-  asio::ssl::context context(asio::ssl::context::tls_server);
-  context.use_certificate_chain_file("testdata/tls/server.pem");
-  context.use_private_key_file("testdata/tls/server.key",
-                               asio::ssl::context::pem);
-  return context;
-}
-
-asio::ssl::context ClientContext() {
-  asio::ssl::context context = net::MakeClientTlsContext();
-  context.load_verify_file("testdata/tls/ca.pem");
-  return context;
-}
-
-asio::awaitable<void> Echo(StreamReader reader, StreamWriter writer) {
-  while (true) {
-    absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-    if (!line.ok() || line->empty()) break;
-    writer.Write(*line);
-    if (!(co_await writer.AsyncDrain()).ok()) break;
-  }
-  writer.Close();
-}
-
 // Runs `body` as a coroutine on a fresh io_context until everything is done.
-template <typename Body>
-void RunUntilDone(Body body) {
-  asio::io_context context;
-  asio::co_spawn(context, body(context.get_executor()), asio::detached);
-  context.run_for(20s);
-  ASSERT_TRUE(context.stopped()) << "the test did not finish";
-}
-
 TEST(TlsTest, EchoOverTlsWithVerifiedHostname) {
-  asio::ssl::context server_tls = ServerContext();
-  asio::ssl::context client_tls = ClientContext();
+  asio::ssl::context server_tls = ServerTlsContext();
+  asio::ssl::context client_tls = ClientTlsContext();
   std::optional<std::string> got;
   bool over_ssl = false;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
@@ -95,8 +69,8 @@ TEST(TlsTest, EchoOverTlsWithVerifiedHostname) {
 }
 
 TEST(TlsTest, HostnameMismatchIsCertVerificationError) {
-  asio::ssl::context server_tls = ServerContext();
-  asio::ssl::context client_tls = ClientContext();
+  asio::ssl::context server_tls = ServerTlsContext();
+  asio::ssl::context client_tls = ClientTlsContext();
   absl::Status status;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     ServerOptions server_options;
@@ -122,7 +96,7 @@ TEST(TlsTest, HostnameMismatchIsCertVerificationError) {
 }
 
 TEST(TlsTest, UntrustedCertificateIsCertVerificationError) {
-  asio::ssl::context server_tls = ServerContext();
+  asio::ssl::context server_tls = ServerTlsContext();
   asio::ssl::context client_tls = net::MakeClientTlsContext();  // no test CA
   absl::Status status;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
@@ -149,8 +123,8 @@ TEST(TlsTest, UntrustedCertificateIsCertVerificationError) {
 // AsyncStartTls. asyncio loses those bytes (the handshake then hangs); here
 // they are handed to the TLS engine and the upgrade succeeds.
 TEST(TlsTest, StartTlsKeepsHandshakeBytesAlreadyBuffered) {
-  asio::ssl::context server_tls = ServerContext();
-  asio::ssl::context client_tls = ClientContext();
+  asio::ssl::context server_tls = ServerTlsContext();
+  asio::ssl::context client_tls = ClientTlsContext();
   size_t buffered_at_upgrade = 0;
   absl::Status server_upgrade = absl::UnknownError("not run");
   absl::Status client_upgrade = absl::UnknownError("not run");
