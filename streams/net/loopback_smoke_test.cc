@@ -1,8 +1,5 @@
 // First end-to-end checks of //streams/net on loopback sockets.
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <string>
 
 #include "absl/status/status.h"
@@ -22,6 +19,7 @@ namespace streams {
 namespace {
 
 using ::streams::testing::Echo;
+using ::streams::testing::UnixPath;
 
 TEST(LoopbackSmokeTest, TcpEcho) {
   asio::io_context context;
@@ -54,10 +52,8 @@ TEST(LoopbackSmokeTest, TcpEcho) {
 
 TEST(LoopbackSmokeTest, UnixEcho) {
   asio::io_context context;
-  // Bazel's TEST_TMPDIR is too long for a socket path (108 bytes).
-  char directory[] = "/tmp/streams_test_XXXXXX";
-  ASSERT_NE(mkdtemp(directory), nullptr);
-  const std::string path = std::string(directory) + "/echo.sock";
+  UnixPath unix_path;
+  const std::string path = unix_path.path();
   std::string got;
   asio::co_spawn(
       context,
@@ -77,8 +73,6 @@ TEST(LoopbackSmokeTest, UnixEcho) {
       asio::detached);
   context.run();
   EXPECT_EQ(got, "unix\n");
-  unlink(path.c_str());
-  rmdir(directory);
 }
 
 TEST(LoopbackSmokeTest, ConnectionRefused) {
