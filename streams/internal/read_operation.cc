@@ -7,14 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/asio/any_completion_executor.hpp"
-#include "boost/asio/append.hpp"
 #include "boost/asio/associated_cancellation_slot.hpp"
 #include "boost/asio/associated_executor.hpp"
-#include "boost/asio/dispatch.hpp"
 #include "boost/asio/execution/outstanding_work.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/prefer.hpp"
 #include "streams/errors.h"
+#include "streams/internal/deliver.h"
 #include "streams/internal/reader_core.h"
 
 namespace streams::internal {
@@ -53,17 +52,6 @@ absl::StatusOr<std::optional<std::string>> ToNextLine(
   // asyncio: `if val == b'': raise StopAsyncIteration`.
   if (line->empty()) return std::nullopt;
   return std::optional<std::string>(std::move(*line));
-}
-
-// Hands `value` to `handler` through the handler's associated executor
-// (inline when that is the executor running this step).
-template <typename Handler, typename Value>
-void Deliver(Handler handler, Value value,
-             const asio::any_io_executor& io_executor) {
-  auto slot = asio::get_associated_cancellation_slot(handler);
-  if (slot.is_connected()) slot.clear();
-  auto executor = asio::get_associated_executor(handler, io_executor);
-  asio::dispatch(executor, asio::append(std::move(handler), std::move(value)));
 }
 
 }  // namespace

@@ -2,14 +2,13 @@
 
 #include <utility>
 
-#include "boost/asio/append.hpp"
 #include "boost/asio/associated_cancellation_slot.hpp"
 #include "boost/asio/associated_executor.hpp"
-#include "boost/asio/dispatch.hpp"
 #include "boost/asio/execution/outstanding_work.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/prefer.hpp"
 #include "streams/errors.h"
+#include "streams/internal/deliver.h"
 
 namespace streams::internal {
 
@@ -126,11 +125,7 @@ void StatusOperation::Yield() {
 
 void StatusOperation::Complete(absl::Status status) {
   state_ = State::kDone;
-  auto slot = asio::get_associated_cancellation_slot(handler_);
-  if (slot.is_connected()) slot.clear();
-  auto executor = asio::get_associated_executor(handler_, io_work_);
-  asio::dispatch(executor,
-                 asio::append(std::move(handler_), std::move(status)));
+  Deliver(std::move(handler_), std::move(status), io_work_);
   io_work_ = asio::any_io_executor();
   handler_work_ = asio::any_completion_executor();
 }

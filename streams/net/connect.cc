@@ -7,20 +7,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "boost/asio/append.hpp"
 #include "boost/asio/associated_cancellation_slot.hpp"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "streams/errors.h"
+#include "streams/internal/deliver.h"
 
 namespace streams::net {
-namespace {
 
 using asio::ip::tcp;
 
-// Python's repr of a socket address: ('127.0.0.1', 8888) or
-// ('::1', 8888, 0, 0).
 std::string PythonAddress(const tcp::endpoint& endpoint) {
   if (endpoint.address().is_v6()) {
     return absl::StrCat("('", endpoint.address().to_string(), "', ",
@@ -30,6 +27,8 @@ std::string PythonAddress(const tcp::endpoint& endpoint) {
   return absl::StrCat("('", endpoint.address().to_string(), "', ",
                       endpoint.port(), ")");
 }
+
+namespace {
 
 // asyncio: one error as it is; several alike as the first; else
 // OSError('Multiple exceptions: ...').
@@ -136,11 +135,7 @@ class Race : public std::enable_shared_from_this<Race> {
       boost::system::error_code ignored;
       if (socket->is_open()) socket->close(ignored);
     }
-    auto slot = asio::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected()) slot.clear();
-    auto executor = asio::get_associated_executor(handler_, executor_);
-    asio::dispatch(executor,
-                   asio::append(std::move(handler_), std::move(result)));
+    internal::Deliver(std::move(handler_), std::move(result), executor_);
   }
 
   asio::any_io_executor executor_;

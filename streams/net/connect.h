@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -26,6 +27,10 @@
 namespace streams::net {
 
 namespace asio = ::boost::asio;
+
+// Python's repr of a socket address: ('127.0.0.1', 8888) or
+// ('::1', 8888, 0, 0), as asyncio's error messages show it.
+std::string PythonAddress(const asio::ip::tcp::endpoint& endpoint);
 
 // asyncio's _interleave_addrinfos: group by address family keeping order,
 // take `first_family_count` of the first family, then alternate families.

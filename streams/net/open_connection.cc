@@ -2,22 +2,17 @@
 
 #include <sys/un.h>
 
-#include <exception>
 #include <memory>
 #include <utility>
 #include <vector>
 
-#include "boost/asio/append.hpp"
 #include "boost/asio/as_tuple.hpp"
-#include "boost/asio/associated_cancellation_slot.hpp"
-#include "boost/asio/bind_cancellation_slot.hpp"
-#include "boost/asio/co_spawn.hpp"
-#include "boost/asio/dispatch.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "streams/errors.h"
 #include "streams/net/connect.h"
 #include "streams/net/connection_setup.h"
+#include "streams/net/spawn.h"
 #include "streams/stream_reader_protocol.h"
 
 namespace streams::internal {
@@ -69,47 +64,21 @@ asio::awaitable<absl::StatusOr<Connection>> OpenUnix(
       std::move(socket), options.server_hostname.value_or(""), options);
 }
 
-// Runs `opener` on a new strand; its result goes to `handler`, whose
-// cancellation slot cancels it.
-void Spawn(const asio::any_io_executor& executor,
-           asio::awaitable<absl::StatusOr<Connection>> opener,
-           ConnectionHandler handler) {
-  auto strand = asio::make_strand(executor);
-  auto slot = asio::get_associated_cancellation_slot(handler);
-  asio::co_spawn(strand, std::move(opener),
-                 asio::bind_cancellation_slot(
-                     slot, [handler = std::move(handler), strand](
-                               std::exception_ptr error,
-                               absl::StatusOr<Connection> result) mutable {
-                       if (error) {
-                         try {
-                           std::rethrow_exception(error);
-                         } catch (const std::exception& e) {
-                           result = absl::InternalError(e.what());
-                         }
-                       }
-                       auto handler_executor =
-                           asio::get_associated_executor(handler, strand);
-                       asio::dispatch(
-                           handler_executor,
-                           asio::append(std::move(handler), std::move(result)));
-                     }));
-}
-
 }  // namespace
 
 void StartOpenConnection(const asio::any_io_executor& executor,
                          std::string host, std::string port,
                          ConnectionOptions options, ConnectionHandler handler) {
-  Spawn(executor, OpenTcp(std::move(host), std::move(port), std::move(options)),
-        std::move(handler));
+  net::Spawn(asio::make_strand(executor),
+             OpenTcp(std::move(host), std::move(port), std::move(options)),
+             std::move(handler));
 }
 
 void StartOpenUnixConnection(const asio::any_io_executor& executor,
                              std::string path, ConnectionOptions options,
                              ConnectionHandler handler) {
-  Spawn(executor, OpenUnix(std::move(path), std::move(options)),
-        std::move(handler));
+  net::Spawn(asio::make_strand(executor),
+             OpenUnix(std::move(path), std::move(options)), std::move(handler));
 }
 
 }  // namespace streams::internal

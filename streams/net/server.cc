@@ -26,7 +26,9 @@
 #include "boost/asio/strand.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "streams/errors.h"
+#include "streams/net/connect.h"
 #include "streams/net/connection_setup.h"
+#include "streams/net/spawn.h"
 #include "streams/stream_reader_protocol.h"
 
 namespace streams {
@@ -41,16 +43,6 @@ struct Server::Listener {
 };
 
 namespace {
-
-absl::Status ExceptionStatus(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return MakeError(ErrorKind::kException, e.what());
-  } catch (...) {
-    return MakeError(ErrorKind::kException, "unknown C++ exception");
-  }
-}
 
 // The server side of a connection: tells the server when it is lost
 // (asyncio: Server._detach).
@@ -69,15 +61,6 @@ class ServerProtocol : public StreamReaderProtocol {
  private:
   std::function<void()> on_lost_;
 };
-
-std::string PythonAddress(const tcp::endpoint& endpoint) {
-  if (endpoint.address().is_v6()) {
-    return absl::StrCat("('", endpoint.address().to_string(), "', ",
-                        endpoint.port(), ", 0, 0)");
-  }
-  return absl::StrCat("('", endpoint.address().to_string(), "', ",
-                      endpoint.port(), ")");
-}
 
 // asyncio: OSError(err.errno, 'error while attempting to bind on address
 // %r: %s' % (sa, err.strerror.lower())).
@@ -144,7 +127,7 @@ class ServerAccess {
         acceptor.set_option(asio::ip::v6_only(true), error);
       }
       acceptor.bind(endpoint, error);
-      if (error) co_return BindError(error, PythonAddress(endpoint));
+      if (error) co_return BindError(error, net::PythonAddress(endpoint));
       acceptor.listen(options.backlog, error);
       if (error) co_return OsError(error);
       server->endpoints_.push_back(acceptor.local_endpoint(error));
@@ -206,7 +189,7 @@ class ServerAccess {
                              transport_options),
         [weak, on_lost](std::exception_ptr error,
                         absl::StatusOr<std::shared_ptr<Transport>> transport) {
-          if (error) transport = ExceptionStatus(error);
+          if (error) transport = net::ExceptionStatus(error);
           std::shared_ptr<Server> server = weak.lock();
           if (!transport.ok()) {
             // asyncio logs a failed handshake and drops the connection.
@@ -242,7 +225,7 @@ class ServerAccess {
           callback->plain()(std::move(reader), std::move(writer));
         } catch (...) {
           ReportAndClose(weak, keeper,
-                         ExceptionStatus(std::current_exception()));
+                         net::ExceptionStatus(std::current_exception()));
         }
         return;
       }
@@ -252,7 +235,7 @@ class ServerAccess {
           RunCoroutine(callback, std::move(reader), std::move(writer)),
           [weak, keeper = std::move(keeper)](std::exception_ptr error,
                                              absl::Status status) mutable {
-            if (error) status = ExceptionStatus(error);
+            if (error) status = net::ExceptionStatus(error);
             if (!status.ok()) ReportAndClose(weak, keeper, std::move(status));
           });
     };
@@ -390,29 +373,6 @@ void Server::Report(ServerError error) const {
 namespace internal {
 namespace {
 
-void SpawnStart(
-    const std::shared_ptr<Server>& server,
-    asio::awaitable<absl::StatusOr<std::shared_ptr<Server>>> starter,
-    ServerHandler handler) {
-  auto slot = asio::get_associated_cancellation_slot(handler);
-  const asio::any_io_executor executor = server->get_executor();
-  asio::co_spawn(
-      executor, std::move(starter),
-      asio::bind_cancellation_slot(
-          slot, [handler = std::move(handler), executor](
-                    std::exception_ptr error,
-                    absl::StatusOr<std::shared_ptr<Server>> result) mutable {
-            if (error) result = ExceptionStatus(error);
-            if (!result.ok()) result = result.status();
-            auto handler_executor =
-                asio::get_associated_executor(handler, executor);
-            asio::dispatch(handler_executor,
-                           asio::append(std::move(handler), std::move(result)));
-          }));
-}
-
-}  // namespace
-
 // asyncio builds a StreamReader per connection: a bad limit fails then. It
 // is checked up front here.
 bool BadLimit(const ServerOptions& options, ServerHandler& handler,
@@ -424,6 +384,8 @@ bool BadLimit(const ServerOptions& options, ServerHandler& handler,
   return true;
 }
 
+}  // namespace
+
 void StartServer(const asio::any_io_executor& executor,
                  ClientConnected callback, std::vector<std::string> hosts,
                  std::string port, ServerOptions options,
@@ -431,7 +393,7 @@ void StartServer(const asio::any_io_executor& executor,
   if (BadLimit(options, handler, executor)) return;
   auto server = std::make_shared<Server>(
       asio::make_strand(executor), std::move(callback), std::move(options));
-  SpawnStart(server,
+  net::Spawn(server->get_executor(),
              ServerAccess::StartTcp(server, std::move(hosts), std::move(port)),
              std::move(handler));
 }
@@ -442,7 +404,8 @@ void StartUnixServer(const asio::any_io_executor& executor,
   if (BadLimit(options, handler, executor)) return;
   auto server = std::make_shared<Server>(
       asio::make_strand(executor), std::move(callback), std::move(options));
-  SpawnStart(server, ServerAccess::StartUnix(server, std::move(path)),
+  net::Spawn(server->get_executor(),
+             ServerAccess::StartUnix(server, std::move(path)),
              std::move(handler));
 }
 

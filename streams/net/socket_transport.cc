@@ -217,14 +217,15 @@ class SocketTransport final
       return;
     }
     if (error == asio::error::operation_aborted) return;
-    ForceClose(kTls ? TlsError(error, NativeSsl()) : OsError(error));
+    ForceClose(IoError(error));
   }
 
-  SSL* NativeSsl() {
+  // A failed read or write, as asyncio reports it.
+  absl::Status IoError(const boost::system::error_code& error) {
     if constexpr (kTls) {
-      return stream_.native_handle();
+      return TlsError(error, stream_.native_handle());
     } else {
-      return nullptr;
+      return OsError(error);
     }
   }
 
@@ -252,7 +253,7 @@ class SocketTransport final
       inflight_.clear();
       pending_.clear();
       if (lost_) return;
-      return ForceClose(kTls ? TlsError(error, NativeSsl()) : OsError(error));
+      return ForceClose(IoError(error));
     }
     inflight_offset_ += n;
     if (inflight_offset_ < inflight_.size()) {

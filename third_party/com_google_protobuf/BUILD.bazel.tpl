@@ -9,10 +9,6 @@ cc_library(
     linkopts = %{PROTOBUF_LINKOPTS},
 )
 
-cc_library(
-    name = "protobuf_headers",
-)
-
 sh_binary(
     name = "protoc",
     srcs = ["protoc.sh"],
