@@ -144,14 +144,3 @@ def show_value(field: str, value: Any) -> str:
     if field == "pending":
         return "[" + ", ".join(str(v) for v in value) + "]"
     return repr(value)
-
-
-def show_observation(observation: Any) -> List[str]:
-    """One line per field set."""
-    lines = []
-    for field in compare.ALL:
-        value = compare.field_value(observation, field)
-        if value is None or value == []:
-            continue
-        lines.append(f"{field}: {show_value(field, value)}")
-    return lines
