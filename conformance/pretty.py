@@ -5,7 +5,7 @@ b'xxxxxxxxxxxxxxxxxxxxxxxx...' (65536 bytes). Errors print as constructor
 calls, actions as the Python call the reference testee makes.
 """
 
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 from conformance import compare, payload
 
