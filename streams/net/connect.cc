@@ -102,10 +102,12 @@ class Race : public std::enable_shared_from_this<Race> {
                             });
       if (options_.happy_eyeballs_delay) {
         timer_.expires_after(*options_.happy_eyeballs_delay);
-        timer_.async_wait(
-            [self = shared_from_this()](boost::system::error_code error) {
-              if (!error) self->StartNext();
-            });
+        // A failed attempt cancels the timer and starts the next one at
+        // once; a handler already queued by then must not start another.
+        timer_.async_wait([self = shared_from_this(),
+                           attempt = next_](boost::system::error_code error) {
+          if (!error && self->next_ == attempt) self->StartNext();
+        });
       }
       return;
     }

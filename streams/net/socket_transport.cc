@@ -323,9 +323,13 @@ class SocketTransport final
       timer->expires_after(options_.tls_shutdown_timeout);
       timer->async_wait(
           [self = this->shared_from_this()](boost::system::error_code error) {
-            if (error) return;
+            // A handler queued before cancel() runs with success after the
+            // shutdown finished: nothing to stop then.
+            if (error || self->lost_) return;
+            // Close, not cancel: a cancel between two of the shutdown's
+            // socket operations would be lost, and the wait with it.
             boost::system::error_code ignored;
-            LowestLayer(self->stream_).cancel(ignored);
+            LowestLayer(self->stream_).close(ignored);
           });
       stream_.async_shutdown(
           [self = this->shared_from_this(), timer](boost::system::error_code) {

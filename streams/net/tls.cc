@@ -14,6 +14,7 @@
 #include "boost/asio/ssl/host_name_verification.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "streams/errors.h"
+#include "streams/net/internal/tls_handshake.h"
 
 namespace streams::net {
 
@@ -69,35 +70,23 @@ void AsyncTlsHandshake(TlsStream<Socket>& stream, bool server_side,
     SSL_set_tlsext_host_name(stream.native_handle(), hostname.c_str());
     stream.set_verify_callback(asio::ssl::host_name_verification(hostname));
   }
-  struct State {
-    asio::steady_timer timer;
-    bool timed_out = false;
-    absl::AnyInvocable<void(absl::Status)> done;
-  };
-  auto state = std::make_shared<State>(
-      State{asio::steady_timer(stream.get_executor()), false, std::move(done)});
-  state->timer.expires_after(timeout);
-  state->timer.async_wait([state, &stream](boost::system::error_code error) {
-    if (error) return;  // The handshake finished first.
-    state->timed_out = true;
-    boost::system::error_code ignored;
-    stream.lowest_layer().cancel(ignored);
-  });
-  stream.async_handshake(
+  SSL* ssl = stream.native_handle();
+  internal::AsyncHandshakeWithDeadline(
+      stream,
       server_side ? asio::ssl::stream_base::server
                   : asio::ssl::stream_base::client,
-      [state, &stream, timeout](boost::system::error_code error) {
-        state->timer.cancel();
-        if (state->timed_out) {
-          return state->done(
-              MakeError(ErrorKind::kTimeoutError,
-                        absl::StrCat("SSL handshake is taking longer than ",
-                                     PythonSeconds(timeout),
-                                     " seconds: aborting the connection")));
-        }
-        if (error) return state->done(TlsError(error, stream.native_handle()));
-        state->done(absl::OkStatus());
-      });
+      asio::steady_timer(stream.get_executor()), timeout,
+      [timeout] {
+        return MakeError(ErrorKind::kTimeoutError,
+                         absl::StrCat("SSL handshake is taking longer than ",
+                                      PythonSeconds(timeout),
+                                      " seconds: aborting the connection"));
+      },
+      // Runs inside the handshake's completion, while the stream lives.
+      [ssl](const boost::system::error_code& error) {
+        return TlsError(error, ssl);
+      },
+      std::move(done));
 }
 
 template void AsyncTlsHandshake<TcpSocket>(
