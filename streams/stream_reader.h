@@ -29,13 +29,18 @@
 // transport chunk, except when the transport cannot pause.
 //
 // Completion tokens. Every `Async*` operation takes any Asio completion
-// token: `asio::deferred` (the default: `co_await reader.AsyncReadLine()`
-// works in an `asio::awaitable` coroutine), `asio::use_awaitable` (needed for
-// `awaitable_operators`' `||`), `asio::use_future`, or a callback. The handler
-// is never called inside the initiating call; it runs through its associated
-// executor (inline when that is the reader's executor and the completion runs
-// there), and while a read is pending it keeps work on that executor and on
-// the reader's.
+// token. Awaited, with the default token (`co_await reader.AsyncReadLine()`
+// in an `asio::awaitable` coroutine) or `asio::use_awaitable` (also inside
+// `awaitable_operators`' `||`), a read behaves as asyncio's `await
+// reader.readline()`: its code runs in the awaiting coroutine, so a read
+// whose answer is buffered (a line, n bytes, EOF, an error) returns at once,
+// without a scheduler round trip and without allocating beyond the returned
+// string; only a read that must wait suspends. With any other token
+// (`asio::deferred`, `asio::use_future`, a callback) the read is an
+// independent operation, as `asyncio.create_task(reader.readline())`: its
+// handler is never called inside the initiating call, runs through its
+// associated executor, and while the read is pending it keeps work on that
+// executor and on the reader's.
 //
 // Cancellation. Each read honours Asio per-operation cancellation (terminal,
 // partial and total; read(-1): terminal and partial), so a timeout is
@@ -74,6 +79,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -81,7 +87,8 @@
 #include "absl/strings/string_view.h"
 #include "boost/asio/any_io_executor.hpp"
 #include "boost/asio/async_result.hpp"
-#include "boost/asio/deferred.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "streams/internal/await_read.h"
 #include "streams/internal/reader_core.h"
 #include "streams/transport.h"
 
@@ -95,8 +102,9 @@ class StreamWriter;
 class StreamReader {
  public:
   using executor_type = asio::any_io_executor;
-  // The completion token used when none is given.
-  using DefaultToken = asio::deferred_t;
+  // The completion token used when none is given: `co_await` the read in an
+  // `asio::awaitable` coroutine (see "Completion tokens" above).
+  using DefaultToken = asio::use_awaitable_t<>;
 
   // asyncio's _DEFAULT_LIMIT.
   static constexpr int64_t kDefaultLimit = 64 * 1024;
@@ -274,6 +282,26 @@ class StreamReader {
 
   template <typename Sig, typename CompletionToken>
   auto Initiate(CompletionToken&& token, internal::ReadRequest request) {
+    using Token = std::decay_t<CompletionToken>;
+    if constexpr (internal::IsUseAwaitable<Token>::value) {
+      // Awaited: the read's code runs in the awaiting coroutine (see
+      // internal/await_read.h).
+      using Value =
+          std::conditional_t<std::is_same_v<Sig, NextLineSignature>,
+                             absl::StatusOr<std::optional<std::string>>,
+                             absl::StatusOr<std::string>>;
+      return internal::AwaitRead<
+          Value, typename internal::IsUseAwaitable<Token>::executor_type>(
+          core_.get(), std::move(request));
+    } else {
+      return InitiateTask<Sig>(std::forward<CompletionToken>(token),
+                               std::move(request));
+    }
+  }
+
+  // Any other token: the read runs as its own asyncio task.
+  template <typename Sig, typename CompletionToken>
+  auto InitiateTask(CompletionToken&& token, internal::ReadRequest request) {
     return asio::async_initiate<CompletionToken, Sig>(
         [](auto handler, std::shared_ptr<internal::ReaderCore> core,
            internal::ReadRequest request) {

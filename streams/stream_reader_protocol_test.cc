@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "boost/asio/bind_cancellation_slot.hpp"
 #include "boost/asio/cancellation_signal.hpp"
+#include "boost/asio/deferred.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
 #include "gmock/gmock.h"
@@ -149,7 +150,7 @@ TEST_F(StreamReaderProtocolTest, ConnectionMadeFailsWhenReaderHasATransport) {
 
 TEST_F(StreamReaderProtocolTest, DataReceivedFeedsTheReader) {
   Connect();
-  auto line = StartRead(reader_.AsyncReadLine());
+  auto line = StartRead(reader_.AsyncReadLine(asio::deferred));
   RunBriefly();
   ASSERT_THAT(protocol_->DataReceived("hello "), IsOk());
   ASSERT_THAT(protocol_->DataReceived("world\nmore"), IsOk());
@@ -177,7 +178,7 @@ TEST_F(StreamReaderProtocolTest, EofReceivedFeedsEofAndKeepsTheTransport) {
   Connect();
   ASSERT_THAT(protocol_->DataReceived("tail"), IsOk());
   EXPECT_TRUE(protocol_->EofReceived());  // Half-close: keep writing.
-  auto line = StartRead(reader_.AsyncReadLine());
+  auto line = StartRead(reader_.AsyncReadLine(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(line->has_value());
   EXPECT_THAT(**line, IsOkAndHolds("tail"));
@@ -199,7 +200,7 @@ TEST_F(StreamReaderProtocolTest, EofReceivedOverSslReturnsFalse) {
 
 TEST_F(StreamReaderProtocolTest, ConnectionLostWithoutErrorIsEof) {
   Connect();
-  auto line = StartRead(reader_.AsyncReadLine());
+  auto line = StartRead(reader_.AsyncReadLine(asio::deferred));
   auto closed = Start(writer_->AsyncWaitClosed());
   RunBriefly();
   ASSERT_THAT(protocol_->DataReceived("partial"), IsOk());
@@ -223,7 +224,7 @@ TEST_F(StreamReaderProtocolTest, ConnectionLostWithoutErrorIsEof) {
 
 TEST_F(StreamReaderProtocolTest, ConnectionLostWithErrorSetsTheException) {
   Connect();
-  auto line = StartRead(reader_.AsyncReadLine());
+  auto line = StartRead(reader_.AsyncReadLine(asio::deferred));
   auto closed = Start(writer_->AsyncWaitClosed());
   RunBriefly();
   ASSERT_THAT(protocol_->DataReceived("partial"), IsOk());
@@ -515,7 +516,7 @@ TEST_F(StreamReaderProtocolTest, EofFeedWhenClosingWriter) {
   ASSERT_TRUE(closed->has_value());
   EXPECT_THAT(**closed, IsOk());
   EXPECT_TRUE(reader_.AtEof());
-  auto data = StartRead(reader_.AsyncRead());
+  auto data = StartRead(reader_.AsyncRead(-1, asio::deferred));
   RunBriefly();
   ASSERT_TRUE(data->has_value());
   EXPECT_THAT(**data, IsOkAndHolds(""));
@@ -568,7 +569,7 @@ TEST_F(StreamReaderProtocolTest, ClientConnectedCallbackGetsReaderAndWriter) {
 
   // The callback's reader is the one the protocol feeds.
   ASSERT_THAT(protocol->DataReceived("ping\n"), IsOk());
-  auto line = StartRead(server_reader->AsyncReadLine());
+  auto line = StartRead(server_reader->AsyncReadLine(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(line->has_value());
   EXPECT_THAT(**line, IsOkAndHolds("ping\n"));

@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "boost/asio/bind_cancellation_slot.hpp"
 #include "boost/asio/cancellation_signal.hpp"
+#include "boost/asio/deferred.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
 #include "gmock/gmock.h"
@@ -123,14 +124,15 @@ TEST_F(StreamReaderTest, FeedNonemptyData) {
 TEST_F(StreamReaderTest, ReadZero) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData(kData), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(0)), IsOkAndHolds(""));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(0, asio::deferred)),
+              IsOkAndHolds(""));
   EXPECT_EQ(stream.buffer(), kData);
 }
 
 // Port of test_streams.py::test_read
 TEST_F(StreamReaderTest, Read) {
   StreamReader stream(ctx_.get_executor());
-  Task read_task(stream.AsyncRead(30));
+  Task read_task(stream.AsyncRead(30, asio::deferred));
   RunBriefly();
   EXPECT_FALSE(read_task.done());
   ASSERT_THAT(stream.FeedData(kData), IsOk());
@@ -145,14 +147,15 @@ TEST_F(StreamReaderTest, ReadLineBreaks) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("line1"), IsOk());
   ASSERT_THAT(stream.FeedData("line2"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(5)), IsOkAndHolds("line1"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(5, asio::deferred)),
+              IsOkAndHolds("line1"));
   EXPECT_EQ(stream.buffer(), "line2");
 }
 
 // Port of test_streams.py::test_read_eof
 TEST_F(StreamReaderTest, ReadEof) {
   StreamReader stream(ctx_.get_executor());
-  Task read_task(stream.AsyncRead(1024));
+  Task read_task(stream.AsyncRead(1024, asio::deferred));
   RunBriefly();
   stream.FeedEof();
   RunBriefly();
@@ -164,7 +167,7 @@ TEST_F(StreamReaderTest, ReadEof) {
 // Port of test_streams.py::test_read_until_eof
 TEST_F(StreamReaderTest, ReadUntilEof) {
   StreamReader stream(ctx_.get_executor());
-  Task read_task(stream.AsyncRead(-1));
+  Task read_task(stream.AsyncRead(-1, asio::deferred));
   RunBriefly();
   ASSERT_THAT(stream.FeedData("chunk1\n"), IsOk());
   ASSERT_THAT(stream.FeedData("chunk2"), IsOk());
@@ -179,10 +182,12 @@ TEST_F(StreamReaderTest, ReadUntilEof) {
 TEST_F(StreamReaderTest, ReadException) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("line\n"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2)), IsOkAndHolds("li"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2, asio::deferred)),
+              IsOkAndHolds("li"));
 
   stream.SetException(ValueError(""));
-  absl::StatusOr<std::string> data = RunUntilComplete(stream.AsyncRead(2));
+  absl::StatusOr<std::string> data =
+      RunUntilComplete(stream.AsyncRead(2, asio::deferred));
   EXPECT_THAT(data, StatusIs(absl::StatusCode::kInvalidArgument, ""));
   EXPECT_THAT(data, ErrorKindIs(ErrorKind::kValueError));
   EXPECT_EQ(stream.buffer(), "ne\n");
@@ -203,7 +208,8 @@ TEST_F(StreamReaderTest, InvalidLimit) {
 TEST_F(StreamReaderTest, ReadLimit) {
   StreamReader stream = MakeReader(3);
   ASSERT_THAT(stream.FeedData("chunk"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(5)), IsOkAndHolds("chunk"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(5, asio::deferred)),
+              IsOkAndHolds("chunk"));
   EXPECT_EQ(stream.buffer(), "");
 }
 
@@ -211,7 +217,7 @@ TEST_F(StreamReaderTest, ReadLimit) {
 TEST_F(StreamReaderTest, Readline) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("chunk1 "), IsOk());
-  Task read_task(stream.AsyncReadLine());
+  Task read_task(stream.AsyncReadLine(asio::deferred));
   RunBriefly();
   EXPECT_FALSE(read_task.done());
   ASSERT_THAT(stream.FeedData("chunk2 "), IsOk());
@@ -229,7 +235,8 @@ TEST_F(StreamReaderTest, ReadlineLimitWithExistingData) {
     StreamReader stream = MakeReader(3);
     ASSERT_THAT(stream.FeedData("li"), IsOk());
     ASSERT_THAT(stream.FeedData("ne1\nline2\n"), IsOk());
-    absl::StatusOr<std::string> line = RunUntilComplete(stream.AsyncReadLine());
+    absl::StatusOr<std::string> line =
+        RunUntilComplete(stream.AsyncReadLine(asio::deferred));
     EXPECT_THAT(line,
                 StatusIs(absl::StatusCode::kResourceExhausted,
                          "Separator is found, but chunk is longer than limit"));
@@ -242,7 +249,8 @@ TEST_F(StreamReaderTest, ReadlineLimitWithExistingData) {
     ASSERT_THAT(stream.FeedData("li"), IsOk());
     ASSERT_THAT(stream.FeedData("ne1"), IsOk());
     ASSERT_THAT(stream.FeedData("li"), IsOk());
-    absl::StatusOr<std::string> line = RunUntilComplete(stream.AsyncReadLine());
+    absl::StatusOr<std::string> line =
+        RunUntilComplete(stream.AsyncReadLine(asio::deferred));
     EXPECT_THAT(line,
                 StatusIs(absl::StatusCode::kResourceExhausted,
                          "Separator is not found, and chunk exceed the limit"));
@@ -260,14 +268,14 @@ TEST_F(StreamReaderTest, AtEof) {
   ASSERT_THAT(stream.FeedData("some data\n"), IsOk());
   EXPECT_FALSE(stream.AtEof());
 
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               IsOkAndHolds("some data\n"));
   EXPECT_FALSE(stream.AtEof());
 
   ASSERT_THAT(stream.FeedData("some data\n"), IsOk());
   stream.FeedEof();
   EXPECT_FALSE(stream.AtEof());  // EOF, but bytes are still buffered.
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               IsOkAndHolds("some data\n"));
   EXPECT_TRUE(stream.AtEof());
 }
@@ -276,7 +284,7 @@ TEST_F(StreamReaderTest, AtEof) {
 TEST_F(StreamReaderTest, ReadlineLimit) {
   {
     StreamReader stream = MakeReader(7);
-    Task read_task(stream.AsyncReadLine());
+    Task read_task(stream.AsyncReadLine(asio::deferred));
     RunBriefly();
     ASSERT_THAT(stream.FeedData("chunk1"), IsOk());
     ASSERT_THAT(stream.FeedData("chunk2"), IsOk());
@@ -293,7 +301,7 @@ TEST_F(StreamReaderTest, ReadlineLimit) {
   }
   {
     StreamReader stream = MakeReader(7);
-    Task read_task(stream.AsyncReadLine());
+    Task read_task(stream.AsyncReadLine(asio::deferred));
     RunBriefly();
     ASSERT_THAT(stream.FeedData("chunk1"), IsOk());
     ASSERT_THAT(stream.FeedData("chunk2\n"), IsOk());
@@ -309,18 +317,18 @@ TEST_F(StreamReaderTest, ReadlineLimit) {
   // Check strictness of the limit.
   StreamReader stream = MakeReader(7);
   ASSERT_THAT(stream.FeedData("1234567\n"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               IsOkAndHolds("1234567\n"));
   EXPECT_EQ(stream.buffer(), "");
 
   ASSERT_THAT(stream.FeedData("12345678\n"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "Separator is found, but chunk is longer than limit"));
   EXPECT_EQ(stream.buffer(), "");
 
   ASSERT_THAT(stream.FeedData("12345678"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "Separator is not found, and chunk exceed the limit"));
   EXPECT_EQ(stream.buffer(), "");
@@ -331,7 +339,7 @@ TEST_F(StreamReaderTest, ReadlineNolimitNowait) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData(kData.substr(0, 6)), IsOk());
   ASSERT_THAT(stream.FeedData(kData.substr(6)), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               IsOkAndHolds("line1\n"));
   EXPECT_EQ(stream.buffer(), "line2\nline3\n");
 }
@@ -341,7 +349,7 @@ TEST_F(StreamReaderTest, ReadlineEof) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("some data"), IsOk());
   stream.FeedEof();
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               IsOkAndHolds("some data"));
   EXPECT_EQ(stream.buffer(), "");
 }
@@ -350,7 +358,8 @@ TEST_F(StreamReaderTest, ReadlineEof) {
 TEST_F(StreamReaderTest, ReadlineEmptyEof) {
   StreamReader stream(ctx_.get_executor());
   stream.FeedEof();
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()), IsOkAndHolds(""));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds(""));
   EXPECT_EQ(stream.buffer(), "");
 }
 
@@ -358,9 +367,10 @@ TEST_F(StreamReaderTest, ReadlineEmptyEof) {
 TEST_F(StreamReaderTest, ReadlineReadByteCount) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData(kData), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               IsOkAndHolds("line1\n"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(7)), IsOkAndHolds("line2\nl"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(7, asio::deferred)),
+              IsOkAndHolds("line2\nl"));
   EXPECT_EQ(stream.buffer(), "ine3\n");
 }
 
@@ -368,10 +378,12 @@ TEST_F(StreamReaderTest, ReadlineReadByteCount) {
 TEST_F(StreamReaderTest, ReadlineException) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("line\n"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()), IsOkAndHolds("line\n"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds("line\n"));
 
   stream.SetException(ValueError(""));
-  absl::StatusOr<std::string> line = RunUntilComplete(stream.AsyncReadLine());
+  absl::StatusOr<std::string> line =
+      RunUntilComplete(stream.AsyncReadLine(asio::deferred));
   EXPECT_THAT(line, StatusIs(absl::StatusCode::kInvalidArgument, ""));
   EXPECT_THAT(line, ErrorKindIs(ErrorKind::kValueError));
   EXPECT_EQ(stream.buffer(), "");
@@ -382,7 +394,7 @@ TEST_F(StreamReaderTest, ReaduntilSeparator) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("data"), IsOk());
   absl::StatusOr<std::string> data =
-      RunUntilComplete(stream.AsyncReadUntil(""));
+      RunUntilComplete(stream.AsyncReadUntil("", asio::deferred));
   EXPECT_THAT(data, StatusIs(absl::StatusCode::kInvalidArgument,
                              "Separator should be at least one-byte string"));
   EXPECT_THAT(data, ErrorKindIs(ErrorKind::kValueError));
@@ -394,17 +406,17 @@ TEST_F(StreamReaderTest, ReaduntilMultiChunks) {
   StreamReader stream(ctx_.get_executor());
 
   ASSERT_THAT(stream.FeedData("lineAAA"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("AAA")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("AAA", asio::deferred)),
               IsOkAndHolds("lineAAA"));
   EXPECT_EQ(stream.buffer(), "");
 
   ASSERT_THAT(stream.FeedData("lineAAA"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("AAA")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("AAA", asio::deferred)),
               IsOkAndHolds("lineAAA"));
   EXPECT_EQ(stream.buffer(), "");
 
   ASSERT_THAT(stream.FeedData("lineAAAxxx"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("AAA")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("AAA", asio::deferred)),
               IsOkAndHolds("lineAAA"));
   EXPECT_EQ(stream.buffer(), "xxx");
 }
@@ -416,24 +428,24 @@ TEST_F(StreamReaderTest, ReaduntilMultiChunks1) {
   ASSERT_THAT(stream.FeedData("QWEaa"), IsOk());
   ASSERT_THAT(stream.FeedData("XYaa"), IsOk());
   ASSERT_THAT(stream.FeedData("a"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa", asio::deferred)),
               IsOkAndHolds("QWEaaXYaaa"));
   EXPECT_EQ(stream.buffer(), "");
 
   ASSERT_THAT(stream.FeedData("QWEaa"), IsOk());
   ASSERT_THAT(stream.FeedData("XYa"), IsOk());
   ASSERT_THAT(stream.FeedData("aa"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa", asio::deferred)),
               IsOkAndHolds("QWEaaXYaaa"));
   EXPECT_EQ(stream.buffer(), "");
 
   ASSERT_THAT(stream.FeedData("aaa"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa", asio::deferred)),
               IsOkAndHolds("aaa"));
   EXPECT_EQ(stream.buffer(), "");
 
   ASSERT_THAT(stream.FeedData("Xaaa"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa", asio::deferred)),
               IsOkAndHolds("Xaaa"));
   EXPECT_EQ(stream.buffer(), "");
 
@@ -441,7 +453,7 @@ TEST_F(StreamReaderTest, ReaduntilMultiChunks1) {
   ASSERT_THAT(stream.FeedData("a"), IsOk());
   ASSERT_THAT(stream.FeedData("a"), IsOk());
   ASSERT_THAT(stream.FeedData("a"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("aaa", asio::deferred)),
               IsOkAndHolds("XXXaaa"));
   EXPECT_EQ(stream.buffer(), "");
 }
@@ -450,7 +462,7 @@ TEST_F(StreamReaderTest, ReaduntilMultiChunks1) {
 // so the separator search resumes across chunk boundaries.
 TEST_F(StreamReaderTest, ReaduntilFindsSeparatorSplitAcrossWakeups) {
   StreamReader stream(ctx_.get_executor());
-  Task read_task(stream.AsyncReadUntil("aaa"));
+  Task read_task(stream.AsyncReadUntil("aaa", asio::deferred));
   for (absl::string_view chunk : {"QWEaa", "XYa", "aa"}) {
     RunBriefly();
     EXPECT_FALSE(read_task.done());
@@ -470,7 +482,7 @@ TEST_F(StreamReaderTest, ReaduntilEof) {
   stream.FeedEof();
 
   absl::StatusOr<std::string> got =
-      RunUntilComplete(stream.AsyncReadUntil("AAA"));
+      RunUntilComplete(stream.AsyncReadUntil("AAA", asio::deferred));
   EXPECT_THAT(got,
               StatusIs(absl::StatusCode::kOutOfRange,
                        "11 bytes read on a total of undefined expected bytes"));
@@ -487,7 +499,7 @@ TEST_F(StreamReaderTest, ReaduntilLimitFoundSep) {
   StreamReader stream = MakeReader(3);
   ASSERT_THAT(stream.FeedData("some dataAA"), IsOk());
   absl::StatusOr<std::string> got =
-      RunUntilComplete(stream.AsyncReadUntil("AAA"));
+      RunUntilComplete(stream.AsyncReadUntil("AAA", asio::deferred));
   EXPECT_THAT(got,
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "Separator is not found, and chunk exceed the limit"));
@@ -496,7 +508,7 @@ TEST_F(StreamReaderTest, ReaduntilLimitFoundSep) {
   EXPECT_EQ(stream.buffer(), "some dataAA");
 
   ASSERT_THAT(stream.FeedData("A"), IsOk());
-  got = RunUntilComplete(stream.AsyncReadUntil("AAA"));
+  got = RunUntilComplete(stream.AsyncReadUntil("AAA", asio::deferred));
   EXPECT_THAT(got,
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "Separator is found, but chunk is longer than limit"));
@@ -510,11 +522,12 @@ TEST_F(StreamReaderTest, ReadexactlyZeroOrLess) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData(kData), IsOk());
 
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(0)), IsOkAndHolds(""));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(0, asio::deferred)),
+              IsOkAndHolds(""));
   EXPECT_EQ(stream.buffer(), kData);
 
   absl::StatusOr<std::string> got =
-      RunUntilComplete(stream.AsyncReadExactly(-1));
+      RunUntilComplete(stream.AsyncReadExactly(-1, asio::deferred));
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kInvalidArgument,
                             "readexactly size can not be less than zero"));
   EXPECT_THAT(got, ErrorKindIs(ErrorKind::kValueError));
@@ -525,7 +538,7 @@ TEST_F(StreamReaderTest, ReadexactlyZeroOrLess) {
 TEST_F(StreamReaderTest, Readexactly) {
   StreamReader stream(ctx_.get_executor());
   const int64_t n = 2 * kData.size();
-  Task read_task(stream.AsyncReadExactly(n));
+  Task read_task(stream.AsyncReadExactly(n, asio::deferred));
   RunBriefly();
   ASSERT_THAT(stream.FeedData(kData), IsOk());
   ASSERT_THAT(stream.FeedData(kData), IsOk());
@@ -540,7 +553,7 @@ TEST_F(StreamReaderTest, Readexactly) {
 TEST_F(StreamReaderTest, ReadexactlyLimit) {
   StreamReader stream = MakeReader(3);
   ASSERT_THAT(stream.FeedData("chunk"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(5)),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(5, asio::deferred)),
               IsOkAndHolds("chunk"));
   EXPECT_EQ(stream.buffer(), "");
 }
@@ -549,7 +562,7 @@ TEST_F(StreamReaderTest, ReadexactlyLimit) {
 TEST_F(StreamReaderTest, ReadexactlyEof) {
   StreamReader stream(ctx_.get_executor());
   const int64_t n = 2 * kData.size();
-  Task read_task(stream.AsyncReadExactly(n));
+  Task read_task(stream.AsyncReadExactly(n, asio::deferred));
   RunBriefly();
   ASSERT_THAT(stream.FeedData(kData), IsOk());
   stream.FeedEof();
@@ -571,11 +584,12 @@ TEST_F(StreamReaderTest, ReadexactlyEof) {
 TEST_F(StreamReaderTest, ReadexactlyException) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("line\n"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(2)), IsOkAndHolds("li"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(2, asio::deferred)),
+              IsOkAndHolds("li"));
 
   stream.SetException(ValueError(""));
   absl::StatusOr<std::string> got =
-      RunUntilComplete(stream.AsyncReadExactly(2));
+      RunUntilComplete(stream.AsyncReadExactly(2, asio::deferred));
   EXPECT_THAT(got, StatusIs(absl::StatusCode::kInvalidArgument, ""));
   EXPECT_THAT(got, ErrorKindIs(ErrorKind::kValueError));
   EXPECT_EQ(stream.buffer(), "ne\n");
@@ -595,7 +609,7 @@ TEST_F(StreamReaderTest, Exception) {
 // Port of test_streams.py::test_exception_waiter
 TEST_F(StreamReaderTest, ExceptionWaiter) {
   StreamReader stream(ctx_.get_executor());
-  Task t1(stream.AsyncReadLine());
+  Task t1(stream.AsyncReadLine(asio::deferred));
   // t2: `async def set_err(): stream.set_exception(ValueError())`.
   asio::post(ctx_, [&stream] { stream.SetException(ValueError("")); });
   RunBriefly();
@@ -639,7 +653,7 @@ TEST_F(StreamReaderTest, ReadAllFromPipeReader) {
   for (int i = 0; data.size() < (1 << 20); ++i) {
     absl::StrAppend(&data, "data", i, ";");
   }
-  Task read_task(reader.AsyncRead(-1));
+  Task read_task(reader.AsyncRead(-1, asio::deferred));
   RunBriefly();
   constexpr size_t kChunk = 4096;
   for (size_t at = 0; at < data.size(); at += kChunk) {
@@ -775,7 +789,7 @@ TEST_F(StreamReaderTest, ReprException) {
 // Port of test_streams.py::test___repr__waiter
 TEST_F(StreamReaderTest, ReprWaiter) {
   StreamReader stream(ctx_.get_executor());
-  Task read_task(stream.AsyncRead(1));
+  Task read_task(stream.AsyncRead(1, asio::deferred));
   RunBriefly();
   EXPECT_EQ(stream.DebugString(), "<StreamReader waiter=<pending read>>");
   ASSERT_THAT(stream.FeedData("x"), IsOk());
@@ -839,7 +853,8 @@ TEST_F(StreamReaderTest, SetExceptionWithOkIsIgnored) {
   stream.SetException(absl::OkStatus());
   EXPECT_THAT(stream.exception(), IsOk());
   ASSERT_THAT(stream.FeedData("a\n"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()), IsOkAndHolds("a\n"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds("a\n"));
 }
 
 TEST_F(StreamReaderTest, ExceptionWinsOverBufferedData) {
@@ -847,15 +862,15 @@ TEST_F(StreamReaderTest, ExceptionWinsOverBufferedData) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("line\n"), IsOk());
   stream.SetException(RuntimeError("boom"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
               StatusIs(absl::StatusCode::kFailedPrecondition, "boom"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("\n")),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("\n", asio::deferred)),
               StatusIs(absl::StatusCode::kFailedPrecondition, "boom"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(-1)),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(-1, asio::deferred)),
               StatusIs(absl::StatusCode::kFailedPrecondition, "boom"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(0)),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(0, asio::deferred)),
               StatusIs(absl::StatusCode::kFailedPrecondition, "boom"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(0)),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(0, asio::deferred)),
               StatusIs(absl::StatusCode::kFailedPrecondition, "boom"));
   EXPECT_EQ(stream.buffer(), "line\n");
 }
@@ -867,11 +882,17 @@ TEST_F(StreamReaderTest, ExceptionWakesEveryKindOfWaitingRead) {
   };
   const std::vector<Case> cases = {
       {"readuntil",
-       [](StreamReader& r) { return Task(r.AsyncReadUntil("X")); }},
-      {"read", [](StreamReader& r) { return Task(r.AsyncRead(4)); }},
-      {"read(-1)", [](StreamReader& r) { return Task(r.AsyncRead(-1)); }},
+       [](StreamReader& r) {
+         return Task(r.AsyncReadUntil("X", asio::deferred));
+       }},
+      {"read",
+       [](StreamReader& r) { return Task(r.AsyncRead(4, asio::deferred)); }},
+      {"read(-1)",
+       [](StreamReader& r) { return Task(r.AsyncRead(-1, asio::deferred)); }},
       {"readexactly",
-       [](StreamReader& r) { return Task(r.AsyncReadExactly(4)); }},
+       [](StreamReader& r) {
+         return Task(r.AsyncReadExactly(4, asio::deferred));
+       }},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -895,7 +916,7 @@ TEST_F(StreamReaderTest, ExceptionSetAfterAWakeupWaitsForTheNextOne) {
   // resumes, finds no line, and waits again, with the exception set. The
   // next wakeup (here EOF) lets it see the exception.
   StreamReader stream(ctx_.get_executor());
-  Task read_task(stream.AsyncReadLine());
+  Task read_task(stream.AsyncReadLine(asio::deferred));
   RunBriefly();
   ASSERT_THAT(stream.FeedData("partial"), IsOk());
   stream.SetException(RuntimeError("x"));
@@ -913,7 +934,7 @@ TEST_F(StreamReaderTest, ExceptionSetAfterAWakeupWaitsForTheNextOne) {
 TEST_F(StreamReaderTest, ReadAllDropsGatheredBlocksWhenExceptionIsSet) {
   // As asyncio: read(-1) raises and the blocks it gathered are lost.
   StreamReader stream = MakeReader(4);
-  Task read_task(stream.AsyncRead(-1));
+  Task read_task(stream.AsyncRead(-1, asio::deferred));
   RunBriefly();
   ASSERT_THAT(stream.FeedData("abcdefgh"), IsOk());
   RunBriefly();
@@ -934,17 +955,24 @@ TEST_F(StreamReaderTest, SecondWaitingReadFailsWithRuntimeError) {
   };
   const std::vector<Case> cases = {
       {"readuntil",
-       [](StreamReader& r) { return Task(r.AsyncReadUntil("X")); }},
-      {"readuntil", [](StreamReader& r) { return Task(r.AsyncReadLine()); }},
-      {"read", [](StreamReader& r) { return Task(r.AsyncRead(3)); }},
-      {"read", [](StreamReader& r) { return Task(r.AsyncRead(-1)); }},
+       [](StreamReader& r) {
+         return Task(r.AsyncReadUntil("X", asio::deferred));
+       }},
+      {"readuntil",
+       [](StreamReader& r) { return Task(r.AsyncReadLine(asio::deferred)); }},
+      {"read",
+       [](StreamReader& r) { return Task(r.AsyncRead(3, asio::deferred)); }},
+      {"read",
+       [](StreamReader& r) { return Task(r.AsyncRead(-1, asio::deferred)); }},
       {"readexactly",
-       [](StreamReader& r) { return Task(r.AsyncReadExactly(3)); }},
+       [](StreamReader& r) {
+         return Task(r.AsyncReadExactly(3, asio::deferred));
+       }},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.func_name);
     StreamReader stream(ctx_.get_executor());
-    Task first(stream.AsyncReadLine());
+    Task first(stream.AsyncReadLine(asio::deferred));
     RunBriefly();
     Task<> second = c.start(stream);
     RunBriefly();
@@ -968,10 +996,10 @@ TEST_F(StreamReaderTest, SecondWaitingReadFailsWithRuntimeError) {
 TEST_F(StreamReaderTest, ReadsThatDoNotWaitMayRunWhileAnotherWaits) {
   // Only waiting is exclusive: a read satisfied from the buffer completes.
   StreamReader stream(ctx_.get_executor());
-  Task first(stream.AsyncReadUntil("END"));
+  Task first(stream.AsyncReadUntil("END", asio::deferred));
   RunBriefly();
   ASSERT_THAT(stream.FeedData("ab"), IsOk());
-  Task second(stream.AsyncRead(1));
+  Task second(stream.AsyncRead(1, asio::deferred));
   RunBriefly();
   ASSERT_TRUE(second.done());
   EXPECT_THAT(second.result(), IsOkAndHolds("a"));
@@ -982,14 +1010,19 @@ TEST_F(StreamReaderTest, ReadsThatDoNotWaitMayRunWhileAnotherWaits) {
 TEST_F(StreamReaderTest, ReadPositiveReturnsWhatIsBufferedUpToN) {
   StreamReader stream(ctx_.get_executor());
   ASSERT_THAT(stream.FeedData("abc"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(100)), IsOkAndHolds("abc"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(100, asio::deferred)),
+              IsOkAndHolds("abc"));
   EXPECT_EQ(stream.buffer(), "");
   ASSERT_THAT(stream.FeedData("abc"), IsOk());
   stream.FeedEof();
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2)), IsOkAndHolds("ab"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2)), IsOkAndHolds("c"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2)), IsOkAndHolds(""));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(-1)), IsOkAndHolds(""));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2, asio::deferred)),
+              IsOkAndHolds("ab"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2, asio::deferred)),
+              IsOkAndHolds("c"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(2, asio::deferred)),
+              IsOkAndHolds(""));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(-1, asio::deferred)),
+              IsOkAndHolds(""));
   EXPECT_TRUE(stream.AtEof());
 }
 
@@ -997,7 +1030,7 @@ TEST_F(StreamReaderTest, ReadAllGathersMoreThanTheLimit) {
   StreamReader stream = MakeReader(3);
   ASSERT_THAT(stream.FeedData("0123456789"), IsOk());
   stream.FeedEof();
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(-1)),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(-1, asio::deferred)),
               IsOkAndHolds("0123456789"));
   EXPECT_EQ(stream.buffer(), "");
 }
@@ -1006,14 +1039,15 @@ TEST_F(StreamReaderTest, ReadlineKeepsBinaryBytes) {
   StreamReader stream(ctx_.get_executor());
   const std::string line("a\0b\xff\r\n", 6);
   ASSERT_THAT(stream.FeedData(line + "rest"), IsOk());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine()), IsOkAndHolds(line));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds(line));
   EXPECT_EQ(stream.buffer(), "rest");
 }
 
 TEST_F(StreamReaderTest, ReaduntilMultiByteSeparatorAtEofIsFound) {
   // The separator arrives with the last chunk, together with EOF.
   StreamReader stream(ctx_.get_executor());
-  Task read_task(stream.AsyncReadUntil("\r\n"));
+  Task read_task(stream.AsyncReadUntil("\r\n", asio::deferred));
   RunBriefly();
   ASSERT_THAT(stream.FeedData("GET /\r"), IsOk());
   ASSERT_THAT(stream.FeedData("\n"), IsOk());
@@ -1029,7 +1063,7 @@ TEST_F(StreamReaderTest, ReaduntilLimitCountsTheSeparatorTail) {
   // buflen + 1 - seplen.
   StreamReader stream = MakeReader(4);
   ASSERT_THAT(stream.FeedData("abcdAB"), IsOk());  // 6 bytes, offset 4: waits
-  Task read_task(stream.AsyncReadUntil("ABC"));
+  Task read_task(stream.AsyncReadUntil("ABC", asio::deferred));
   RunBriefly();
   EXPECT_FALSE(read_task.done());
   ASSERT_THAT(stream.FeedData("x"), IsOk());  // 7 bytes, offset 5 > 4
@@ -1052,7 +1086,8 @@ TEST_F(StreamReaderTest, NextLineIteratesUntilEof) {
   std::vector<std::string> lines;
   while (true) {
     absl::StatusOr<std::optional<std::string>> line =
-        RunUntilComplete<std::optional<std::string>>(stream.AsyncNextLine());
+        RunUntilComplete<std::optional<std::string>>(
+            stream.AsyncNextLine(asio::deferred));
     ASSERT_THAT(line, IsOk());
     if (!line->has_value()) break;
     lines.push_back(**line);
@@ -1065,24 +1100,25 @@ TEST_F(StreamReaderTest, NextLineRaisesReadlineErrors) {
   StreamReader stream = MakeReader(3);
   ASSERT_THAT(stream.FeedData("toolong\nok\n"), IsOk());
   absl::StatusOr<std::optional<std::string>> line =
-      RunUntilComplete<std::optional<std::string>>(stream.AsyncNextLine());
+      RunUntilComplete<std::optional<std::string>>(
+          stream.AsyncNextLine(asio::deferred));
   EXPECT_THAT(line,
               StatusIs(absl::StatusCode::kResourceExhausted,
                        "Separator is found, but chunk is longer than limit"));
   EXPECT_THAT(line, ErrorKindIs(ErrorKind::kValueError));
   EXPECT_EQ(stream.buffer(), "ok\n");
-  EXPECT_THAT(
-      RunUntilComplete<std::optional<std::string>>(stream.AsyncNextLine()),
-      IsOkAndHolds(Optional(std::string("ok\n"))));
+  EXPECT_THAT(RunUntilComplete<std::optional<std::string>>(
+                  stream.AsyncNextLine(asio::deferred)),
+              IsOkAndHolds(Optional(std::string("ok\n"))));
   stream.SetException(RuntimeError("boom"));
-  EXPECT_THAT(
-      RunUntilComplete<std::optional<std::string>>(stream.AsyncNextLine()),
-      StatusIs(absl::StatusCode::kFailedPrecondition, "boom"));
+  EXPECT_THAT(RunUntilComplete<std::optional<std::string>>(
+                  stream.AsyncNextLine(asio::deferred)),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "boom"));
 }
 
 TEST_F(StreamReaderTest, NextLineWaitsForData) {
   StreamReader stream(ctx_.get_executor());
-  Task<std::optional<std::string>> next(stream.AsyncNextLine());
+  Task<std::optional<std::string>> next(stream.AsyncNextLine(asio::deferred));
   RunBriefly();
   EXPECT_FALSE(next.done());
   ASSERT_THAT(stream.FeedData("a\nb"), IsOk());
@@ -1095,7 +1131,7 @@ TEST_F(StreamReaderTest, NextLineWaitsForData) {
 TEST_F(StreamReaderTest, MovedReaderKeepsItsStateAndPendingRead) {
   StreamReader original = MakeReader(10);
   ASSERT_THAT(original.FeedData("ab"), IsOk());
-  Task read_task(original.AsyncReadLine());
+  Task read_task(original.AsyncReadLine(asio::deferred));
   RunBriefly();
   StreamReader moved = std::move(original);
   ASSERT_THAT(moved.FeedData("c\n"), IsOk());
@@ -1133,11 +1169,13 @@ TEST_F(StreamReaderTest, ResumesTransportAtOrBelowTheLimit) {
   ASSERT_THAT(stream.SetTransport(transport), IsOk());
   ASSERT_THAT(stream.FeedData("123456789"), IsOk());
   ASSERT_TRUE(stream.transport_paused());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(4)), IsOkAndHolds("1234"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(4, asio::deferred)),
+              IsOkAndHolds("1234"));
   EXPECT_EQ(stream.buffer(), "56789");  // 5 > limit: still paused
   EXPECT_TRUE(stream.transport_paused());
   EXPECT_THAT(transport->CallNames(), ElementsAre("pause_reading"));
-  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(1)), IsOkAndHolds("5"));
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadExactly(1, asio::deferred)),
+              IsOkAndHolds("5"));
   EXPECT_EQ(stream.buffer(), "6789");  // == limit: resumed
   EXPECT_FALSE(stream.transport_paused());
   EXPECT_THAT(transport->CallNames(),
@@ -1151,14 +1189,22 @@ TEST_F(StreamReaderTest, EveryConsumingReadResumesTheTransport) {
     const char* result;
   };
   const std::vector<Case> cases = {
-      {"readline", [](StreamReader& r) { return Task(r.AsyncReadLine()); },
+      {"readline",
+       [](StreamReader& r) { return Task(r.AsyncReadLine(asio::deferred)); },
        "12345\n"},
       {"readuntil",
-       [](StreamReader& r) { return Task(r.AsyncReadUntil("5\n")); },
+       [](StreamReader& r) {
+         return Task(r.AsyncReadUntil("5\n", asio::deferred));
+       },
        "12345\n"},
-      {"read", [](StreamReader& r) { return Task(r.AsyncRead(6)); }, "12345\n"},
+      {"read",
+       [](StreamReader& r) { return Task(r.AsyncRead(6, asio::deferred)); },
+       "12345\n"},
       {"readexactly",
-       [](StreamReader& r) { return Task(r.AsyncReadExactly(6)); }, "12345\n"},
+       [](StreamReader& r) {
+         return Task(r.AsyncReadExactly(6, asio::deferred));
+       },
+       "12345\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -1186,7 +1232,7 @@ TEST_F(StreamReaderTest, ResumesTransportBeforeWaiting) {
   ASSERT_THAT(stream.SetTransport(transport), IsOk());
   ASSERT_THAT(stream.FeedData("123456789"), IsOk());
   ASSERT_TRUE(stream.transport_paused());
-  Task read_task(stream.AsyncReadExactly(20));
+  Task read_task(stream.AsyncReadExactly(20, asio::deferred));
   RunBriefly();
   EXPECT_FALSE(read_task.done());
   EXPECT_FALSE(stream.transport_paused());
@@ -1218,7 +1264,7 @@ TEST_F(StreamReaderTest, TransportThatCannotPauseIsForgotten) {
   ASSERT_THAT(stream.FeedData(std::string(100, 'x')), IsOk());
   EXPECT_EQ(stream.buffer_size(), 109u);
   EXPECT_FALSE(stream.transport_paused());
-  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(109)),
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(109, asio::deferred)),
               IsOkAndHolds(absl::StrCat("123456789", std::string(100, 'x'))));
   EXPECT_THAT(transport->CallNames(), IsEmpty());
   // A new transport may be set, since the old one was forgotten.

@@ -64,10 +64,37 @@ absl::Status ReaderCore::SetTransport(std::shared_ptr<Transport> transport) {
 void ReaderCore::StartRead(ReadRequest request,
                            std::variant<ReadHandler, NextLineHandler> handler) {
   if (service_ == nullptr) return;  // Context shut down: handler destroyed.
+  // emplace, not assignment: any_completion_handler converts from any
+  // handler, so a converting assignment would wrap one in another.
+  ReadOperation::Handler erased;
+  if (auto* read = std::get_if<ReadHandler>(&handler)) {
+    erased.emplace<ReadHandler>(std::move(*read));
+  } else {
+    erased.emplace<NextLineHandler>(
+        std::move(std::get<NextLineHandler>(handler)));
+  }
   auto op = std::make_shared<ReadOperation>(
-      weak_from_this(), std::move(request), std::move(handler), executor_);
+      weak_from_this(), ReadState{std::move(request), 0, {}}, std::move(erased),
+      executor_, /*track_work=*/true);
   ops_.push_back(op);
   op->Start();
+}
+
+StepResult ReaderCore::TryReadNow(ReadState& state) {
+  if (service_ == nullptr) return CancelledError();  // Context shut down.
+  return RunStep(state, /*resumed=*/false);
+}
+
+void ReaderCore::WaitFor(ReadState state, AwaitedHandler handler,
+                         asio::cancellation_slot slot) {
+  if (service_ == nullptr) return;  // Context shut down: handler destroyed.
+  auto op = std::make_shared<ReadOperation>(
+      weak_from_this(), std::move(state),
+      ReadOperation::Handler(std::in_place_type<AwaitedHandler>,
+                             std::move(handler)),
+      executor_, /*track_work=*/false);
+  ops_.push_back(op);
+  op->StartWaiting(slot);
 }
 
 void ReaderCore::WakeWaiter(const absl::Status& exception) {

@@ -24,6 +24,14 @@
 //     result, so a read cancelled between being woken and running its step
 //     (e.g. its `||` timer fired in between) takes nothing.
 //
+// Awaited reads (`co_await reader.AsyncReadLine()` with the default token or
+// `use_awaitable`: see await_read.h) are not tasks: asyncio's `await
+// reader.readline()` runs the read's code inside the awaiting coroutine. So
+// their first step runs inline (RunStep() with no op at all: an answer in the
+// buffer costs no allocation and no scheduler round trip); only a read that
+// must wait becomes a ReadOperation, already waiting (StartWaiting()), whose
+// wakeups are posted steps as above.
+//
 // Ownership: the core owns every unfinished op (`ops_`); posted steps hold a
 // reference too. Ops hold the core weakly: if the reader is destroyed, or its
 // execution context shuts down, unfinished ops are destroyed with their
@@ -39,12 +47,14 @@
 #include <variant>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "boost/asio/any_completion_executor.hpp"
 #include "boost/asio/any_completion_handler.hpp"
 #include "boost/asio/any_io_executor.hpp"
+#include "boost/asio/cancellation_signal.hpp"
 #include "boost/asio/cancellation_type.hpp"
 #include "streams/internal/byte_buffer.h"
 #include "streams/transport.h"
@@ -65,6 +75,21 @@ struct ReadRequest {
   std::string separator = "\n";  // kUntil
   int64_t n = 0;                 // kRead, kExactly
 };
+
+// A read in progress: the request and what its code keeps across waits.
+struct ReadState {
+  ReadRequest request;
+  int64_t offset = 0;  // readuntil: where the separator search resumes
+  std::string blocks;  // read(-1): what it gathered so far
+};
+
+// The result of one step of a read's code; nullopt: it must wait for data
+// (the checks of asyncio's _wait_for_data passed: it may wait now).
+using StepResult = std::optional<absl::StatusOr<std::string>>;
+
+// How an awaited read that had to wait completes: resumes the coroutine
+// (through its executor). Small enough to be stored without allocating.
+using AwaitedHandler = absl::AnyInvocable<void(absl::StatusOr<std::string>)>;
 
 class ReaderService;
 class ReadOperation;
@@ -103,14 +128,37 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
     paused_ = false;
   }
 
-  // Starts a read; `handler` is a ReadHandler or, for kNextLine, a
+  // Starts a read as a task; `handler` is a ReadHandler or, for kNextLine, a
   // NextLineHandler.
   void StartRead(ReadRequest request,
                  std::variant<ReadHandler, NextLineHandler> handler);
 
+  // The awaited path (await_read.h). TryReadNow() runs the read's first
+  // step inline: the answer, or nullopt when it must wait, in which case
+  // the caller suspends and calls WaitFor() with the same state before
+  // anything else runs. kCancelled-free: the caller checks cancellation.
+  StepResult TryReadNow(ReadState& state);
+  void WaitFor(ReadState state, AwaitedHandler handler,
+               asio::cancellation_slot slot);
+
+  // One step of the read's code (streams.py's readuntil, readline, read,
+  // readexactly, __anext__): `resumed` after a wait. read_steps.cc.
+  StepResult RunStep(ReadState& state, bool resumed);
+  // readline's handlers of readuntil's errors, applied to `result`.
+  absl::StatusOr<std::string> EndReadLine(absl::StatusOr<std::string> result);
+
  private:
   friend class ReadOperation;
   friend class ReaderService;
+
+  StepResult RunReadUntil(ReadState& state, absl::string_view separator,
+                          bool resumed);
+  StepResult RunReadLine(ReadState& state, bool resumed);
+  StepResult RunRead(ReadState& state, bool resumed);
+  StepResult RunReadAll(ReadState& state, bool resumed);
+  StepResult RunReadExactly(ReadState& state, bool resumed);
+  // asyncio: the checks of _wait_for_data(func_name); OK: it may wait.
+  absl::Status CheckWait(absl::string_view func_name);
 
   // asyncio: _wakeup_waiter (exception OK) and the waiter part of
   // set_exception.
@@ -135,12 +183,19 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
 
 class ReadOperation : public std::enable_shared_from_this<ReadOperation> {
  public:
-  ReadOperation(std::weak_ptr<ReaderCore> core, ReadRequest request,
-                std::variant<ReadHandler, NextLineHandler> handler,
-                const asio::any_io_executor& io_executor);
+  using Handler = std::variant<ReadHandler, NextLineHandler, AwaitedHandler>;
 
-  // Installs the cancellation handler and posts the first step.
+  // `track_work`: keep the reader's and the handler's executors busy while
+  // pending (tasks); an awaited read's coroutine already does.
+  ReadOperation(std::weak_ptr<ReaderCore> core, ReadState state,
+                Handler handler, const asio::any_io_executor& io_executor,
+                bool track_work);
+
+  // A task: installs the cancellation handler and posts the first step.
   void Start();
+  // An awaited read whose first step ran inline and must wait: installs the
+  // cancellation handler on `slot` and becomes the reader's waiter.
+  void StartWaiting(asio::cancellation_slot slot);
 
   // The reader woke this op (its waiter): OK for data/EOF, else the
   // exception.
@@ -154,35 +209,23 @@ class ReadOperation : public std::enable_shared_from_this<ReadOperation> {
 
  private:
   enum class State { kScheduled, kWaiting, kDone };
-  using Result = std::optional<absl::StatusOr<std::string>>;  // nullopt: waits
 
+  void InstallCancellation(asio::cancellation_slot slot);
   void Post();
   void Step();
-  Result Run(ReaderCore& core, bool resumed);
-  Result RunReadUntil(ReaderCore& core, absl::string_view separator,
-                      bool resumed);
-  Result RunReadLine(ReaderCore& core, bool resumed);
-  static Result EndReadLine(ReaderCore& core,
-                            absl::StatusOr<std::string> result);
-  Result RunRead(ReaderCore& core, bool resumed);
-  Result RunReadAll(ReaderCore& core, bool resumed);
-  Result RunReadExactly(ReaderCore& core, bool resumed);
-  // asyncio: _wait_for_data(func_name). OK: now waiting.
-  absl::Status WaitForData(ReaderCore& core, absl::string_view func_name);
+  void BecomeWaiter(ReaderCore& core);
   void Complete(absl::StatusOr<std::string> result);
 
   std::weak_ptr<ReaderCore> core_;
-  const ReadRequest request_;
-  std::variant<ReadHandler, NextLineHandler> handler_;
-  asio::any_io_executor io_work_;  // keeps the reader's executor busy
-  asio::any_completion_executor handler_work_;  // and the handler's
+  ReadState read_;
+  Handler handler_;
+  asio::any_io_executor executor_;  // where steps run (tracked for tasks)
+  asio::any_completion_executor handler_work_;  // tasks: the handler's
   State state_ = State::kScheduled;
   bool resuming_ = false;          // the next step resumes after a wait
   bool cancel_requested_ = false;  // asyncio: Task._must_cancel
   bool waiter_cancelled_ = false;
   absl::Status wake_exception_;
-  int64_t offset_ = 0;  // readuntil: where the separator search resumes
-  std::string blocks_;  // read(-1): what it gathered so far
 };
 
 }  // namespace streams::internal

@@ -1,0 +1,109 @@
+// -----------------------------------------------------------------------------
+// File: internal/await_read.h
+// -----------------------------------------------------------------------------
+//
+// The awaited path of the reads: what `co_await reader.AsyncReadLine()` (the
+// default token) and `AsyncReadLine(asio::use_awaitable)` run. Private to
+// //streams: use stream_reader.h.
+//
+// asyncio's `await reader.readline()` runs readline's code inside the
+// awaiting coroutine: with the line buffered it returns without yielding to
+// the loop. So does this: AwaitRead() is a nested `asio::awaitable` that runs
+// the read's first step inline and `co_return`s the answer without ever
+// suspending (Asio's awaitable_thread pumps the caller again: no recursion,
+// no scheduler round trip, and the frame comes from Asio's per-thread
+// recycling allocator: no allocation beyond the returned string). Only a read
+// that must wait suspends, as a ReadOperation already waiting; its wakeup is
+// a posted step (asyncio: the future's callback schedules the task), which
+// resumes the coroutine through the coroutine's executor.
+//
+// Cancellation: the coroutine's cancellation state. A read started after the
+// coroutine was cancelled (e.g. `||`'s other operand won before this one
+// ran) completes with kCancelled and takes nothing; while it waits, the
+// coroutine's slot cancels it as any task's.
+
+#ifndef STREAMS_INTERNAL_AWAIT_READ_H_
+#define STREAMS_INTERNAL_AWAIT_READ_H_
+
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "boost/asio/append.hpp"
+#include "boost/asio/associated_cancellation_slot.hpp"
+#include "boost/asio/associated_executor.hpp"
+#include "boost/asio/async_result.hpp"
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/this_coro.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "streams/errors.h"
+#include "streams/internal/reader_core.h"
+
+namespace streams::internal {
+
+// Whether a completion token is asio::use_awaitable_t<Executor>.
+template <typename Token>
+struct IsUseAwaitable : std::false_type {};
+template <typename Executor>
+struct IsUseAwaitable<asio::use_awaitable_t<Executor>> : std::true_type {
+  using executor_type = Executor;
+};
+
+// Converts a read's result to what the awaiting caller gets: the same, or
+// for AsyncNextLine() nullopt at EOF (asyncio: StopAsyncIteration).
+template <typename Value>
+Value ToAwaited(absl::StatusOr<std::string> result) {
+  if constexpr (std::is_same_v<Value, absl::StatusOr<std::string>>) {
+    return result;
+  } else {
+    if (!result.ok()) return result.status();
+    if (result->empty()) return std::nullopt;
+    return std::optional<std::string>(*std::move(result));
+  }
+}
+
+// AwaitRead()
+//
+// `core` must outlive the first step (the caller's StreamReader is alive
+// while it awaits); a read that waits holds it weakly, as tasks do.
+template <typename Value, typename Executor>
+asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core,
+                                           ReadRequest request) {
+  const asio::cancellation_state cancellation =
+      co_await asio::this_coro::cancellation_state;
+  if (cancellation.cancelled() != asio::cancellation_type::none) {
+    co_return ToAwaited<Value>(CancelledError());
+  }
+  ReadState state{std::move(request), 0, {}};
+  if (StepResult now = core->TryReadNow(state)) {
+    co_return ToAwaited<Value>(*std::move(now));
+  }
+  // It must wait: suspend, and become the reader's waiter before anything
+  // else runs (the initiation runs right after the suspension).
+  asio::use_awaitable_t<Executor> token;
+  absl::StatusOr<std::string> result =
+      co_await asio::async_initiate<asio::use_awaitable_t<Executor>,
+                                    void(absl::StatusOr<std::string>)>(
+          [core, &state](auto handler) {
+            asio::cancellation_slot slot =
+                asio::get_associated_cancellation_slot(handler);
+            core->WaitFor(
+                std::move(state),
+                [handler = std::move(handler)](
+                    absl::StatusOr<std::string> result) mutable {
+                  auto executor = asio::get_associated_executor(handler);
+                  asio::dispatch(executor, asio::append(std::move(handler),
+                                                        std::move(result)));
+                },
+                slot);
+          },
+          token);
+  co_return ToAwaited<Value>(std::move(result));
+}
+
+}  // namespace streams::internal
+
+#endif  // STREAMS_INTERNAL_AWAIT_READ_H_
