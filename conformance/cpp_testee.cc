@@ -240,6 +240,8 @@ class ScenarioRun {
           it->second.emit(asio::cancellation_type::terminal);
         }
         return absl::OkStatus();
+      case Action::kTask:
+        throw Unsupported{"tasks are not supported yet"};
       case Action::kConnectionMade:
         return ConnectionMade(action.connection_made());
       case Action::kDataReceived:
