@@ -11,16 +11,21 @@
 // - then the testee reports the Observation.
 //
 // Each operation is started with a plain callback bound to a cancellation
-// slot; `cancel` emits terminal cancellation on it (what `||` sends). Errors
-// are reported from each status's asyncio kind and message (errors.h), with
-// no per-scenario special case.
+// slot; `cancel` emits terminal cancellation on it (what `||` sends). An
+// Action.task is an asio::awaitable<void> coroutine started with
+// asio::co_spawn, its handler holding a cancellation slot the same way; it
+// `co_await`s each operation with the library's default completion token, as
+// user code does. Errors are reported from each status's asyncio kind and
+// message (errors.h), with no per-scenario special case.
 
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -28,9 +33,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "boost/asio/awaitable.hpp"
 #include "boost/asio/bind_cancellation_slot.hpp"
 #include "boost/asio/cancellation_signal.hpp"
+#include "boost/asio/co_spawn.hpp"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/this_coro.hpp"
+#include "boost/asio/use_awaitable.hpp"
 #include "conformance/scenario.pb.h"
 #include "streams/errors.h"
 #include "streams/stream_reader.h"
@@ -106,6 +116,49 @@ Error CompletionError(const absl::Status& status) {
   return ErrorFromStatus(status);
 }
 
+// The completion of a read (id set by Finish).
+Completion ReadCompletion(absl::StatusOr<std::string> result) {
+  Completion completion;
+  if (result.ok()) {
+    completion.set_value(*std::move(result));
+  } else {
+    *completion.mutable_error() = CompletionError(result.status());
+  }
+  return completion;
+}
+
+// The completion of one step of `async for`: nullopt is StopAsyncIteration.
+Completion NextLineCompletion(absl::StatusOr<std::optional<std::string>> line) {
+  Completion completion;
+  if (!line.ok()) {
+    *completion.mutable_error() = CompletionError(line.status());
+  } else if (!line->has_value()) {
+    completion.mutable_error()->set_type("StopAsyncIteration");
+  } else {
+    completion.set_value(**std::move(line));
+  }
+  return completion;
+}
+
+// The completion of an operation that returns None (drain, wait_closed).
+Completion StatusCompletion(const absl::Status& status) {
+  Completion completion;
+  if (status.ok()) {
+    completion.set_done(true);
+  } else {
+    *completion.mutable_error() = CompletionError(status);
+  }
+  return completion;
+}
+
+Completion CancelledCompletion() {
+  return StatusCompletion(absl::CancelledError());
+}
+
+bool IsCancelled(const Completion& completion) {
+  return completion.error().type() == "CancelledError";
+}
+
 TransportCall ToProto(const FakeTransport::Call& call) {
   TransportCall out;
   if (call.name == "pause_reading") out.mutable_pause_reading();
@@ -147,7 +200,7 @@ class ScenarioRun {
   ~ScenarioRun() {
     // Quietly cancel what is pending, as the reference does, then drop it.
     for (auto& [id, signal] : signals_) {
-      signal.emit(asio::cancellation_type::terminal);
+      if (pending_[id]) signal.emit(asio::cancellation_type::terminal);
     }
     RunUntilIdle();
   }
@@ -208,16 +261,10 @@ class ScenarioRun {
 
   auto StatusCallback(int32_t id) {
     pending_[id] = true;
-    return asio::bind_cancellation_slot(
-        signals_[id].slot(), [this, id](absl::Status status) {
-          Completion completion;
-          if (status.ok()) {
-            completion.set_done(true);
-          } else {
-            *completion.mutable_error() = CompletionError(status);
-          }
-          Finish(id, std::move(completion));
-        });
+    return asio::bind_cancellation_slot(signals_[id].slot(),
+                                        [this, id](absl::Status status) {
+                                          Finish(id, StatusCompletion(status));
+                                        });
   }
 
   absl::Status RunAction(const Action& action) {
@@ -236,9 +283,10 @@ class ScenarioRun {
         StartRead(action.read());
         return absl::OkStatus();
       case Action::kCancel:
-        if (auto it = signals_.find(action.cancel()); it != signals_.end()) {
-          it->second.emit(asio::cancellation_type::terminal);
-        }
+        Cancel(action.cancel());
+        return absl::OkStatus();
+      case Action::kTask:
+        StartTask(action.task());
         return absl::OkStatus();
       case Action::kConnectionMade:
         return ConnectionMade(action.connection_made());
@@ -333,13 +381,7 @@ class ScenarioRun {
     pending_[id] = true;
     auto slot = signals_[id].slot();
     auto on_read = [this, id](absl::StatusOr<std::string> result) {
-      Completion completion;
-      if (result.ok()) {
-        completion.set_value(*std::move(result));
-      } else {
-        *completion.mutable_error() = CompletionError(result.status());
-      }
-      Finish(id, std::move(completion));
+      Finish(id, ReadCompletion(std::move(result)));
     };
     switch (read.kind_case()) {
       case Read::kReadline:
@@ -362,21 +404,166 @@ class ScenarioRun {
       case Read::kAnext:
         reader_.AsyncNextLine(asio::bind_cancellation_slot(
             slot, [this, id](absl::StatusOr<std::optional<std::string>> line) {
-              Completion completion;
-              if (!line.ok()) {
-                *completion.mutable_error() = CompletionError(line.status());
-              } else if (!line->has_value()) {
-                completion.mutable_error()->set_type("StopAsyncIteration");
-              } else {
-                completion.set_value(**std::move(line));
-              }
-              Finish(id, std::move(completion));
+              Finish(id, NextLineCompletion(std::move(line)));
             }));
         return;
       case Read::KIND_NOT_SET:
         break;
     }
     throw Unsupported{"unknown read kind"};
+  }
+
+  // The completion handler of a task's co_spawn. It carries its cancellation
+  // slot itself instead of going through asio::bind_cancellation_slot: for a
+  // handler with an associated executor (a bound one has one), co_spawn
+  // dispatches each cancellation through that executor, which from a step's
+  // actions (outside the loop) means one handler later; asyncio's
+  // task.cancel() takes effect at once.
+  struct TaskHandler {
+    using cancellation_slot_type = asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+      return slot;
+    }
+    // The coroutine reports its own end; an exception out of it is a bug of
+    // this testee, reported as a runtime error.
+    void operator()(std::exception_ptr error) const {
+      if (error) std::rethrow_exception(error);
+    }
+
+    asio::cancellation_slot slot;
+  };
+
+  // Cancels an operation or a task by its id. A task that has not run its
+  // first step is only marked: terminal cancellation of a co_spawn'ed
+  // coroutine before it starts makes Boost 1.81's co_spawn entry point throw
+  // operation_aborted out of io_context::poll() (its last post is co_awaited
+  // with throw_if_cancelled on). The coroutine checks the mark instead and
+  // ends cancelled without running, as an asyncio task cancelled before its
+  // first step does.
+  void Cancel(int32_t id) {
+    if (unstarted_tasks_.contains(id)) {
+      cancelled_before_start_.insert(id);
+      return;
+    }
+    if (auto it = signals_.find(id); it != signals_.end() && pending_[id]) {
+      it->second.emit(asio::cancellation_type::terminal);
+    }
+  }
+
+  void StartTask(const Task& task) {
+    for (const Await& entry : task.awaits()) {
+      if (entry.kind_case() == Await::KIND_NOT_SET) {
+        throw Unsupported{"unknown await kind"};
+      }
+      if (entry.has_read() && entry.read().kind_case() == Read::KIND_NOT_SET) {
+        throw Unsupported{"unknown read kind"};
+      }
+      if (entry.kind_case() == Await::kDrain) Writer();
+    }
+    const int32_t id = task.id();
+    pending_[id] = true;
+    unstarted_tasks_.insert(id);
+    asio::co_spawn(context_.get_executor(), RunTask(task),
+                   TaskHandler{signals_[id].slot()});
+  }
+
+  // The coroutine of an Action.task: awaits each entry in order and reports
+  // each read and drain as its co_await returns; CancelledError ends it.
+  asio::awaitable<void> RunTask(Task task) {
+    const int32_t task_id = task.id();
+    unstarted_tasks_.erase(task_id);
+    if (cancelled_before_start_.contains(task_id)) {
+      Finish(task_id, CancelledCompletion());
+      co_return;
+    }
+    auto executor = co_await asio::this_coro::executor;
+    for (const Await& entry : task.awaits()) {
+      std::optional<int32_t> op_id;
+      Completion completion;
+      switch (entry.kind_case()) {
+        case Await::kRead:
+          op_id = entry.read().id();
+          pending_[*op_id] = true;
+          completion = co_await AwaitRead(entry.read());
+          break;
+        case Await::kDrain:
+          op_id = entry.drain();
+          pending_[*op_id] = true;
+          {
+            absl::Status drained = co_await Writer().AsyncDrain();
+            completion = StatusCompletion(drained);
+          }
+          break;
+        case Await::kSleep0:
+          co_await asio::post(executor, asio::use_awaitable);
+          break;
+        case Await::kFeedData:
+          if (absl::Status fed = reader_.FeedData(Expand(entry.feed_data()));
+              !fed.ok()) {
+            Completion failed;
+            *failed.mutable_error() = ErrorFromStatus(fed);
+            Finish(task_id, std::move(failed));
+            co_return;
+          }
+          break;
+        case Await::kFeedEof:
+          reader_.FeedEof();
+          break;
+        case Await::KIND_NOT_SET:
+          break;
+      }
+      // A cancel that came while this entry was awaited ends the task here,
+      // as asyncio raises CancelledError from the await it interrupts.
+      bool cancelled =
+          (co_await asio::this_coro::cancellation_state).cancelled() !=
+          asio::cancellation_type::none;
+      if (op_id) {
+        const bool raised = IsCancelled(completion);
+        Finish(*op_id, std::move(completion));
+        cancelled = cancelled || raised;
+      }
+      if (cancelled) {
+        Finish(task_id, CancelledCompletion());
+        co_return;
+      }
+    }
+    Completion done;
+    done.set_done(true);
+    Finish(task_id, std::move(done));
+  }
+
+  // One read of a task. Arguments and results are named variables: g++ 12
+  // mishandles temporaries in a co_await expression (README.md); passing
+  // `cond ? separator : std::string("\n")` to AsyncReadUntil there aborted
+  // with free(): invalid pointer.
+  asio::awaitable<Completion> AwaitRead(Read read) {
+    absl::StatusOr<std::string> result;
+    switch (read.kind_case()) {
+      case Read::kReadline:
+        result = co_await reader_.AsyncReadLine();
+        break;
+      case Read::kReaduntil: {
+        std::string separator = read.readuntil().has_separator()
+                                    ? read.readuntil().separator()
+                                    : std::string("\n");
+        result = co_await reader_.AsyncReadUntil(std::move(separator));
+        break;
+      }
+      case Read::kRead:
+        result = co_await reader_.AsyncRead(read.read().n());
+        break;
+      case Read::kReadexactly:
+        result = co_await reader_.AsyncReadExactly(read.readexactly().n());
+        break;
+      case Read::kAnext: {
+        absl::StatusOr<std::optional<std::string>> line =
+            co_await reader_.AsyncNextLine();
+        co_return NextLineCompletion(std::move(line));
+      }
+      case Read::KIND_NOT_SET:
+        break;
+    }
+    co_return ReadCompletion(std::move(result));
   }
 
   void Finish(int32_t id, Completion completion) {
@@ -395,7 +582,9 @@ class ScenarioRun {
   std::optional<StreamWriter> server_writer_;
   std::vector<StreamWriter> writers_;  // kept, as the reference keeps them
   std::map<int32_t, asio::cancellation_signal> signals_;
-  std::map<int32_t, bool> pending_;  // id -> still pending
+  std::map<int32_t, bool> pending_;           // id -> still pending
+  std::set<int32_t> unstarted_tasks_;         // tasks before their first step
+  std::set<int32_t> cancelled_before_start_;  // ... that `cancel` named
   std::vector<Completion> completed_;
   std::optional<bool> returned_;
 };

@@ -397,6 +397,9 @@ def action_kinds(scenario: Any) -> List[str]:
             kind = action.WhichOneof("action")
             if kind == "read":
                 kind = "read." + action.read.WhichOneof("kind")
+            if kind == "task":
+                kinds.extend("task." + str(entry.WhichOneof("kind"))
+                             for entry in action.task.awaits)
             kinds.append(kind)
     return kinds
 

@@ -25,10 +25,14 @@ def expand(message: Any) -> bytes:
 
 
 def payloads_of(action: Any) -> List[Any]:
-    """The `Bytes` messages an `Action` carries (feeds, writes)."""
+    """The `Bytes` messages an `Action` carries (feeds, writes, and the feeds
+    of a task)."""
     kind = action.WhichOneof("action")
     if kind in ("feed_data", "data_received", "write"):
         return [getattr(action, kind)]
     if kind == "writelines":
         return list(action.writelines.lines)
+    if kind == "task":
+        return [entry.feed_data for entry in action.task.awaits
+                if entry.WhichOneof("kind") == "feed_data"]
     return []

@@ -76,19 +76,43 @@ def show_transport_options(options: Any) -> str:
     return f"FakeTransport({', '.join(f'{flag}=True' for flag in flags)})"
 
 
-def show_read(read: Any) -> str:
+def read_call(read: Any) -> str:
+    """The reader call a `Read` stands for: "reader.readline()"."""
     kind = read.WhichOneof("kind")
     if kind == "readuntil":
         argument = (show_bytes(read.readuntil.separator)
                     if read.readuntil.HasField("separator") else "")
-        call = f"reader.readuntil({argument})"
-    elif kind in ("read", "readexactly"):
-        call = f"reader.{kind}({getattr(read, kind).n})"
-    elif kind == "anext":
-        call = "reader.__anext__()"
-    else:
-        call = f"reader.{kind}()"
-    return f"op {read.id} = create_task({call})"
+        return f"reader.readuntil({argument})"
+    if kind in ("read", "readexactly"):
+        return f"reader.{kind}({getattr(read, kind).n})"
+    if kind == "anext":
+        return "reader.__anext__()"
+    return f"reader.{kind}()"
+
+
+def show_read(read: Any) -> str:
+    return f"op {read.id} = create_task({read_call(read)})"
+
+
+def show_await(entry: Any) -> str:
+    """One entry of a task, as the line of the coroutine that runs it."""
+    kind = entry.WhichOneof("kind")
+    if kind == "read":
+        return f"op {entry.read.id} = await {read_call(entry.read)}"
+    if kind == "drain":
+        return f"op {entry.drain} = await writer.drain()"
+    if kind == "sleep0":
+        return "await asyncio.sleep(0)"
+    if kind == "feed_data":
+        return f"reader.feed_data({show_payload(entry.feed_data)})"
+    if kind == "feed_eof":
+        return "reader.feed_eof()"
+    return "(empty await)"
+
+
+def show_task(task: Any) -> str:
+    body = "; ".join(show_await(entry) for entry in task.awaits)
+    return f"op {task.id} = create_task(a coroutine: {body or 'pass'})"
 
 
 def show_action(action: Any) -> str:
@@ -104,6 +128,8 @@ def show_action(action: Any) -> str:
         return show_read(value)
     if kind == "cancel":
         return f"op {value}.cancel()"
+    if kind == "task":
+        return show_task(value)
     if kind == "connection_made":
         return f"protocol.connection_made({show_transport_options(value)})"
     if kind == "data_received":

@@ -15,6 +15,10 @@ StreamWriter, over a fake transport that records the calls made on it:
 - then the testee reports an Observation: operations completed since the last
   step, operations pending, transport calls, and the reader's state.
 
+An Action.task is one coroutine (asyncio.create_task) that awaits its entries
+in order, reporting each read and drain as its await returns (scenario.proto,
+message Task).
+
 The C++ testee mirrors these semantics exactly.
 
 Usage: python3 conformance/reference_testee.py
@@ -28,7 +32,8 @@ import sys
 import traceback
 import warnings
 from asyncio import exceptions as aexc
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import (Any, Awaitable, Callable, Coroutine, Dict, List,
+                    Optional, Set, Tuple)
 
 REQUIRED_VERSION = (3, 11, 7)
 
@@ -202,6 +207,10 @@ class ScenarioRun:
         self.calls: List[Any] = []
         self.tasks: List[Tuple[int, asyncio.Task]] = []
         self.task_by_id: Dict[int, asyncio.Task] = {}
+        # Ids of the reads and drains that Action.task coroutines await now.
+        self.awaiting: Set[int] = set()
+        # Ids of the Action.task coroutines that reported their own end.
+        self.tasks_ended: Set[int] = set()
         self.completed: List[Any] = []
         self.returned: Optional[bool] = None
 
@@ -251,8 +260,8 @@ class ScenarioRun:
     def observe(self, observation: Any) -> None:
         observation.completed.extend(self.completed)
         self.completed.clear()
-        observation.pending.extend(
-            sorted(op_id for op_id, task in self.tasks if not task.done()))
+        running = {op_id for op_id, task in self.tasks if not task.done()}
+        observation.pending.extend(sorted(running | self.awaiting))
         observation.transport_calls.extend(self.calls)
         self.calls.clear()
         if self.returned is not None:
@@ -328,30 +337,118 @@ class ScenarioRun:
 
     # -- StreamReader, consumer side ---------------------------------------
 
-    def read(self, read: Any) -> None:
+    def read_coroutine(self, read: Any) -> Coroutine[Any, Any, Any]:
+        """The reader call a `Read` message stands for, not yet awaited."""
         kind = read.WhichOneof("kind")
         reader = self.reader
         if kind == "readline":
-            coro = reader.readline()
-        elif kind == "readuntil":
+            return reader.readline()
+        if kind == "readuntil":
             if read.readuntil.HasField("separator"):
-                coro = reader.readuntil(read.readuntil.separator)
-            else:
-                coro = reader.readuntil()
-        elif kind == "read":
-            coro = reader.read(read.read.n)
-        elif kind == "readexactly":
-            coro = reader.readexactly(read.readexactly.n)
-        elif kind == "anext":
-            coro = reader.__anext__()
-        else:
-            raise Unsupported(f"unknown read kind {kind!r}")
-        self.start_task(read.id, coro)
+                return reader.readuntil(read.readuntil.separator)
+            return reader.readuntil()
+        if kind == "read":
+            return reader.read(read.read.n)
+        if kind == "readexactly":
+            return reader.readexactly(read.readexactly.n)
+        if kind == "anext":
+            return reader.__anext__()
+        raise Unsupported(f"unknown read kind {kind!r}")
+
+    def read(self, read: Any) -> None:
+        self.start_task(read.id, self.read_coroutine(read))
 
     def cancel(self, op_id: int) -> None:
         task = self.task_by_id.get(op_id)
         if task is not None:
             task.cancel()
+
+    # -- Tasks that await a sequence (Action.task) ----------------------------
+
+    def task(self, task: Any) -> None:
+        """Starts one coroutine that awaits `task.awaits` in order."""
+        entries: List[Tuple["AwaitFunction", Any]] = []
+        for entry in task.awaits:
+            kind = entry.WhichOneof("kind")
+            function = AWAITS.get(kind)
+            if function is None:
+                raise Unsupported(f"unknown await kind {kind!r}")
+            argument = getattr(entry, kind)
+            if kind == "drain":
+                self.need_writer()
+            elif kind == "feed_data":
+                argument = expand(argument)
+            entries.append((function, argument))
+        task_id = task.id
+        running = self.loop.create_task(self.run_task(task_id, entries))
+        self.tasks.append((task_id, running))
+        self.task_by_id[task_id] = running
+        running.add_done_callback(
+            lambda done: self.on_task_done(task_id, done))
+
+    async def run_task(self, task_id: int,
+                       entries: List[Tuple["AwaitFunction", Any]]) -> None:
+        """The coroutine of an Action.task; reports its own end."""
+        for function, argument in entries:
+            try:
+                await function(self, argument)
+            except asyncio.CancelledError:
+                self.end_task(pb.Completion(
+                    id=task_id, error=pb.Error(type="CancelledError")))
+                raise
+            except Exception as exc:  # noqa: BLE001 - feed_data raised
+                self.end_task(pb.Completion(
+                    id=task_id, error=error_from_exception(exc)))
+                return
+        self.end_task(pb.Completion(id=task_id, done=True))
+
+    def end_task(self, completion: Any) -> None:
+        self.tasks_ended.add(completion.id)
+        self.completed.append(completion)
+
+    def on_task_done(self, task_id: int, task: asyncio.Task) -> None:
+        if task_id not in self.tasks_ended:
+            # Cancelled before its first step: its coroutine never ran.
+            self.on_done(task_id, task)
+
+    async def await_op(self, op_id: int, awaitable: Awaitable[Any]) -> None:
+        """Awaits a task's read or drain; reports it when the await returns.
+
+        Errors are reported and swallowed, except CancelledError, which is
+        reported and re-raised: it ends the task.
+        """
+        completion = pb.Completion(id=op_id)
+        self.awaiting.add(op_id)
+        try:
+            result = await awaitable
+        except asyncio.CancelledError:
+            completion.error.CopyFrom(pb.Error(type="CancelledError"))
+            raise
+        except Exception as exc:  # noqa: BLE001 - observed
+            completion.error.CopyFrom(error_from_exception(exc))
+        else:
+            if result is None:
+                completion.done = True
+            else:
+                completion.value = result
+        finally:
+            self.awaiting.discard(op_id)
+            self.completed.append(completion)
+
+    async def await_read(self, read: Any) -> None:
+        await self.await_op(read.id, self.read_coroutine(read))
+
+    async def await_drain(self, op_id: int) -> None:
+        await self.await_op(op_id, self.need_writer().drain())
+
+    async def await_sleep0(self, _: Any) -> None:
+        await asyncio.sleep(0)
+
+    async def await_feed_data(self, data: bytes) -> None:
+        self.reader.feed_data(data)
+
+    async def await_feed_eof(self, _: Any) -> None:
+        self.reader.feed_eof()
 
     # -- StreamReaderProtocol ----------------------------------------------
 
@@ -425,6 +522,7 @@ ACTIONS: Dict[str, Callable[[ScenarioRun, Any], None]] = {
     "set_transport": ScenarioRun.set_transport,
     "read": ScenarioRun.read,
     "cancel": ScenarioRun.cancel,
+    "task": ScenarioRun.task,
     "connection_made": ScenarioRun.connection_made,
     "data_received": ScenarioRun.data_received,
     "eof_received": ScenarioRun.eof_received,
@@ -440,6 +538,18 @@ ACTIONS: Dict[str, Callable[[ScenarioRun, Any], None]] = {
     "drain": ScenarioRun.drain,
     "wait_closed": ScenarioRun.wait_closed,
     "transport_closing": ScenarioRun.transport_closing,
+}
+
+
+AwaitFunction = Callable[[ScenarioRun, Any], Awaitable[None]]
+
+# Await kind (the oneof field of Await) -> the coroutine that awaits it.
+AWAITS: Dict[str, AwaitFunction] = {
+    "read": ScenarioRun.await_read,
+    "drain": ScenarioRun.await_drain,
+    "sleep0": ScenarioRun.await_sleep0,
+    "feed_data": ScenarioRun.await_feed_data,
+    "feed_eof": ScenarioRun.await_feed_eof,
 }
 
 

@@ -9,9 +9,11 @@ fields; a file without a leading header comment; duplicate scenario names
 across all the files given; names not of the form <Topic>.<Operation>.<Case>
 (three or more dot-separated CamelCase parts); a missing description; a
 scenario without steps; steps without actions or without an `expect` block;
-operation ids (read, drain, wait_closed) used twice in a scenario; `cancel` of
-an id no earlier action started (unless the scenario has the tag
-"cancel_unknown_id"); `Bytes` with a size but no pattern.
+operation ids (read, drain, wait_closed, task, and the reads and drains a task
+awaits) used twice in a scenario; `cancel` of an id no earlier action started
+(unless the scenario has the tag "cancel_unknown_id"), or of a read or drain
+inside a task (cancel the task); a task entry that sets nothing; `Bytes` with
+a size but no pattern.
 
 Prints `N files, M scenarios OK` and exits 0 when all is well.
 """
@@ -52,7 +54,23 @@ def _started_id(action: Any) -> Optional[int]:
         return action.read.id
     if kind in ("drain", "wait_closed"):
         return getattr(action, kind)
+    if kind == "task":
+        return action.task.id
     return None
+
+
+def _awaited_ids(action: Any) -> List[int]:
+    """The ids of the reads and drains a task awaits."""
+    if action.WhichOneof("action") != "task":
+        return []
+    ids = []
+    for entry in action.task.awaits:
+        kind = entry.WhichOneof("kind")
+        if kind == "read":
+            ids.append(entry.read.id)
+        elif kind == "drain":
+            ids.append(entry.drain)
+    return ids
 
 
 def check_scenario(scenario: Any, where: str,
@@ -68,6 +86,7 @@ def check_scenario(scenario: Any, where: str,
     if scenario.limit < 0:
         problems.append(f"{where}: {scenario.name}: negative limit")
     started: Dict[int, int] = {}
+    awaited: Dict[int, int] = {}  # Ids a task awaits, as `started`.
     for number, step in enumerate(scenario.steps, 1):
         line = step_lines[number - 1] if number <= len(step_lines) else 0
         at = f"{path}:{line}" if line else where
@@ -78,15 +97,32 @@ def check_scenario(scenario: Any, where: str,
             problems.append(f"{at}: {label}: no expect block (run "
                             f"tools/record.py, or write `expect {{}}`)")
         for action in step.actions:
-            if action.WhichOneof("action") is None:
+            kind = action.WhichOneof("action")
+            if kind is None:
                 problems.append(f"{at}: {label}: empty action")
             op_id = _started_id(action)
-            if op_id is not None:
-                if op_id in started:
-                    problems.append(f"{at}: {label}: id {op_id} already used "
-                                    f"in step {started[op_id]}")
-                started.setdefault(op_id, number)
-            if action.WhichOneof("action") == "cancel" and (
+            for new_id in ([op_id] if op_id is not None else []) + (
+                    _awaited_ids(action)):
+                if new_id in started or new_id in awaited:
+                    first = started.get(new_id) or awaited[new_id]
+                    problems.append(f"{at}: {label}: id {new_id} already "
+                                    f"used in step {first}")
+                elif new_id == op_id:
+                    started[new_id] = number
+                else:
+                    awaited[new_id] = number
+            for entry in action.task.awaits if kind == "task" else []:
+                entry_kind = entry.WhichOneof("kind")
+                if entry_kind is None or (
+                        entry_kind == "read"
+                        and entry.read.WhichOneof("kind") is None):
+                    problems.append(f"{at}: {label}: task {action.task.id}: "
+                                    f"empty await")
+            if kind == "cancel" and action.cancel in awaited:
+                problems.append(f"{at}: {label}: cancel of id "
+                                f"{action.cancel}, which a task awaits: "
+                                f"cancel the task")
+            elif kind == "cancel" and (
                     action.cancel not in started) and (
                     UNKNOWN_CANCEL_TAG not in scenario.tags):
                 problems.append(f"{at}: {label}: cancel of id "

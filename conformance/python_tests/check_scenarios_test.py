@@ -49,6 +49,24 @@ class CheckScenariosTest(unittest.TestCase):
                      "step 3: no actions"):
             self.assertIn(part, joined)
 
+    def test_task_ids(self) -> None:
+        text = ('# h\nscenario {\n  name: "StreamReader.Await.X"\n'
+                '  description: "d"\n'
+                '  steps { actions { task { id: 100'
+                ' awaits { read { id: 1 readline {} } } awaits { drain: 2 }'
+                ' awaits { sleep0 {} } awaits { read { id: 1 read {} } }'
+                ' awaits {} } } expect {} }\n'
+                '  steps { actions { cancel: 100 } actions { cancel: 2 }'
+                ' actions { read { id: 100 readline {} } } expect {} }\n}\n')
+        problems = self.check(text)
+        self.assertEqual(len(problems), 4, problems)
+        joined = "\n".join(problems)
+        for part in ("id 1 already used in step 1",
+                     "task 100: empty await",
+                     "cancel of id 2, which a task awaits",
+                     "id 100 already used in step 1"):
+            self.assertIn(part, joined)
+
     def test_duplicates_across_files(self) -> None:
         seen: dict = {}
         self.assertEqual(self.check(GOOD, seen), [])

@@ -110,6 +110,56 @@ class ReferenceTesteeTest(unittest.TestCase):
         self.assertTrue(third.completed[0].done)
         self.assertTrue(third.at_eof)
 
+    def test_task_awaits_in_order_and_yields_only_to_wait(self) -> None:
+        # Task 100 reads two buffered lines without yielding, then waits;
+        # task 200, started after it, runs only once 100 waits. A feed wakes
+        # 100; cancel ends it at its next wait, and its last read never runs.
+        response = run('''steps {
+              actions { feed_data { data: "a\\nb\\nc\\n" } }
+              actions { task { id: 100
+                awaits { read { id: 1 readline {} } }
+                awaits { read { id: 2 readline {} } }
+                awaits { read { id: 3 read { n: 5 } } }
+                awaits { read { id: 4 readline {} } }
+                awaits { read { id: 5 readline {} } } } }
+              actions { task { id: 200 awaits { feed_data { data: "d" } }
+                awaits { sleep0 {} } } } }
+            steps { actions { feed_data { data: "\\n" } } }
+            steps { actions { cancel: 100 } }''')
+        first, second, third = response.trace.steps
+        self.assertEqual([(c.id, c.value) for c in first.completed],
+                         [(1, b"a\n"), (2, b"b\n"), (3, b"c\n"), (200, b"")])
+        self.assertTrue(first.completed[-1].done)
+        self.assertEqual(list(first.pending), [4, 100])
+        self.assertEqual(first.buffer, b"d")
+        self.assertEqual([(c.id, c.value) for c in second.completed],
+                         [(4, b"d\n")])
+        self.assertEqual(list(second.pending), [5, 100])
+        self.assertEqual([(c.id, c.error.type) for c in third.completed],
+                         [(5, "CancelledError"), (100, "CancelledError")])
+        self.assertEqual(list(third.pending), [])
+
+    def test_task_errors_and_cancel_before_start(self) -> None:
+        response = run('''limit: 2
+            steps { actions { feed_data { data: "abc\\n" } }
+              actions { task { id: 100
+                awaits { read { id: 1 readline {} } }
+                awaits { feed_eof {} }
+                awaits { read { id: 2 readexactly { n: 1 } } }
+                awaits { feed_data { data: "x" } }
+                awaits { read { id: 3 readline {} } } } } }
+            steps { actions { task { id: 200 awaits { sleep0 {} } } }
+              actions { cancel: 200 } }''')
+        first, second = response.trace.steps
+        self.assertEqual([(c.id, c.error.type) for c in first.completed],
+                         [(1, "ValueError"), (2, "IncompleteReadError"),
+                          (100, "AssertionError")])
+        self.assertEqual([(c.id, c.error.type) for c in second.completed],
+                         [(200, "CancelledError")])
+        self.assertIn("connection_made", run(
+            'steps { actions { task { id: 1 awaits { drain: 2 } } } }'
+        ).skipped)
+
     def test_skipped_and_unknown(self) -> None:
         self.assertIn("connection_made",
                       run('steps { actions { write {} } }').skipped)
