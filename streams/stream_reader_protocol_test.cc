@@ -301,7 +301,7 @@ TEST_F(StreamReaderProtocolTest, DrainsWaitWhilePausedAndAllWakeOnResume) {
   Connect();
   ASSERT_THAT(protocol_->PauseWriting(), IsOk());
   std::vector<std::shared_ptr<std::optional<absl::Status>>> drains;
-  for (int i = 0; i < 3; ++i) drains.push_back(Start(writer_->AsyncDrain()));
+  for (int i = 0; i < 3; ++i) drains.push_back(Start(writer_->AsyncDrain(asio::deferred)));
   drains.push_back(Start(protocol_->AsyncDrainHelper()));
   RunBriefly();
   EXPECT_EQ(protocol_->drain_waiters(), 4u);
@@ -318,7 +318,7 @@ TEST_F(StreamReaderProtocolTest, DrainsWaitWhilePausedAndAllWakeOnResume) {
 TEST_F(StreamReaderProtocolTest, DrainCompletesAtOnceWhenNotPaused) {
   Connect();
   writer_->Write("data");
-  auto drained = Start(writer_->AsyncDrain());
+  auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
   EXPECT_THAT(**drained, IsOk());
@@ -328,7 +328,7 @@ TEST_F(StreamReaderProtocolTest, DrainCompletesAtOnceWhenNotPaused) {
 TEST_F(StreamReaderProtocolTest, DrainAfterConnectionLostIsConnectionReset) {
   Connect();
   protocol_->ConnectionLost(absl::OkStatus());  // Transport not closing.
-  auto drained = Start(writer_->AsyncDrain());
+  auto drained = Start(writer_->AsyncDrain(asio::deferred));
   auto helper = Start(protocol_->AsyncDrainHelper());
   RunBriefly();
   for (const auto& result : {drained, helper}) {
@@ -365,7 +365,7 @@ TEST_F(StreamReaderProtocolTest, ConnectionLostWakesPausedDrains) {
 TEST_F(StreamReaderProtocolTest, DrainRaisesTheReadersException) {
   Connect();
   reader_.SetException(RuntimeError("reader failed"));
-  auto drained = Start(writer_->AsyncDrain());
+  auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
   EXPECT_THAT(**drained,
@@ -529,7 +529,7 @@ TEST_F(StreamReaderProtocolTest, AsyncWriterApiExceptionAfterClose) {
   writer_->Close();
   asio::post(ctx_, [this] { protocol_->ConnectionLost(absl::OkStatus()); });
   writer_->Write("data");
-  auto drained = Start(writer_->AsyncDrain());
+  auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
   EXPECT_THAT(**drained,
@@ -577,7 +577,7 @@ TEST_F(StreamReaderProtocolTest, ClientConnectedCallbackGetsReaderAndWriter) {
   // protocol.
   server_writer->Write("pong\n");
   ASSERT_THAT(protocol->PauseWriting(), IsOk());
-  auto drained = Start(server_writer->AsyncDrain());
+  auto drained = Start(server_writer->AsyncDrain(asio::deferred));
   RunBriefly();
   EXPECT_FALSE(drained->has_value());
   ASSERT_THAT(protocol->ResumeWriting(), IsOk());
@@ -602,7 +602,7 @@ TEST_F(StreamReaderProtocolTest, ServerDrainRaisesTheReadersException) {
   ASSERT_TRUE(server_writer.has_value());
   transport->StartClosing();
   protocol->ConnectionLost(Reset());
-  auto drained = Start(server_writer->AsyncDrain());
+  auto drained = Start(server_writer->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
   EXPECT_EQ(**drained, Reset());

@@ -717,7 +717,7 @@ TEST_F(StreamReaderTest, DrainRaises) {
   StreamWriter writer(transport, protocol, &reader);
 
   writer.Write("foo\n");
-  EXPECT_THAT(RunStatusUntilComplete(writer.AsyncDrain()), IsOk());
+  EXPECT_THAT(RunStatusUntilComplete(writer.AsyncDrain(asio::deferred)), IsOk());
 
   const absl::Status reset =
       MakeOsError(ErrorKind::kConnectionResetError,
@@ -726,7 +726,7 @@ TEST_F(StreamReaderTest, DrainRaises) {
   transport->StartClosing();
   protocol->ConnectionLost(reset);
   writer.Write("foo\n");
-  absl::Status drained = RunStatusUntilComplete(writer.AsyncDrain());
+  absl::Status drained = RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained, StatusIs(absl::StatusCode::kUnavailable,
                                 "[Errno 104] Connection reset by peer"));
   EXPECT_THAT(drained, ErrorKindIs(ErrorKind::kConnectionResetError));
@@ -746,7 +746,7 @@ TEST_F(StreamReaderTest, DrainRaisesConnectionLostAfterCleanClose) {
   transport->StartClosing();
   protocol->ConnectionLost(absl::OkStatus());
   writer.Write("foo\n");
-  absl::Status drained = RunStatusUntilComplete(writer.AsyncDrain());
+  absl::Status drained = RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained,
               StatusIs(absl::StatusCode::kUnavailable, "Connection lost"));
   EXPECT_THAT(drained, ErrorKindIs(ErrorKind::kConnectionResetError));

@@ -76,6 +76,30 @@ void StreamWriter::StartDrain(internal::StatusOperation::Handler handler) {
   op->Start();
 }
 
+std::optional<absl::Status> StreamWriter::DrainNow(const State& state) {
+  // drain(): the reader's exception; a closing transport yields first.
+  if (state.reader != nullptr && !state.reader->exception().ok()) {
+    return state.reader->exception();
+  }
+  if (state.transport->IsClosing()) return std::nullopt;
+  // _drain_helper().
+  const std::shared_ptr<internal::DrainState>& flow =
+      state.protocol->drain_state();
+  if (flow->connection_lost) {
+    return MakeError(ErrorKind::kConnectionResetError, "Connection lost");
+  }
+  if (!flow->paused) return absl::OkStatus();
+  return std::nullopt;
+}
+
+void StreamWriter::StartDrainInline(
+    const State& state, internal::StatusOperation::Handler handler) {
+  auto op = std::make_shared<internal::DrainOperation>(
+      state.protocol->get_executor(), std::move(handler),
+      state.protocol->drain_state(), state.reader, state.transport);
+  op->StartInline();
+}
+
 void StreamWriter::StartWaitClosed(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::AwaitOperation>(
       state_->protocol->get_executor(), std::move(handler),

@@ -28,6 +28,7 @@
 #include <any>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -37,7 +38,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "boost/asio/async_result.hpp"
+#include "boost/asio/awaitable.hpp"
 #include "boost/asio/deferred.hpp"
+#include "boost/asio/this_coro.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "streams/errors.h"
+#include "streams/internal/await_read.h"
 #include "streams/internal/reader_core.h"
 #include "streams/internal/status_operation.h"
 #include "streams/stream_reader.h"
@@ -108,13 +114,24 @@ class StreamWriter {
   //   when it is lost while waiting.
   // Cancellation: all types; a cancelled drain completes with kCancelled.
   // Concurrency: any number of drains may wait; all wake together.
-  template <typename CompletionToken = asio::deferred_t>
-  auto AsyncDrain(CompletionToken&& token = asio::deferred_t{}) {
-    return asio::async_initiate<CompletionToken, void(absl::Status)>(
-        [this](auto handler) {
-          StartDrain(internal::StatusOperation::Handler(std::move(handler)));
-        },
-        token);
+  //
+  // Awaited (the default token, or asio::use_awaitable) a drain that has
+  // nothing to wait for returns at once, as asyncio's `await drain()` does;
+  // with other tokens it runs as its own task.
+  template <typename CompletionToken = asio::use_awaitable_t<>>
+  auto AsyncDrain(CompletionToken&& token = asio::use_awaitable_t<>{}) {
+    using Token = std::decay_t<CompletionToken>;
+    if constexpr (internal::IsUseAwaitable<Token>::value) {
+      return AwaitDrain<
+          typename internal::IsUseAwaitable<Token>::executor_type>(
+          state_.get());
+    } else {
+      return asio::async_initiate<CompletionToken, void(absl::Status)>(
+          [this](auto handler) {
+            StartDrain(internal::StatusOperation::Handler(std::move(handler)));
+          },
+          token);
+    }
   }
 
   // StreamWriter::AsyncWaitClosed()
@@ -204,6 +221,30 @@ class StreamWriter {
                std::shared_ptr<internal::ReaderCore> reader);
 
   void StartDrain(internal::StatusOperation::Handler handler);
+
+  // The awaited drain: drain()'s code up to its first await runs inline
+  // (DrainNow(): the answer, or nullopt when it must yield or wait); only
+  // then does it become a task, whose first step runs at once.
+  static std::optional<absl::Status> DrainNow(const State& state);
+  static void StartDrainInline(const State& state,
+                               internal::StatusOperation::Handler handler);
+  template <typename Executor>
+  static asio::awaitable<absl::Status, Executor> AwaitDrain(State* state) {
+    const asio::cancellation_state cancellation =
+        co_await asio::this_coro::cancellation_state;
+    if (cancellation.cancelled() != asio::cancellation_type::none) {
+      co_return CancelledError();
+    }
+    if (std::optional<absl::Status> now = DrainNow(*state)) co_return *now;
+    asio::use_awaitable_t<Executor> token;
+    co_return co_await asio::async_initiate<asio::use_awaitable_t<Executor>,
+                                            void(absl::Status)>(
+        [state](auto handler) {
+          StartDrainInline(
+              *state, internal::StatusOperation::Handler(std::move(handler)));
+        },
+        token);
+  }
   void StartWaitClosed(internal::StatusOperation::Handler handler);
   void StartTls(asio::ssl::context& context, StartTlsOptions options,
                 internal::StatusOperation::Handler handler);

@@ -49,7 +49,7 @@ StatusOperation::StatusOperation(const asio::any_io_executor& executor,
                        asio::execution::outstanding_work.tracked)),
       handler_(std::move(handler)) {}
 
-void StatusOperation::Start() {
+void StatusOperation::InstallCancellation() {
   auto slot = asio::get_associated_cancellation_slot(handler_);
   if (slot.is_connected()) {
     // Cancelling takes nothing: every cancellation type is honoured.
@@ -58,7 +58,17 @@ void StatusOperation::Start() {
       if (std::shared_ptr<StatusOperation> op = weak.lock()) op->Cancel();
     });
   }
+}
+
+void StatusOperation::Start() {
+  InstallCancellation();
   Post();
+}
+
+void StatusOperation::StartInline() {
+  InstallCancellation();
+  std::shared_ptr<StatusOperation> self = shared_from_this();
+  Step();
 }
 
 void StatusOperation::Post() {

@@ -70,6 +70,10 @@ class StatusOperation : public std::enable_shared_from_this<StatusOperation> {
 
   // Installs the cancellation handler and posts the first step.
   void Start();
+  // Installs the cancellation handler and runs the first step now: for an
+  // awaited operation whose first step is known to wait or yield (its
+  // handler must not run inside this call).
+  void StartInline();
 
   // asyncio: Task.cancel().
   void Cancel();
@@ -91,6 +95,7 @@ class StatusOperation : public std::enable_shared_from_this<StatusOperation> {
   friend class Future;
   enum class State { kScheduled, kWaiting, kDone };
 
+  void InstallCancellation();
   void Post();
   void Step();
   void Wake();
