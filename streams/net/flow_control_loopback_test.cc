@@ -199,7 +199,9 @@ TEST(FlowControlLoopbackTest, SetWriteBufferLimitsOnLiveTransport) {
     while (got.empty()) co_await Sleep(1ms);
     (*server)->Close();
   });
-  EXPECT_EQ(buffered_before, 1000u);
+  // asyncio's write() sends at once what the kernel takes and buffers the
+  // rest: here the kernel takes it all or part of it.
+  EXPECT_LE(buffered_before, 1000u);
   EXPECT_TRUE(drained.ok()) << drained;
   EXPECT_EQ(buffered_after, 0u);
   EXPECT_EQ(got, std::string(1000, 'y'));

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/ssl/error.hpp"
 #include "boost/asio/steady_timer.hpp"
@@ -46,6 +47,20 @@ std::string PeerCertificatePem(SSL* ssl) {
   return pem;
 }
 
+// The buffer plain sockets receive into: one per thread, not one per
+// connection, so an idle connection holds none (a read copies what it got
+// into the reader's buffer before the handler returns). TLS streams keep
+// their own: a TLS read can stay in flight across records.
+char* ThreadReceiveBuffer(size_t size) {
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local size_t capacity = 0;
+  if (capacity < size) {
+    buffer.reset(new char[size]);
+    capacity = size;
+  }
+  return buffer.get();
+}
+
 template <typename Stream>
 class SocketTransport final
     : public Transport,
@@ -59,12 +74,23 @@ class SocketTransport final
       : stream_(std::move(stream)),
         protocol_(std::move(protocol)),
         options_(options),
-        ssl_context_(ssl_context),
-        read_buffer_(options.read_chunk_size) {
+        ssl_context_(ssl_context) {
     // Remember the endpoints: they cannot be asked of a closed socket.
     boost::system::error_code ignored;
     peername_ = LowestLayer(stream_).remote_endpoint(ignored);
     sockname_ = LowestLayer(stream_).local_endpoint(ignored);
+    if constexpr (std::is_same_v<Endpoint, asio::ip::tcp::endpoint>) {
+      // asyncio: base_events._set_nodelay() on every TCP connection.
+      LowestLayer(stream_).set_option(asio::ip::tcp::no_delay(true), ignored);
+    }
+    if constexpr (kTls) {
+      // Not zero-filled: untouched pages cost no memory.
+      read_buffer_.reset(new char[options_.read_chunk_size]);
+    } else {
+      // Plain sockets are read and written as asyncio does: read when
+      // readable, write at once what the kernel takes.
+      LowestLayer(stream_).non_blocking(true, ignored);
+    }
   }
 
   void Start(bool connection_made) {
@@ -93,6 +119,21 @@ class SocketTransport final
   void Write(absl::string_view data) override {
     // asyncio raises RuntimeError after write_eof(); writes are dropped here.
     if (data.empty() || eof_requested_ || lost_) return;
+    if constexpr (!kTls) {
+      // asyncio: with nothing buffered, try to send at once; buffer only
+      // what the kernel did not take.
+      if (WriteBufferEmpty() && !upgrading_) {
+        boost::system::error_code error;
+        const size_t sent =
+            stream_.write_some(asio::buffer(data.data(), data.size()), error);
+        if (error && error != asio::error::would_block &&
+            error != asio::error::try_again) {
+          return ForceClose(IoError(error));
+        }
+        data.remove_prefix(error ? 0 : sent);
+        if (data.empty()) return;
+      }
+    }
     pending_.append(data.data(), data.size());
     StartWriting();
     MaybePauseProtocol();
@@ -182,19 +223,52 @@ class SocketTransport final
   void StartReading() {
     if (reading_ || paused_ || closing_ || lost_ || eof_received_) return;
     reading_ = true;
-    stream_.async_read_some(
-        asio::buffer(read_buffer_.data(), read_buffer_.size()),
-        [self = this->shared_from_this()](boost::system::error_code error,
-                                          size_t n) {
-          self->OnRead(error, n);
-        });
+    if constexpr (kTls) {
+      stream_.async_read_some(
+          asio::buffer(read_buffer_.get(), options_.read_chunk_size),
+          [self = this->shared_from_this()](boost::system::error_code error,
+                                            size_t n) {
+            self->OnRead(error, read_buffer_view(*self, n));
+          });
+    } else {
+      // asyncio: the selector's reader callback, _read_ready.
+      stream_.async_wait(
+          asio::socket_base::wait_read,
+          [self = this->shared_from_this()](boost::system::error_code error) {
+            self->OnReadable(error);
+          });
+    }
   }
 
-  void OnRead(boost::system::error_code error, size_t n) {
+  static absl::string_view read_buffer_view(const SocketTransport& self,
+                                            size_t n) {
+    return absl::string_view(self.read_buffer_.get(), n);
+  }
+
+  // Plain sockets: readable (or the wait failed). One recv per readiness,
+  // as asyncio's _read_ready.
+  void OnReadable(boost::system::error_code error) {
+    if (!error && !upgrading_ && !lost_ && !closing_ && !paused_) {
+      char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
+      const size_t n = stream_.read_some(
+          asio::buffer(buffer, options_.read_chunk_size), error);
+      if (error == asio::error::would_block ||
+          error == asio::error::try_again) {
+        reading_ = false;
+        return StartReading();  // Spurious readiness.
+      }
+      return OnRead(error, absl::string_view(buffer, n));
+    }
+    // Paused since the wait began: read nothing until resumed. Upgrading:
+    // what arrives stays in the socket for the TLS engine.
+    OnRead(error, absl::string_view());
+  }
+
+  void OnRead(boost::system::error_code error, absl::string_view data) {
     reading_ = false;
     if (upgrading_) {
       // Bytes that raced with StartTls() belong to the TLS handshake.
-      if (!error) upgrade_.received.append(read_buffer_.data(), n);
+      if (!error) upgrade_.received.append(data.data(), data.size());
       return ContinueUpgrade();
     }
     if (lost_) return;
@@ -204,8 +278,8 @@ class SocketTransport final
       return;
     }
     if (!error) {
-      absl::Status received =
-          protocol_->DataReceived(absl::string_view(read_buffer_.data(), n));
+      if (data.empty()) return StartReading();  // Paused, or resumed since.
+      absl::Status received = protocol_->DataReceived(data);
       if (!received.ok()) return ForceClose(std::move(received));
       return StartReading();
     }
@@ -413,8 +487,8 @@ class SocketTransport final
   Endpoint peername_;
   Endpoint sockname_;
 
-  std::vector<char> read_buffer_;
-  bool reading_ = false;  // a read is in flight
+  std::unique_ptr<char[]> read_buffer_;  // TLS only: see ThreadReceiveBuffer
+  bool reading_ = false;  // a read (plain: a wait for readability) in flight
   bool paused_ = false;
   bool eof_received_ = false;
 

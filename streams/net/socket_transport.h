@@ -49,9 +49,10 @@ namespace asio = ::boost::asio;
 
 // Sizes and timeouts of a socket transport.
 struct TransportOptions {
-  // Bytes asked of the socket per read (asyncio asks for 256 KiB; ours keeps
-  // the per-connection bound at 2 * limit + 64 KiB).
-  size_t read_chunk_size = 64 * 1024;
+  // Bytes asked of the socket per read: asyncio's max_size, 256 KiB. Plain
+  // sockets read into a per-thread buffer (an idle connection holds no
+  // receive buffer); a TLS transport keeps one of this size.
+  size_t read_chunk_size = 256 * 1024;
   // Write buffer water marks (asyncio's defaults).
   size_t write_high_water = 64 * 1024;
   size_t write_low_water = 16 * 1024;
