@@ -3,8 +3,17 @@
 # nothing else. Idempotent: when everything is present it only checks (well
 # under a second); it runs `apt-get update` only when something is missing.
 #
-# Usage: tools/setup.sh   (as root, or with sudo available)
+# Usage: tools/setup.sh [--bench]   (as root, or with sudo available)
+#   --bench  also what only the benchmarks need (benchmarks/run.sh calls it).
 set -euo pipefail
+
+bench=false
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=true ;;
+    *) echo "usage: tools/setup.sh [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   bazel-bootstrap      # Bazel 4.2.3 (WORKSPACE mode)
@@ -24,6 +33,12 @@ packages=(
   openssl              # test certificates
   netcat-openbsd       # README's examples talk to the echo server with nc
 )
+if $bench; then
+  packages+=(
+    gnuplot-nox        # benchmarks/report.py draws REPORT.md's plots
+    util-linux         # taskset: benchmarks/run.sh pins both processes to CPU 0
+  )
+fi
 
 missing=()
 for package in "${packages[@]}"; do
