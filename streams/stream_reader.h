@@ -292,7 +292,7 @@ class StreamReader {
                              absl::StatusOr<std::string>>;
       return internal::AwaitRead<
           Value, typename internal::IsUseAwaitable<Token>::executor_type>(
-          core_.get(), std::move(request));
+          core_.get(), internal::ReadState{std::move(request), 0, {}});
     } else {
       return InitiateTask<Sig>(std::forward<CompletionToken>(token),
                                std::move(request));

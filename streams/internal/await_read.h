@@ -70,16 +70,18 @@ Value ToAwaited(absl::StatusOr<std::string> result) {
 // `core` must outlive the first step (the caller's StreamReader is alive
 // while it awaits); a read that waits holds it weakly, as tasks do.
 template <typename Value, typename Executor>
-asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core,
-                                           ReadRequest request) {
+asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadState state) {
   const asio::cancellation_state cancellation =
       co_await asio::this_coro::cancellation_state;
   if (cancellation.cancelled() != asio::cancellation_type::none) {
     co_return ToAwaited<Value>(CancelledError());
   }
-  ReadState state{std::move(request), 0, {}};
-  if (StepResult now = core->TryReadNow(state)) {
-    co_return ToAwaited<Value>(*std::move(now));
+  if (ReadResult now; core->TryReadNow(state, now)) {
+    if constexpr (std::is_same_v<Value, ReadResult>) {
+      co_return std::move(now);
+    } else {
+      co_return ToAwaited<Value>(std::move(now));
+    }
   }
   // It must wait: suspend, and become the reader's waiter before anything
   // else runs (the initiation runs right after the suspension).

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -47,7 +48,15 @@ class ByteBuffer {
 
   // Offset of `needle` at or after `from`, or npos.
   size_t Find(absl::string_view needle, size_t from) const {
-    return view().find(needle, from);
+    const absl::string_view live = view();
+    if (needle.size() == 1) {  // readline: memchr, the fastest search there is
+      if (from >= live.size()) return absl::string_view::npos;
+      const void* at =
+          std::memchr(live.data() + from, needle[0], live.size() - from);
+      return at == nullptr ? absl::string_view::npos
+                           : static_cast<const char*>(at) - live.data();
+    }
+    return live.find(needle, from);
   }
 
   // Bytes copied by compaction since construction.

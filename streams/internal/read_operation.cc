@@ -132,16 +132,16 @@ void ReadOperation::Step() {
   if (resumed && !wake_exception_.ok()) {
     // Raised at `await self._waiter`, inside the read: readline's handlers
     // see it too.
-    absl::Status raised = std::exchange(wake_exception_, absl::OkStatus());
+    ReadResult raised = std::exchange(wake_exception_, absl::OkStatus());
     if (read_.request.kind == ReadKind::kLine ||
         read_.request.kind == ReadKind::kNextLine) {
-      return Complete(core->EndReadLine(std::move(raised)));
+      core->EndReadLine(raised);
     }
     return Complete(std::move(raised));
   }
-  StepResult result = core->RunStep(read_, resumed);
-  if (!result.has_value()) return BecomeWaiter(*core);
-  Complete(*std::move(result));
+  ReadResult result;
+  if (!core->RunStep(read_, resumed, result)) return BecomeWaiter(*core);
+  Complete(std::move(result));
 }
 
 void ReadOperation::Complete(absl::StatusOr<std::string> result) {

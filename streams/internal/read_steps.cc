@@ -19,32 +19,41 @@ size_t SliceEnd(int64_t k, size_t size) {
   return std::min<size_t>(static_cast<size_t>(k), size);
 }
 
+// Sets a read's result; true: the read is done.
+template <typename T>
+bool Done(ReadResult& out, T&& value) {
+  out = std::forward<T>(value);
+  return true;
+}
+
 }  // namespace
 
-StepResult ReaderCore::RunStep(ReadState& state, bool resumed) {
+bool ReaderCore::RunStep(ReadState& state, bool resumed, ReadResult& out) {
   switch (state.request.kind) {
     case ReadKind::kLine:
     case ReadKind::kNextLine:
-      return RunReadLine(state, resumed);
+      return RunReadLine(state, resumed, out);
     case ReadKind::kUntil:
-      return RunReadUntil(state, state.request.separator, resumed);
+      return RunReadUntil(state, state.request.separator, resumed, out);
     case ReadKind::kRead:
-      return state.request.n < 0 ? RunReadAll(state, resumed)
-                                 : RunRead(state, resumed);
+      return state.request.n < 0 ? RunReadAll(state, resumed, out)
+                                 : RunRead(state, resumed, out);
     case ReadKind::kExactly:
-      return RunReadExactly(state, resumed);
+      return RunReadExactly(state, resumed, out);
   }
-  return absl::InternalError("unknown read kind");
+  out = absl::InternalError("unknown read kind");
+  return true;
 }
 
-StepResult ReaderCore::RunReadUntil(ReadState& state,
-                                    absl::string_view separator, bool resumed) {
+bool ReaderCore::RunReadUntil(ReadState& state, absl::string_view separator,
+                              bool resumed, ReadResult& out) {
   const int64_t seplen = separator.size();
   if (!resumed) {
     if (seplen == 0) {
-      return ValueError("Separator should be at least one-byte string");
+      return Done(out,
+                  ValueError("Separator should be at least one-byte string"));
     }
-    if (!exception_.ok()) return exception_;
+    if (!exception_.ok()) return Done(out, exception_);
     // Bytes [0, offset) of the buffer hold no separator.
     state.offset = 0;
   }
@@ -60,43 +69,46 @@ StepResult ReaderCore::RunReadUntil(ReadState& state,
       // The last seplen - 1 bytes may start a separator: search them again.
       state.offset = buflen + 1 - seplen;
       if (state.offset > limit_) {
-        return LimitOverrunError(
-            "Separator is not found, and chunk exceed the limit", state.offset);
+        return Done(out, LimitOverrunError("Separator is not found, and chunk "
+                                           "exceed the limit",
+                                           state.offset));
       }
     }
     // A complete separator may have come with the EOF's last chunk, so EOF
     // is checked after the search.
     if (eof_) {
-      return IncompleteReadError(buffer_.Take(buffer_.size()), std::nullopt);
+      return Done(
+          out, IncompleteReadError(buffer_.Take(buffer_.size()), std::nullopt));
     }
     if (absl::Status waiting = CheckWait("readuntil"); !waiting.ok()) {
-      return waiting;
+      return Done(out, std::move(waiting));
     }
-    return std::nullopt;
+    return false;
   }
   if (isep > limit_) {
-    return LimitOverrunError(
-        "Separator is found, but chunk is longer than limit", isep);
+    return Done(
+        out, LimitOverrunError(
+                 "Separator is found, but chunk is longer than limit", isep));
   }
-  std::string chunk = buffer_.Take(isep + seplen);
+  out = buffer_.Take(isep + seplen);
   MaybeResumeTransport();
-  return chunk;
+  return true;
 }
 
-StepResult ReaderCore::RunReadLine(ReadState& state, bool resumed) {
-  StepResult result = RunReadUntil(state, "\n", resumed);
-  if (!result.has_value()) return result;
-  return EndReadLine(*std::move(result));
+bool ReaderCore::RunReadLine(ReadState& state, bool resumed, ReadResult& out) {
+  if (!RunReadUntil(state, "\n", resumed, out)) return false;
+  if (!out.ok()) EndReadLine(out);
+  return true;
 }
 
-absl::StatusOr<std::string> ReaderCore::EndReadLine(
-    absl::StatusOr<std::string> result) {
+void ReaderCore::EndReadLine(ReadResult& result) {
   // readline's `except IncompleteReadError` and `except LimitOverrunError`
   // around `await self.readuntil(sep)`.
-  if (result.ok()) return result;
-  const absl::Status& error = result.status();
+  if (result.ok()) return;
+  const absl::Status error = result.status();
   if (std::optional<IncompleteRead> incomplete = GetIncompleteRead(error)) {
-    return std::move(incomplete->partial);
+    result = std::move(incomplete->partial);
+    return;
   }
   if (std::optional<int64_t> consumed = GetLimitOverrunConsumed(error)) {
     // Drop the over-long line through its separator if it is there,
@@ -109,40 +121,39 @@ absl::StatusOr<std::string> ReaderCore::EndReadLine(
       buffer_.Clear();
     }
     MaybeResumeTransport();
-    return LineTooLongError(error.message());
+    result = LineTooLongError(error.message());
   }
-  return result;
 }
 
-StepResult ReaderCore::RunRead(ReadState& state, bool resumed) {
+bool ReaderCore::RunRead(ReadState& state, bool resumed, ReadResult& out) {
   const int64_t n = state.request.n;
   if (!resumed) {
-    if (!exception_.ok()) return exception_;
-    if (n == 0) return std::string();
+    if (!exception_.ok()) return Done(out, exception_);
+    if (n == 0) return Done(out, std::string());
     if (buffer_.empty() && !eof_) {
       if (absl::Status waiting = CheckWait("read"); !waiting.ok()) {
-        return waiting;
+        return Done(out, std::move(waiting));
       }
-      return std::nullopt;
+      return false;
     }
   }
   std::string data = buffer_.Take(n);
   MaybeResumeTransport();
-  return data;
+  return Done(out, std::move(data));
 }
 
-StepResult ReaderCore::RunReadAll(ReadState& state, bool resumed) {
+bool ReaderCore::RunReadAll(ReadState& state, bool resumed, ReadResult& out) {
   // asyncio: `while True: block = await self.read(self._limit)`, so each
   // round checks the exception and reads at most `limit` bytes.
-  if (!resumed && !exception_.ok()) return exception_;
+  if (!resumed && !exception_.ok()) return Done(out, exception_);
   while (true) {
     if (!resumed) {
-      if (!exception_.ok()) return exception_;
+      if (!exception_.ok()) return Done(out, exception_);
       if (buffer_.empty() && !eof_) {
         if (absl::Status waiting = CheckWait("read"); !waiting.ok()) {
-          return waiting;
+          return Done(out, std::move(waiting));
         }
-        return std::nullopt;
+        return false;
       }
     }
     resumed = false;
@@ -150,29 +161,32 @@ StepResult ReaderCore::RunReadAll(ReadState& state, bool resumed) {
     state.blocks.append(buffer_.view().data(), n);
     buffer_.Discard(n);
     MaybeResumeTransport();
-    if (n == 0) return std::move(state.blocks);
+    if (n == 0) return Done(out, std::move(state.blocks));
   }
 }
 
-StepResult ReaderCore::RunReadExactly(ReadState& state, bool resumed) {
+bool ReaderCore::RunReadExactly(ReadState& state, bool resumed,
+                                ReadResult& out) {
   const int64_t n = state.request.n;
   if (!resumed) {
-    if (n < 0) return ValueError("readexactly size can not be less than zero");
-    if (!exception_.ok()) return exception_;
-    if (n == 0) return std::string();
+    if (n < 0)
+      return Done(out,
+                  ValueError("readexactly size can not be less than zero"));
+    if (!exception_.ok()) return Done(out, exception_);
+    if (n == 0) return Done(out, std::string());
   }
   if (static_cast<int64_t>(buffer_.size()) < n) {
     if (eof_) {
-      return IncompleteReadError(buffer_.Take(buffer_.size()), n);
+      return Done(out, IncompleteReadError(buffer_.Take(buffer_.size()), n));
     }
     if (absl::Status waiting = CheckWait("readexactly"); !waiting.ok()) {
-      return waiting;
+      return Done(out, std::move(waiting));
     }
-    return std::nullopt;
+    return false;
   }
   std::string data = buffer_.Take(n);
   MaybeResumeTransport();
-  return data;
+  return Done(out, std::move(data));
 }
 
 absl::Status ReaderCore::CheckWait(absl::string_view func_name) {

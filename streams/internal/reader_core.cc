@@ -80,9 +80,12 @@ void ReaderCore::StartRead(ReadRequest request,
   op->Start();
 }
 
-StepResult ReaderCore::TryReadNow(ReadState& state) {
-  if (service_ == nullptr) return CancelledError();  // Context shut down.
-  return RunStep(state, /*resumed=*/false);
+bool ReaderCore::TryReadNow(ReadState& state, ReadResult& result) {
+  if (service_ == nullptr) {  // Context shut down.
+    result = CancelledError();
+    return true;
+  }
+  return RunStep(state, /*resumed=*/false, result);
 }
 
 void ReaderCore::WaitFor(ReadState state, AwaitedHandler handler,

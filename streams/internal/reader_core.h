@@ -72,8 +72,8 @@ enum class ReadKind { kLine, kUntil, kRead, kExactly, kNextLine };
 
 struct ReadRequest {
   ReadKind kind = ReadKind::kLine;
-  std::string separator = "\n";  // kUntil
-  int64_t n = 0;                 // kRead, kExactly
+  std::string separator{};  // kUntil (readline needs none: it is b"\n")
+  int64_t n = 0;            // kRead, kExactly
 };
 
 // A read in progress: the request and what its code keeps across waits.
@@ -83,9 +83,8 @@ struct ReadState {
   std::string blocks;  // read(-1): what it gathered so far
 };
 
-// The result of one step of a read's code; nullopt: it must wait for data
-// (the checks of asyncio's _wait_for_data passed: it may wait now).
-using StepResult = std::optional<absl::StatusOr<std::string>>;
+// What a read completes with.
+using ReadResult = absl::StatusOr<std::string>;
 
 // How an awaited read that had to wait completes: resumes the coroutine
 // (through its executor). Small enough to be stored without allocating.
@@ -134,29 +133,32 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
                  std::variant<ReadHandler, NextLineHandler> handler);
 
   // The awaited path (await_read.h). TryReadNow() runs the read's first
-  // step inline: the answer, or nullopt when it must wait, in which case
-  // the caller suspends and calls WaitFor() with the same state before
-  // anything else runs. kCancelled-free: the caller checks cancellation.
-  StepResult TryReadNow(ReadState& state);
+  // step inline: true with `result` set, or false when it must wait, in
+  // which case the caller suspends and calls WaitFor() with the same state
+  // before anything else runs. The caller checks cancellation.
+  bool TryReadNow(ReadState& state, ReadResult& result);
   void WaitFor(ReadState state, AwaitedHandler handler,
                asio::cancellation_slot slot);
 
   // One step of the read's code (streams.py's readuntil, readline, read,
-  // readexactly, __anext__): `resumed` after a wait. read_steps.cc.
-  StepResult RunStep(ReadState& state, bool resumed);
+  // readexactly, __anext__): `resumed` after a wait. True: done, with
+  // `out` set; false: it must wait for data (the checks of asyncio's
+  // _wait_for_data passed). The result is built in place: an awaited read
+  // moves it once more, into the caller. read_steps.cc.
+  bool RunStep(ReadState& state, bool resumed, ReadResult& out);
   // readline's handlers of readuntil's errors, applied to `result`.
-  absl::StatusOr<std::string> EndReadLine(absl::StatusOr<std::string> result);
+  void EndReadLine(ReadResult& result);
 
  private:
   friend class ReadOperation;
   friend class ReaderService;
 
-  StepResult RunReadUntil(ReadState& state, absl::string_view separator,
-                          bool resumed);
-  StepResult RunReadLine(ReadState& state, bool resumed);
-  StepResult RunRead(ReadState& state, bool resumed);
-  StepResult RunReadAll(ReadState& state, bool resumed);
-  StepResult RunReadExactly(ReadState& state, bool resumed);
+  bool RunReadUntil(ReadState& state, absl::string_view separator, bool resumed,
+                    ReadResult& out);
+  bool RunReadLine(ReadState& state, bool resumed, ReadResult& out);
+  bool RunRead(ReadState& state, bool resumed, ReadResult& out);
+  bool RunReadAll(ReadState& state, bool resumed, ReadResult& out);
+  bool RunReadExactly(ReadState& state, bool resumed, ReadResult& out);
   // asyncio: the checks of _wait_for_data(func_name); OK: it may wait.
   absl::Status CheckWait(absl::string_view func_name);
 
