@@ -3,12 +3,8 @@
 
 #include <utility>
 
-#include "boost/asio/any_completion_executor.hpp"
 #include "boost/asio/associated_cancellation_slot.hpp"
 #include "boost/asio/associated_executor.hpp"
-#include "boost/asio/execution/outstanding_work.hpp"
-#include "boost/asio/post.hpp"
-#include "boost/asio/prefer.hpp"
 #include "streams/errors.h"
 #include "streams/internal/deliver.h"
 #include "streams/internal/reader_core.h"
@@ -27,18 +23,7 @@ asio::cancellation_type_t AcceptedCancellation(const ReadRequest& request) {
          asio::cancellation_type::total;
 }
 
-struct CancellationHandler {
-  std::weak_ptr<ReadOperation> op;
-  asio::cancellation_type_t accepted;
-
-  void operator()(asio::cancellation_type_t type) {
-    if ((type & accepted) == asio::cancellation_type::none) return;
-    if (std::shared_ptr<ReadOperation> locked = op.lock()) locked->Cancel();
-  }
-};
-
-absl::StatusOr<std::optional<std::string>> ToNextLine(
-    absl::StatusOr<std::string> line) {
+absl::StatusOr<std::optional<std::string>> ToNextLine(ReadResult line) {
   if (!line.ok()) return line.status();
   // asyncio: `if val == b'': raise StopAsyncIteration`.
   if (line->empty()) return std::nullopt;
@@ -51,80 +36,51 @@ ReadOperation::ReadOperation(std::weak_ptr<ReaderCore> core, ReadState state,
                              Handler handler,
                              const asio::any_io_executor& io_executor,
                              bool track_work)
-    : core_(std::move(core)),
+    : Task(io_executor, track_work),
+      core_(std::move(core)),
       read_(std::move(state)),
-      handler_(std::move(handler)),
-      executor_(track_work
-                    ? asio::prefer(io_executor,
-                                   asio::execution::outstanding_work.tracked)
-                    : io_executor) {}
+      handler_(std::move(handler)) {}
 
-void ReadOperation::InstallCancellation(asio::cancellation_slot slot) {
-  if (slot.is_connected()) {
-    slot.template emplace<CancellationHandler>(CancellationHandler{
-        weak_from_this(), AcceptedCancellation(read_.request)});
-  }
-}
-
-void ReadOperation::Start() {
+void ReadOperation::StartTask() {
   std::visit(
       [this](auto& handler) {
         if constexpr (!std::is_same_v<std::decay_t<decltype(handler)>,
                                       AwaitedHandler>) {
           // Attach to the wrapped handler's slot: any_completion_handler
           // forwards it.
-          handler_work_ =
-              asio::prefer(asio::get_associated_executor(handler, executor_),
-                           asio::execution::outstanding_work.tracked);
-          InstallCancellation(asio::get_associated_cancellation_slot(handler));
+          TrackHandlerExecutor(
+              asio::get_associated_executor(handler, executor()));
+          InstallCancellation(asio::get_associated_cancellation_slot(handler),
+                              AcceptedCancellation(read_.request));
         }
       },
       handler_);
-  Post();
+  Start();
 }
 
 void ReadOperation::StartWaiting(asio::cancellation_slot slot) {
-  InstallCancellation(slot);
+  InstallCancellation(slot, AcceptedCancellation(read_.request));
   if (std::shared_ptr<ReaderCore> core = core_.lock()) BecomeWaiter(*core);
 }
 
 void ReadOperation::BecomeWaiter(ReaderCore& core) {
-  core.waiter_ = shared_from_this();
-  state_ = State::kWaiting;
-}
-
-void ReadOperation::Post() {
-  asio::post(executor_, [self = shared_from_this()] { self->Step(); });
+  core.waiter_ = self();
+  SetWaiting();
 }
 
 void ReadOperation::Wake(absl::Status exception) {
-  state_ = State::kScheduled;
-  resuming_ = true;
   wake_exception_ = std::move(exception);
-  Post();
+  Wakeup();
 }
 
-void ReadOperation::Cancel() {
-  switch (state_) {
-    case State::kDone:
-      return;
-    case State::kScheduled:
-      cancel_requested_ = true;
-      return;
-    case State::kWaiting:
-      cancel_requested_ = true;
-      waiter_cancelled_ = true;
-      state_ = State::kScheduled;
-      resuming_ = true;
-      Post();
-      return;
-  }
+void ReadOperation::CancelWaiting() {
+  waiter_cancelled_ = true;
+  Task::CancelWaiting();
 }
 
-void ReadOperation::Step() {
+void ReadOperation::Step(bool resumed) {
   std::shared_ptr<ReaderCore> core = core_.lock();
   if (core == nullptr || core->service_ == nullptr) return;  // Dies uncalled.
-  const bool resumed = std::exchange(resuming_, false);
   // asyncio: `finally: self._waiter = None` in _wait_for_data, whoever the
   // waiter is by now.
   if (resumed) core->waiter_ = nullptr;
@@ -144,21 +100,20 @@ void ReadOperation::Step() {
   Complete(std::move(result));
 }
 
-void ReadOperation::Complete(absl::StatusOr<std::string> result) {
-  state_ = State::kDone;
-  std::shared_ptr<ReadOperation> self = shared_from_this();
+void ReadOperation::Complete(ReadResult result) {
+  std::shared_ptr<ReadOperation> keep = self();
+  const asio::any_io_executor executor = SetDone();
   if (std::shared_ptr<ReaderCore> core = core_.lock()) core->Forget(this);
   if (auto* awaited = std::get_if<AwaitedHandler>(&handler_)) {
     AwaitedHandler handler = std::move(*awaited);
     std::move(handler)(std::move(result));
   } else if (auto* next = std::get_if<NextLineHandler>(&handler_)) {
-    Deliver(std::move(*next), ToNextLine(std::move(result)), executor_);
+    Deliver(std::move(*next), ToNextLine(std::move(result)), executor);
   } else {
     Deliver(std::move(std::get<ReadHandler>(handler_)), std::move(result),
-            executor_);
+            executor);
   }
-  executor_ = asio::any_io_executor();
-  handler_work_ = asio::any_completion_executor();
+  ReleaseHandlerWork();
 }
 
 }  // namespace streams::internal

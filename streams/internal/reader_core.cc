@@ -77,7 +77,7 @@ void ReaderCore::StartRead(ReadRequest request,
       weak_from_this(), ReadState{std::move(request), 0, {}}, std::move(erased),
       executor_, /*track_work=*/true);
   ops_.push_back(op);
-  op->Start();
+  op->StartTask();
 }
 
 bool ReaderCore::TryReadNow(ReadState& state, ReadResult& result) {

@@ -57,6 +57,7 @@
 #include "boost/asio/cancellation_signal.hpp"
 #include "boost/asio/cancellation_type.hpp"
 #include "streams/internal/byte_buffer.h"
+#include "streams/internal/task.h"
 #include "streams/transport.h"
 
 namespace streams::internal {
@@ -183,18 +184,18 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   ReaderService* service_ = nullptr;  // null once the context shut down
 };
 
-class ReadOperation : public std::enable_shared_from_this<ReadOperation> {
+class ReadOperation : public Task {
  public:
   using Handler = std::variant<ReadHandler, NextLineHandler, AwaitedHandler>;
 
-  // `track_work`: keep the reader's and the handler's executors busy while
-  // pending (tasks); an awaited read's coroutine already does.
+  // `track_work`: see Task (independent reads: true; awaited ones: false).
   ReadOperation(std::weak_ptr<ReaderCore> core, ReadState state,
                 Handler handler, const asio::any_io_executor& io_executor,
                 bool track_work);
 
-  // A task: installs the cancellation handler and posts the first step.
-  void Start();
+  // An independent read: installs the cancellation handler and posts the
+  // first step.
+  void StartTask();
   // An awaited read whose first step ran inline and must wait: installs the
   // cancellation handler on `slot` and becomes the reader's waiter.
   void StartWaiting(asio::cancellation_slot slot);
@@ -203,29 +204,24 @@ class ReadOperation : public std::enable_shared_from_this<ReadOperation> {
   // exception.
   void Wake(absl::Status exception);
 
-  // asyncio: Task.cancel().
-  void Cancel();
-
   // asyncio: the `_waiter` future was cancelled.
   bool waiter_cancelled() const { return waiter_cancelled_; }
 
  private:
-  enum class State { kScheduled, kWaiting, kDone };
-
-  void InstallCancellation(asio::cancellation_slot slot);
-  void Post();
-  void Step();
+  void Step(bool resumed) override;
+  // asyncio: cancelling the task cancels its `_waiter` future, which stays
+  // the reader's `_waiter` until the task's `finally` runs.
+  void CancelWaiting() override;
   void BecomeWaiter(ReaderCore& core);
-  void Complete(absl::StatusOr<std::string> result);
+  void Complete(ReadResult result);
+
+  std::shared_ptr<ReadOperation> self() {
+    return std::static_pointer_cast<ReadOperation>(shared_from_this());
+  }
 
   std::weak_ptr<ReaderCore> core_;
   ReadState read_;
   Handler handler_;
-  asio::any_io_executor executor_;  // where steps run (tracked for tasks)
-  asio::any_completion_executor handler_work_;  // tasks: the handler's
-  State state_ = State::kScheduled;
-  bool resuming_ = false;          // the next step resumes after a wait
-  bool cancel_requested_ = false;  // asyncio: Task._must_cancel
   bool waiter_cancelled_ = false;
   absl::Status wake_exception_;
 };

@@ -42,42 +42,27 @@ void Future::Finish(State state, absl::Status status) {
 
 StatusOperation::StatusOperation(const asio::any_io_executor& executor,
                                  Handler handler)
-    : io_work_(
-          asio::prefer(executor, asio::execution::outstanding_work.tracked)),
-      handler_work_(
-          asio::prefer(asio::get_associated_executor(handler, executor),
-                       asio::execution::outstanding_work.tracked)),
-      handler_(std::move(handler)) {}
+    : Task(executor, /*track_work=*/true), handler_(std::move(handler)) {
+  TrackHandlerExecutor(asio::get_associated_executor(handler_, executor));
+}
 
 void StatusOperation::InstallCancellation() {
-  auto slot = asio::get_associated_cancellation_slot(handler_);
-  if (slot.is_connected()) {
-    // Cancelling takes nothing: every cancellation type is honoured.
-    slot.assign([weak = weak_from_this()](asio::cancellation_type_t type) {
-      if (type == asio::cancellation_type::none) return;
-      if (std::shared_ptr<StatusOperation> op = weak.lock()) op->Cancel();
-    });
-  }
+  // Cancelling takes nothing: every cancellation type is honoured.
+  Task::InstallCancellation(asio::get_associated_cancellation_slot(handler_),
+                            asio::cancellation_type::all);
 }
 
 void StatusOperation::Start() {
   InstallCancellation();
-  Post();
+  Task::Start();
 }
 
 void StatusOperation::StartInline() {
   InstallCancellation();
-  std::shared_ptr<StatusOperation> self = shared_from_this();
-  Step();
+  StartNow();
 }
 
-void StatusOperation::Post() {
-  asio::post(io_work_, [self = shared_from_this()] { self->Step(); });
-}
-
-void StatusOperation::Step() {
-  if (state_ == State::kDone) return;
-  const bool resumed = std::exchange(resuming_, false);
+void StatusOperation::Step(bool resumed) {
   if (!resumed) {
     if (cancel_requested_) return Complete(CancelledError());
     return Begin();
@@ -93,26 +78,14 @@ void StatusOperation::Wake() {
   std::shared_ptr<Future> future = awaiting_.lock();
   awaited_outcome_ = future ? future->outcome() : absl::OkStatus();
   awaiting_.reset();
-  state_ = State::kScheduled;
-  resuming_ = true;
-  Post();
+  Wakeup();
 }
 
-void StatusOperation::Cancel() {
-  switch (state_) {
-    case State::kDone:
-      return;
-    case State::kWaiting:
-      // asyncio: `self._fut_waiter.cancel()`, which wakes us (and any other
-      // task awaiting the same future) with CancelledError.
-      if (std::shared_ptr<Future> future = awaiting_.lock()) {
-        if (future->Cancel()) return;
-      }
-      [[fallthrough]];
-    case State::kScheduled:
-      cancel_requested_ = true;  // asyncio: Task._must_cancel
-      return;
+void StatusOperation::CancelWaiting() {
+  if (std::shared_ptr<Future> future = awaiting_.lock()) {
+    if (future->Cancel()) return;
   }
+  cancel_requested_ = true;  // asyncio: Task._must_cancel
 }
 
 void StatusOperation::Await(const std::shared_ptr<Future>& future) {
@@ -121,23 +94,21 @@ void StatusOperation::Await(const std::shared_ptr<Future>& future) {
     awaited_outcome_ = future->outcome();
     return Resume(std::exchange(awaited_outcome_, absl::OkStatus()));
   }
-  state_ = State::kWaiting;
+  SetWaiting();
   awaiting_ = future;
-  future->awaiting_.push_back(shared_from_this());
+  future->awaiting_.push_back(
+      std::static_pointer_cast<StatusOperation>(shared_from_this()));
 }
 
 void StatusOperation::Yield() {
-  state_ = State::kScheduled;
-  resuming_ = true;
   awaited_outcome_ = absl::OkStatus();
-  Post();
+  Wakeup();
 }
 
 void StatusOperation::Complete(absl::Status status) {
-  state_ = State::kDone;
-  Deliver(std::move(handler_), std::move(status), io_work_);
-  io_work_ = asio::any_io_executor();
-  handler_work_ = asio::any_completion_executor();
+  const asio::any_io_executor executor = SetDone();
+  Deliver(std::move(handler_), std::move(status), executor);
+  ReleaseHandlerWork();
 }
 
 }  // namespace streams::internal

@@ -28,6 +28,7 @@
 #include "boost/asio/any_completion_executor.hpp"
 #include "boost/asio/any_completion_handler.hpp"
 #include "boost/asio/any_io_executor.hpp"
+#include "streams/internal/task.h"
 
 namespace streams::internal {
 
@@ -60,13 +61,12 @@ class Future {
   std::vector<std::shared_ptr<StatusOperation>> awaiting_;
 };
 
-class StatusOperation : public std::enable_shared_from_this<StatusOperation> {
+class StatusOperation : public Task {
  public:
   using Handler = boost::asio::any_completion_handler<void(absl::Status)>;
 
   StatusOperation(const boost::asio::any_io_executor& executor,
                   Handler handler);
-  virtual ~StatusOperation() = default;
 
   // Installs the cancellation handler and posts the first step.
   void Start();
@@ -74,9 +74,6 @@ class StatusOperation : public std::enable_shared_from_this<StatusOperation> {
   // awaited operation whose first step is known to wait or yield (its
   // handler must not run inside this call).
   void StartInline();
-
-  // asyncio: Task.cancel().
-  void Cancel();
 
  protected:
   // The first step; it must end by calling Complete(), Await() or Yield().
@@ -93,19 +90,16 @@ class StatusOperation : public std::enable_shared_from_this<StatusOperation> {
 
  private:
   friend class Future;
-  enum class State { kScheduled, kWaiting, kDone };
 
+  void Step(bool resumed) override;
+  // asyncio: `self._fut_waiter.cancel()`, which wakes this task (and every
+  // other task awaiting the same future) with CancelledError.
+  void CancelWaiting() override;
   void InstallCancellation();
-  void Post();
-  void Step();
+  // The awaited future is done.
   void Wake();
 
-  boost::asio::any_io_executor io_work_;
-  boost::asio::any_completion_executor handler_work_;
   Handler handler_;
-  State state_ = State::kScheduled;
-  bool resuming_ = false;
-  bool cancel_requested_ = false;
   std::weak_ptr<Future> awaiting_;
   absl::Status awaited_outcome_;
 };

@@ -1,0 +1,91 @@
+#include "streams/internal/task.h"
+
+#include <utility>
+
+#include "boost/asio/execution/outstanding_work.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/prefer.hpp"
+
+namespace streams::internal {
+namespace {
+
+namespace asio = ::boost::asio;
+
+struct CancellationHandler {
+  std::weak_ptr<Task> task;
+  asio::cancellation_type_t accepted;
+
+  void operator()(asio::cancellation_type_t type) {
+    if ((type & accepted) == asio::cancellation_type::none) return;
+    if (std::shared_ptr<Task> locked = task.lock()) locked->Cancel();
+  }
+};
+
+}  // namespace
+
+Task::Task(const asio::any_io_executor& executor, bool track_work)
+    : executor_(track_work
+                    ? asio::prefer(executor,
+                                   asio::execution::outstanding_work.tracked)
+                    : executor) {}
+
+void Task::Cancel() {
+  switch (state_) {
+    case State::kDone:
+      return;
+    case State::kScheduled:
+      cancel_requested_ = true;
+      return;
+    case State::kWaiting:
+      return CancelWaiting();
+  }
+}
+
+void Task::CancelWaiting() {
+  cancel_requested_ = true;
+  Wakeup();
+}
+
+void Task::StartNow() {
+  std::shared_ptr<Task> self = shared_from_this();
+  RunStep();
+}
+
+void Task::Wakeup() {
+  state_ = State::kScheduled;
+  resuming_ = true;
+  Post();
+}
+
+asio::any_io_executor Task::SetDone() {
+  state_ = State::kDone;
+  return std::move(executor_);
+}
+
+void Task::ReleaseHandlerWork() {
+  handler_work_ = asio::any_completion_executor();
+}
+
+void Task::InstallCancellation(asio::cancellation_slot slot,
+                               asio::cancellation_type_t accepted) {
+  if (slot.is_connected()) {
+    slot.template emplace<CancellationHandler>(
+        CancellationHandler{weak_from_this(), accepted});
+  }
+}
+
+void Task::TrackHandlerExecutor(asio::any_completion_executor executor) {
+  handler_work_ =
+      asio::prefer(executor, asio::execution::outstanding_work.tracked);
+}
+
+void Task::Post() {
+  asio::post(executor_, [self = shared_from_this()] { self->RunStep(); });
+}
+
+void Task::RunStep() {
+  if (state_ == State::kDone) return;
+  Step(std::exchange(resuming_, false));
+}
+
+}  // namespace streams::internal
