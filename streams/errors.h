@@ -8,29 +8,31 @@
 // as its message, `str()` of the Python exception, verbatim: users grep for
 // "Separator is not found, and chunk exceed the limit".
 //
-// The status code is chosen for C++ callers (DESIGN.md's table):
+// The status code is chosen for C++ callers (the README has the same table):
 //
-//   asyncio (CPython 3.11.7)               code                 details
-//   IncompleteReadError                    kOutOfRange          partial,
-//   expected LimitOverrunError                      kResourceExhausted consumed
-//   ValueError from readline over limit    kResourceExhausted
-//   ValueError (bad argument)              kInvalidArgument
-//   RuntimeError (two readers)             kFailedPrecondition
-//   AssertionError (API misuse)            kFailedPrecondition
+// clang-format off
+//   asyncio (CPython 3.11.7)                code                 details
+//   --------------------------------------  -------------------  -----------------
+//   IncompleteReadError                     kOutOfRange          partial, expected
+//   LimitOverrunError                       kResourceExhausted   consumed
+//   ValueError from readline over limit     kResourceExhausted
+//   ValueError (bad argument)               kInvalidArgument
+//   RuntimeError (two readers)              kFailedPrecondition
+//   AssertionError (API misuse)             kFailedPrecondition
 //   ConnectionResetError, BrokenPipeError,
-//   ConnectionAbortedError, OSError        kUnavailable         error code
-//   ConnectionRefusedError                 kUnavailable         error code
-//   FileNotFoundError (Unix socket path)   kNotFound            error code
-//   PermissionError                        kPermissionDenied    error code
-//   socket.gaierror (resolver)             kNotFound            error code
-//   TimeoutError                           kDeadlineExceeded
-//   SSLError                               kUnavailable         error code
-//   SSLCertVerificationError               kPermissionDenied    error code
-//   CancelledError                         kCancelled
-//   NotImplementedError                    kUnimplemented
-//   Exception, TypeError, EOFError,
-//   ConnectionError (user-set exceptions)  kUnknown, kInvalidArgument,
-//                                          kOutOfRange, kUnavailable
+//     ConnectionAbortedError, OSError       kUnavailable         error code
+//   ConnectionRefusedError                  kUnavailable         error code
+//   FileNotFoundError (Unix socket path)    kNotFound            error code
+//   PermissionError                         kPermissionDenied    error code
+//   socket.gaierror (resolver)              kNotFound            error code
+//   TimeoutError                            kDeadlineExceeded
+//   SSLError                                kUnavailable         error code
+//   SSLCertVerificationError                kPermissionDenied    error code
+//   CancelledError                          kCancelled
+//   NotImplementedError                     kUnimplemented
+//   Exception, TypeError, EOFError,         kUnknown, kInvalidArgument,
+//     ConnectionError (user-set)            kOutOfRange, kUnavailable
+// clang-format on
 //
 // Details travel as `absl::Cord` payloads, so copies of a status keep them and
 // //streams never needs protobuf.
