@@ -102,6 +102,9 @@ class StreamWriter;
 class StreamReader {
  public:
   using executor_type = asio::any_io_executor;
+  // The reads' completion signatures.
+  using Signature = void(absl::StatusOr<std::string>);
+  using NextLineSignature = void(absl::StatusOr<std::optional<std::string>>);
   // The completion token used when none is given: `co_await` the read in an
   // `asio::awaitable` coroutine (see "Completion tokens" above).
   using DefaultToken = asio::use_awaitable_t<>;
@@ -190,10 +193,17 @@ class StreamReader {
   //
   // Completion: void(absl::StatusOr<std::string>): the line with its "\n";
   //   at EOF the rest without one; "" at EOF with an empty buffer.
+  //   Never inside this call, except awaited (default token, use_awaitable)
+  //   with the answer buffered: then it returns at once, as asyncio's await.
   // Errors: kResourceExhausted ValueError when the line (not counting "\n")
   //   exceeds the limit: the line through its "\n" is dropped if the "\n" was
   //   buffered, else the whole buffer; the reader's exception.
-  template <typename CompletionToken = DefaultToken>
+  // Cancellation: terminal, partial, total (Asio per-operation, or the
+  //   awaiting coroutine's); completes with kCancelled, consuming nothing.
+  // Concurrency: one read waits at a time (another completes with
+  //   kFailedPrecondition RuntimeError); on the reader's executor only.
+  template <
+      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
   auto AsyncReadLine(CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kLine});
@@ -203,14 +213,21 @@ class StreamReader {
   //
   // Reads up to and including `separator`. asyncio: readuntil().
   //
-  // Completion: void(absl::StatusOr<std::string>).
+  // Completion: void(absl::StatusOr<std::string>): through the separator.
+  //   Never inside this call, except awaited (default token, use_awaitable)
+  //   with the answer buffered: then it returns at once, as asyncio's await.
   // Errors: kInvalidArgument ValueError (empty separator); kOutOfRange
   //   IncompleteReadError with the partial bytes and no expected size (EOF
   //   first; buffer cleared); kResourceExhausted LimitOverrunError with
   //   `consumed` (the data before the separator exceeds the limit, or no
   //   separator within limit + len(separator) - 1 bytes; buffer kept, so the
   //   read can be retried after consuming some of it); the reader's exception.
-  template <typename CompletionToken = DefaultToken>
+  // Cancellation: terminal, partial, total (Asio per-operation, or the
+  //   awaiting coroutine's); completes with kCancelled, consuming nothing.
+  // Concurrency: one read waits at a time (another completes with
+  //   kFailedPrecondition RuntimeError); on the reader's executor only.
+  template <
+      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
   auto AsyncReadUntil(std::string separator = "\n",
                       CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(
@@ -226,9 +243,17 @@ class StreamReader {
   // whole stream in memory: the one unbounded read). Not limited by `limit`.
   //
   // Completion: void(absl::StatusOr<std::string>).
+  //   Never inside this call, except awaited (default token, use_awaitable)
+  //   with the answer buffered: then it returns at once, as asyncio's await.
   // Errors: the reader's exception (n < 0: also when set mid-way; the blocks
   //   gathered so far are dropped, as in asyncio).
-  template <typename CompletionToken = DefaultToken>
+  // Cancellation: terminal, partial, total; n < 0: terminal and partial only,
+  //   since a cancelled read(-1) drops the blocks it gathered (as asyncio's).
+  //   Completes with kCancelled; n >= 0 consumes nothing.
+  // Concurrency: one read waits at a time (another completes with
+  //   kFailedPrecondition RuntimeError); on the reader's executor only.
+  template <
+      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
   auto AsyncRead(int64_t n = -1, CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kRead, "", n});
@@ -239,10 +264,17 @@ class StreamReader {
   // Reads exactly n bytes (n may exceed the limit). asyncio: readexactly().
   //
   // Completion: void(absl::StatusOr<std::string>); "" for n == 0.
+  //   Never inside this call, except awaited (default token, use_awaitable)
+  //   with the answer buffered: then it returns at once, as asyncio's await.
   // Errors: kInvalidArgument ValueError (n < 0); kOutOfRange
   //   IncompleteReadError with the partial bytes and expected n (EOF first;
   //   buffer cleared); the reader's exception.
-  template <typename CompletionToken = DefaultToken>
+  // Cancellation: terminal, partial, total (Asio per-operation, or the
+  //   awaiting coroutine's); completes with kCancelled, consuming nothing.
+  // Concurrency: one read waits at a time (another completes with
+  //   kFailedPrecondition RuntimeError); on the reader's executor only.
+  template <
+      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
   auto AsyncReadExactly(int64_t n, CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kExactly, "", n});
@@ -262,8 +294,15 @@ class StreamReader {
   //   }
   //
   // Completion: void(absl::StatusOr<std::optional<std::string>>).
+  //   Never inside this call, except awaited (default token, use_awaitable)
+  //   with the answer buffered: then it returns at once, as asyncio's await.
   // Errors: as AsyncReadLine().
-  template <typename CompletionToken = DefaultToken>
+  // Cancellation: terminal, partial, total (Asio per-operation, or the
+  //   awaiting coroutine's); completes with kCancelled, consuming nothing.
+  // Concurrency: one read waits at a time (another completes with
+  //   kFailedPrecondition RuntimeError); on the reader's executor only.
+  template <asio::completion_token_for<NextLineSignature> CompletionToken =
+                DefaultToken>
   auto AsyncNextLine(CompletionToken&& token = DefaultToken{}) {
     return Initiate<NextLineSignature>(std::forward<CompletionToken>(token),
                                        {internal::ReadKind::kNextLine});
@@ -273,9 +312,6 @@ class StreamReader {
   friend class StreamReaderProtocol;
   friend class StreamWriter;
   class StreamWriter;
-
-  using Signature = void(absl::StatusOr<std::string>);
-  using NextLineSignature = void(absl::StatusOr<std::optional<std::string>>);
 
   explicit StreamReader(std::shared_ptr<internal::ReaderCore> core)
       : core_(std::move(core)) {}
