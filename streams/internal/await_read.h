@@ -95,8 +95,15 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadState state) {
             core->WaitFor(
                 std::move(state),
                 [handler = std::move(handler)](
-                    absl::StatusOr<std::string> result) mutable {
+                    ReadResult result,
+                    const asio::any_io_executor& running) mutable {
                   auto executor = asio::get_associated_executor(handler);
+                  if (executor == running) {
+                    // Already in the coroutine's context (the reader's
+                    // step): resume it here, as dispatch() would, without
+                    // wrapping the call.
+                    return std::move(handler)(std::move(result));
+                  }
                   asio::dispatch(executor, asio::append(std::move(handler),
                                                         std::move(result)));
                 },

@@ -106,7 +106,7 @@ void ReadOperation::Complete(ReadResult result) {
   if (std::shared_ptr<ReaderCore> core = core_.lock()) core->Forget(this);
   if (auto* awaited = std::get_if<AwaitedHandler>(&handler_)) {
     AwaitedHandler handler = std::move(*awaited);
-    std::move(handler)(std::move(result));
+    std::move(handler)(std::move(result), executor);
   } else if (auto* next = std::get_if<NextLineHandler>(&handler_)) {
     Deliver(std::move(*next), ToNextLine(std::move(result)), executor);
   } else {

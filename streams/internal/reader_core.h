@@ -87,9 +87,12 @@ struct ReadState {
 // What a read completes with.
 using ReadResult = absl::StatusOr<std::string>;
 
-// How an awaited read that had to wait completes: resumes the coroutine
-// (through its executor). Small enough to be stored without allocating.
-using AwaitedHandler = absl::AnyInvocable<void(absl::StatusOr<std::string>)>;
+// How an awaited read that had to wait completes: resumes the coroutine,
+// directly when `running` (the executor the completing step runs on) is the
+// coroutine's, else through its executor. Small enough to be stored without
+// allocating.
+using AwaitedHandler = absl::AnyInvocable<void(
+    absl::StatusOr<std::string>, const asio::any_io_executor& running)>;
 
 class ReaderService;
 class ReadOperation;

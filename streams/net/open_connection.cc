@@ -12,6 +12,7 @@
 #include "streams/errors.h"
 #include "streams/net/connect.h"
 #include "streams/net/connection_setup.h"
+#include "streams/net/internal/strand.h"
 #include "streams/net/spawn.h"
 #include "streams/stream_reader_protocol.h"
 
@@ -69,7 +70,7 @@ asio::awaitable<absl::StatusOr<Connection>> OpenUnix(
 void StartOpenConnection(const asio::any_io_executor& executor,
                          std::string host, std::string port,
                          ConnectionOptions options, ConnectionHandler handler) {
-  net::Spawn(asio::make_strand(executor),
+  net::Spawn(internal::MakeStrand(executor),
              OpenTcp(std::move(host), std::move(port), std::move(options)),
              std::move(handler));
 }
@@ -77,7 +78,7 @@ void StartOpenConnection(const asio::any_io_executor& executor,
 void StartOpenUnixConnection(const asio::any_io_executor& executor,
                              std::string path, ConnectionOptions options,
                              ConnectionHandler handler) {
-  net::Spawn(asio::make_strand(executor),
+  net::Spawn(internal::MakeStrand(executor),
              OpenUnix(std::move(path), std::move(options)), std::move(handler));
 }
 

@@ -28,6 +28,7 @@
 #include "streams/errors.h"
 #include "streams/net/connect.h"
 #include "streams/net/connection_setup.h"
+#include "streams/net/internal/strand.h"
 #include "streams/net/spawn.h"
 #include "streams/stream_reader_protocol.h"
 
@@ -289,7 +290,7 @@ void Server::Accept(size_t index) {
   // Each connection on its own strand; type-erased so the socket type is the
   // one the transport is instantiated for.
   const asio::any_io_executor connection_executor =
-      asio::make_strand(executor_);
+      internal::MakeStrand(executor_);
   auto self = shared_from_this();
   auto accepted = [self, index](boost::system::error_code error,
                                 auto socket) mutable {
@@ -392,7 +393,7 @@ void StartServer(const asio::any_io_executor& executor,
                  ServerHandler handler) {
   if (BadLimit(options, handler, executor)) return;
   auto server = std::make_shared<Server>(
-      asio::make_strand(executor), std::move(callback), std::move(options));
+      internal::MakeStrand(executor), std::move(callback), std::move(options));
   net::Spawn(server->get_executor(),
              ServerAccess::StartTcp(server, std::move(hosts), std::move(port)),
              std::move(handler));
@@ -403,7 +404,7 @@ void StartUnixServer(const asio::any_io_executor& executor,
                      ServerOptions options, ServerHandler handler) {
   if (BadLimit(options, handler, executor)) return;
   auto server = std::make_shared<Server>(
-      asio::make_strand(executor), std::move(callback), std::move(options));
+      internal::MakeStrand(executor), std::move(callback), std::move(options));
   net::Spawn(server->get_executor(),
              ServerAccess::StartUnix(server, std::move(path)),
              std::move(handler));

@@ -26,7 +26,7 @@
 #include "boost/asio/ssl/stream_base.hpp"
 #include "boost/system/error_code.hpp"
 
-namespace streams::net::internal {
+namespace streams::internal {
 
 // AsyncHandshakeWithDeadline()
 //
@@ -76,6 +76,6 @@ void AsyncHandshakeWithDeadline(
       });
 }
 
-}  // namespace streams::net::internal
+}  // namespace streams::internal
 
 #endif  // STREAMS_NET_INTERNAL_TLS_HANDSHAKE_H_

@@ -22,7 +22,7 @@
 #include "gtest/gtest.h"
 #include "streams/net/testing/loopback.h"
 
-namespace streams::net::internal {
+namespace streams::internal {
 namespace {
 
 namespace asio = ::boost::asio;
@@ -124,4 +124,4 @@ TEST(TlsHandshakeTest, DeadlineFirstCancelsTheHandshake) {
 }
 
 }  // namespace
-}  // namespace streams::net::internal
+}  // namespace streams::internal
