@@ -37,6 +37,7 @@
 #include "boost/asio/async_result.hpp"
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/dispatch.hpp"
+#include "boost/asio/io_context.hpp"
 #include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "streams/errors.h"
@@ -65,6 +66,23 @@ Value ToAwaited(absl::StatusOr<std::string> result) {
   }
 }
 
+// Whether a coroutine on `executor` may be resumed right here, from a step
+// running on `running`: what asio::dispatch() would do inline (the same
+// strand, or an io_context executor whose context runs on this thread),
+// without wrapping the call in a type-erased function.
+template <typename Executor>
+bool CanResumeHere(const Executor& executor,
+                   const asio::any_io_executor& running) {
+  if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+    if (executor == running) return true;
+    const auto* io =
+        executor.template target<asio::io_context::executor_type>();
+    return io != nullptr && io->running_in_this_thread();
+  } else {
+    return false;
+  }
+}
+
 // AwaitRead()
 //
 // `core` must outlive the first step (the caller's StreamReader is alive
@@ -86,31 +104,31 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadState state) {
   // It must wait: suspend, and become the reader's waiter before anything
   // else runs (the initiation runs right after the suspension).
   asio::use_awaitable_t<Executor> token;
-  absl::StatusOr<std::string> result =
-      co_await asio::async_initiate<asio::use_awaitable_t<Executor>,
-                                    void(absl::StatusOr<std::string>)>(
-          [core, &state](auto handler) {
-            asio::cancellation_slot slot =
-                asio::get_associated_cancellation_slot(handler);
-            core->WaitFor(
-                std::move(state),
-                [handler = std::move(handler)](
-                    ReadResult result,
-                    const asio::any_io_executor& running) mutable {
-                  auto executor = asio::get_associated_executor(handler);
-                  if (executor == running) {
-                    // Already in the coroutine's context (the reader's
-                    // step): resume it here, as dispatch() would, without
-                    // wrapping the call.
-                    return std::move(handler)(std::move(result));
-                  }
-                  asio::dispatch(executor, asio::append(std::move(handler),
-                                                        std::move(result)));
-                },
-                slot);
-          },
-          token);
-  co_return ToAwaited<Value>(std::move(result));
+  auto waited = asio::async_initiate<asio::use_awaitable_t<Executor>,
+                                     void(absl::StatusOr<std::string>)>(
+      [core, &state](auto handler) {
+        asio::cancellation_slot slot =
+            asio::get_associated_cancellation_slot(handler);
+        core->WaitFor(
+            std::move(state),
+            [handler = std::move(handler)](
+                ReadResult&& result,
+                const asio::any_io_executor& running) mutable {
+              auto executor = asio::get_associated_executor(handler);
+              if (CanResumeHere(executor, running)) {
+                return std::move(handler)(std::move(result));
+              }
+              asio::dispatch(executor, asio::append(std::move(handler),
+                                                    std::move(result)));
+            },
+            slot);
+      },
+      token);
+  if constexpr (std::is_same_v<Value, ReadResult>) {
+    co_return co_await std::move(waited);
+  } else {
+    co_return ToAwaited<Value>(co_await std::move(waited));
+  }
 }
 
 }  // namespace streams::internal

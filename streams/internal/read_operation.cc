@@ -32,8 +32,8 @@ absl::StatusOr<std::optional<std::string>> ToNextLine(ReadResult line) {
 
 }  // namespace
 
-ReadOperation::ReadOperation(std::weak_ptr<ReaderCore> core, ReadState state,
-                             Handler handler,
+ReadOperation::ReadOperation(std::weak_ptr<ReaderCore> core, ReadState&& state,
+                             Handler&& handler,
                              const asio::any_io_executor& io_executor,
                              bool track_work)
     : Task(io_executor, track_work),
@@ -84,7 +84,7 @@ void ReadOperation::Step(bool resumed) {
   // asyncio: `finally: self._waiter = None` in _wait_for_data, whoever the
   // waiter is by now.
   if (resumed) core->waiter_ = nullptr;
-  if (cancel_requested_) return Complete(CancelledError());
+  if (cancel_requested_) return Complete(ReadResult(CancelledError()));
   if (resumed && !wake_exception_.ok()) {
     // Raised at `await self._waiter`, inside the read: readline's handlers
     // see it too.
@@ -100,7 +100,7 @@ void ReadOperation::Step(bool resumed) {
   Complete(std::move(result));
 }
 
-void ReadOperation::Complete(ReadResult result) {
+void ReadOperation::Complete(ReadResult&& result) {
   std::shared_ptr<ReadOperation> keep = self();
   const asio::any_io_executor executor = SetDone();
   if (std::shared_ptr<ReaderCore> core = core_.lock()) core->Forget(this);

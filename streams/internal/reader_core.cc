@@ -88,7 +88,7 @@ bool ReaderCore::TryReadNow(ReadState& state, ReadResult& result) {
   return RunStep(state, /*resumed=*/false, result);
 }
 
-void ReaderCore::WaitFor(ReadState state, AwaitedHandler handler,
+void ReaderCore::WaitFor(ReadState&& state, AwaitedHandler handler,
                          asio::cancellation_slot slot) {
   if (service_ == nullptr) return;  // Context shut down: handler destroyed.
   auto op = std::make_shared<ReadOperation>(

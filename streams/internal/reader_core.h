@@ -92,7 +92,7 @@ using ReadResult = absl::StatusOr<std::string>;
 // coroutine's, else through its executor. Small enough to be stored without
 // allocating.
 using AwaitedHandler = absl::AnyInvocable<void(
-    absl::StatusOr<std::string>, const asio::any_io_executor& running)>;
+    absl::StatusOr<std::string>&&, const asio::any_io_executor& running)>;
 
 class ReaderService;
 class ReadOperation;
@@ -141,7 +141,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // which case the caller suspends and calls WaitFor() with the same state
   // before anything else runs. The caller checks cancellation.
   bool TryReadNow(ReadState& state, ReadResult& result);
-  void WaitFor(ReadState state, AwaitedHandler handler,
+  void WaitFor(ReadState&& state, AwaitedHandler handler,
                asio::cancellation_slot slot);
 
   // One step of the read's code (streams.py's readuntil, readline, read,
@@ -192,8 +192,8 @@ class ReadOperation : public Task {
   using Handler = std::variant<ReadHandler, NextLineHandler, AwaitedHandler>;
 
   // `track_work`: see Task (independent reads: true; awaited ones: false).
-  ReadOperation(std::weak_ptr<ReaderCore> core, ReadState state,
-                Handler handler, const asio::any_io_executor& io_executor,
+  ReadOperation(std::weak_ptr<ReaderCore> core, ReadState&& state,
+                Handler&& handler, const asio::any_io_executor& io_executor,
                 bool track_work);
 
   // An independent read: installs the cancellation handler and posts the
@@ -216,7 +216,7 @@ class ReadOperation : public Task {
   // the reader's `_waiter` until the task's `finally` runs.
   void CancelWaiting() override;
   void BecomeWaiter(ReaderCore& core);
-  void Complete(ReadResult result);
+  void Complete(ReadResult&& result);
 
   std::shared_ptr<ReadOperation> self() {
     return std::static_pointer_cast<ReadOperation>(shared_from_this());
