@@ -1,5 +1,8 @@
 #include "streams/flow_control.h"
 
+#include <memory>
+#include <vector>
+
 #include "streams/errors.h"
 #include "streams/internal/drain_operation.h"
 
@@ -32,6 +35,14 @@ void FlowControl::ConnectionLost(absl::Status exception) {
       waiter->SetException(exception);
     }
   }
+}
+
+void FlowControl::ContextShutdown() {
+  state_->connection_lost = true;
+  executor_ = executor_type();
+  std::vector<std::shared_ptr<internal::Future>> waiters;
+  waiters.swap(state_->waiters);
+  // Destroying `waiters` here destroys the drains waiting on them.
 }
 
 void FlowControl::StartDrain(internal::StatusOperation::Handler handler) {

@@ -59,6 +59,15 @@ class FlowControl : public Protocol,
   // with `exception` (or succeed when OK).
   void ConnectionLost(absl::Status exception) override;
 
+  // FlowControl::ContextShutdown()
+  //
+  // The execution context is shutting down: drains waiting now are
+  // destroyed with their handlers, uncalled; later ones fail at once
+  // (ConnectionResetError "Connection lost") instead of posting to a dead
+  // context; get_executor() is empty from now on (a strand must not outlive
+  // its io_context). The caller holds a reference on this object.
+  void ContextShutdown() override;
+
   bool writing_paused() const { return state_->paused; }
   bool connection_lost() const { return state_->connection_lost; }
   size_t drain_waiters() const { return state_->waiters.size(); }

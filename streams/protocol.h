@@ -50,6 +50,16 @@ class Protocol {
   // low-water mark.
   virtual absl::Status PauseWriting() { return absl::OkStatus(); }
   virtual absl::Status ResumeWriting() { return absl::OkStatus(); }
+
+  // Protocol::ContextShutdown()
+  //
+  // The transport's execution context is shutting down (its io_context is
+  // being destroyed): nothing is called again, ConnectionLost() included.
+  // Drop what could keep the transport or pending operations alive, call no
+  // handler; the transport drops its reference to this protocol next (it
+  // holds one during the call). No asyncio counterpart: in asyncio a closed
+  // loop leaves its transports for the garbage collector to find.
+  virtual void ContextShutdown() {}
 };
 
 }  // namespace streams

@@ -81,4 +81,21 @@ void StreamReaderProtocol::ConnectionLost(absl::Status exception) {
   transport_ = nullptr;
 }
 
+void StreamReaderProtocol::ContextShutdown() {
+  context_shut_down_ = true;
+  // Moved out first and destroyed last: what they free (a coroutine frame
+  // owning a writer, ...) may call back into this object.
+  std::shared_ptr<internal::Future> closed =
+      std::exchange(closed_, std::make_shared<internal::Future>());
+  std::shared_ptr<Transport> transport = std::move(transport_);
+  transport_ = nullptr;
+  ClientConnectedCallback client_connected = std::move(client_connected_);
+  client_connected_ = nullptr;
+  std::shared_ptr<internal::ReaderCore> strong_reader =
+      std::move(strong_reader_);
+  strong_reader_ = nullptr;
+  reader_.reset();
+  FlowControl::ContextShutdown();
+}
+
 }  // namespace streams

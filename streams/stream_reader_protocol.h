@@ -82,6 +82,21 @@ class StreamReaderProtocol : public FlowControl {
   // reader and the transport.
   void ConnectionLost(absl::Status exception) override;
 
+  // StreamReaderProtocol::ContextShutdown()
+  //
+  // The execution context is shutting down: the closed future's and the
+  // drains' waiting operations are destroyed with their handlers, uncalled
+  // (coroutines suspended in AsyncWaitClosed() or AsyncDrain() with them);
+  // the transport, the reader and the client-connected callback are dropped.
+  // Writers then read as asyncio's do once the loop is closed (see
+  // context_shut_down()).
+  void ContextShutdown() override;
+
+  // True once the execution context shut down: a StreamWriter destroyed
+  // unclosed then warns "loop is closed" and closes nothing (asyncio's
+  // StreamWriter.__del__ when loop.is_closed()).
+  bool context_shut_down() const { return context_shut_down_; }
+
   const std::shared_ptr<Transport>& transport() const { return transport_; }
 
   // StreamReaderProtocol::ReplaceTransport()
@@ -104,6 +119,7 @@ class StreamReaderProtocol : public FlowControl {
   std::shared_ptr<Transport> transport_;
   ClientConnectedCallback client_connected_;
   bool over_ssl_ = false;
+  bool context_shut_down_ = false;
   // asyncio: _closed. Awaited by StreamWriter::AsyncWaitClosed().
   std::shared_ptr<internal::Future> closed_ =
       std::make_shared<internal::Future>();

@@ -49,6 +49,13 @@ void StreamWriter::CloseIfUnclosed() {
       state_->transport->IsClosing()) {
     return;
   }
+  if (state_->protocol->context_shut_down()) {
+    // asyncio's __del__ once the loop is closed: warn, close nothing (there
+    // is nothing left to run a close).
+    std::lock_guard<std::mutex> lock(warning_mutex);
+    Warning()("loop is closed");
+    return;
+  }
   // asyncio's __del__: close, then warn.
   std::string message = absl::StrCat("unclosed ", DebugString());
   state_->transport->Close();

@@ -19,6 +19,11 @@
 // Lifetime: StreamWriter is move-only. Destroying the last one whose
 // transport is not closing closes it and reports "unclosed <StreamWriter
 // ...>" through the warning handler (asyncio: ResourceWarning from __del__).
+// A writer may outlive its io_context: destroying the io_context frees the
+// transport's socket and buffers and destroys pending drains and waits,
+// uncalled; after that the writer may only be looked at and destroyed, and
+// destroying it unclosed reports "loop is closed" and closes nothing (as
+// asyncio's __del__ does once the loop is closed).
 //
 // Threads: the connection's executor, like the reader and protocol.
 

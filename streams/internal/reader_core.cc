@@ -124,6 +124,10 @@ void ReaderCore::Forget(ReadOperation* op) {
 void ReaderCore::Shutdown() {
   service_ = nullptr;
   waiter_ = nullptr;
+  // A strand must not outlive its io_context (its destructor reaches into
+  // the context's strand service): a reader kept past the context holds
+  // none. Reads started after this are a precondition violation.
+  executor_ = asio::any_io_executor();
   // Destroying the ops destroys their handlers, uncalled.
   std::vector<std::shared_ptr<ReadOperation>> ops;
   ops.swap(ops_);

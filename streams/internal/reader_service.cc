@@ -15,12 +15,20 @@ void ReaderService::Unregister(ReaderCore* core) {
 }
 
 void ReaderService::shutdown() {
-  std::set<ReaderCore*> cores;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    cores.swap(cores_);
+  // One at a time, not over a copy of the set: dropping a core's operations
+  // destroys their handlers, and a coroutine frame among them may own the
+  // last handle on another reader, which then unregisters itself here
+  // instead of being visited after it was freed.
+  while (true) {
+    ReaderCore* core = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cores_.empty()) return;
+      core = *cores_.begin();
+      cores_.erase(cores_.begin());
+    }
+    core->Shutdown();
   }
-  for (ReaderCore* core : cores) core->Shutdown();
 }
 
 }  // namespace streams::internal

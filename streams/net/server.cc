@@ -28,6 +28,7 @@
 #include "streams/errors.h"
 #include "streams/net/connect.h"
 #include "streams/net/connection_setup.h"
+#include "streams/net/internal/shutdown_service.h"
 #include "streams/net/internal/strand.h"
 #include "streams/net/spawn.h"
 #include "streams/stream_reader_protocol.h"
@@ -250,6 +251,26 @@ class ServerAccess {
                                              std::move(writer));
   }
 
+  // The execution context shuts down: nothing runs again. The acceptors go
+  // while the context's services exist; what could own the server (the
+  // callback, the exception handler, coroutines waiting in
+  // AsyncWaitClosed()) is dropped, those coroutines destroyed uncalled.
+  static void ContextShutdown(Server& server) {
+    const std::shared_ptr<Server> self = server.weak_from_this().lock();
+    server.serving_ = false;
+    std::vector<std::unique_ptr<Server::Listener>> listeners =
+        std::move(server.listeners_);
+    server.listeners_.clear();
+    server.executor_ = asio::any_io_executor();  // a strand: see ReaderCore
+    ClientConnected callback = std::exchange(
+        server.callback_, ClientConnected([](StreamReader, StreamWriter) {}));
+    std::function<void(const ServerError&)> handler =
+        std::move(server.options_.exception_handler);
+    server.options_.exception_handler = nullptr;
+    std::shared_ptr<internal::Future> closed_waiter = std::exchange(
+        server.closed_waiter_, std::make_shared<internal::Future>());
+  }
+
   static void ReportAndClose(const std::weak_ptr<Server>& weak,
                              StreamWriter& keeper, absl::Status error) {
     ServerError report{"Unhandled exception in client_connected_cb",
@@ -263,11 +284,22 @@ class ServerAccess {
   }
 };
 
+class Server::ShutdownHook final : public net::internal::ShutdownListener {
+ public:
+  ShutdownHook(const asio::any_io_executor& executor, Server& server)
+      : net::internal::ShutdownListener(executor), server_(server) {}
+  void ContextShutdown() override { ServerAccess::ContextShutdown(server_); }
+
+ private:
+  Server& server_;
+};
+
 Server::Server(const executor_type& executor, ClientConnected callback,
                ServerOptions options)
     : executor_(executor),
       callback_(std::move(callback)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      shutdown_hook_(std::make_unique<ShutdownHook>(executor, *this)) {}
 
 Server::~Server() {
   for (const auto& listener : listeners_) {

@@ -32,6 +32,12 @@
 // closed; the server goes on.
 //
 // Threads: each connection gets its own strand of the server's executor.
+//
+// Lifetime: a Server, and the readers and writers of its connections, may
+// outlive their io_context. Destroying the io_context closes the listening
+// sockets and every connection's socket, frees their buffers and destroys
+// pending operations (AsyncWaitClosed() included) with their handlers,
+// uncalled; after that these objects may only be looked at and destroyed.
 
 #ifndef STREAMS_NET_SERVER_H_
 #define STREAMS_NET_SERVER_H_
@@ -199,6 +205,7 @@ class Server : public std::enable_shared_from_this<Server> {
  private:
   friend class ServerAccess;
   struct Listener;
+  class ShutdownHook;
 
   void StartWaitClosed(internal::StatusOperation::Handler handler);
   void Accept(size_t listener);
@@ -219,6 +226,10 @@ class Server : public std::enable_shared_from_this<Server> {
   std::vector<std::weak_ptr<Transport>> transports_;
   std::shared_ptr<internal::Future> closed_waiter_ =
       std::make_shared<internal::Future>();
+  // Frees the listening sockets and breaks reference cycles (a coroutine in
+  // AsyncWaitClosed() owning the server) when the execution context shuts
+  // down; the server may outlive it, but does nothing after.
+  std::unique_ptr<ShutdownHook> shutdown_hook_;
 };
 
 namespace internal {

@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "boost/asio/ssl/error.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "streams/errors.h"
+#include "streams/net/internal/shutdown_service.h"
 #include "streams/net/tls.h"
 
 namespace streams::net {
@@ -64,24 +66,26 @@ char* ThreadReceiveBuffer(size_t size) {
 template <typename Stream>
 class SocketTransport final
     : public Transport,
-      public std::enable_shared_from_this<SocketTransport<Stream>> {
+      public std::enable_shared_from_this<SocketTransport<Stream>>,
+      private internal::ShutdownListener {
  public:
   static constexpr bool kTls = IsTls<Stream>::value;
 
   SocketTransport(Stream stream, std::shared_ptr<Protocol> protocol,
                   const TransportOptions& options,
                   asio::ssl::context* ssl_context)
-      : stream_(std::move(stream)),
+      : internal::ShutdownListener(stream.get_executor()),
+        stream_(std::in_place, std::move(stream)),
         protocol_(std::move(protocol)),
         options_(options),
         ssl_context_(ssl_context) {
     // Remember the endpoints: they cannot be asked of a closed socket.
     boost::system::error_code ignored;
-    peername_ = LowestLayer(stream_).remote_endpoint(ignored);
-    sockname_ = LowestLayer(stream_).local_endpoint(ignored);
+    peername_ = LowestLayer(*stream_).remote_endpoint(ignored);
+    sockname_ = LowestLayer(*stream_).local_endpoint(ignored);
     if constexpr (std::is_same_v<Endpoint, asio::ip::tcp::endpoint>) {
       // asyncio: base_events._set_nodelay() on every TCP connection.
-      LowestLayer(stream_).set_option(asio::ip::tcp::no_delay(true), ignored);
+      LowestLayer(*stream_).set_option(asio::ip::tcp::no_delay(true), ignored);
     }
     if constexpr (kTls) {
       // Not zero-filled: untouched pages cost no memory.
@@ -89,7 +93,7 @@ class SocketTransport final
     } else {
       // Plain sockets are read and written as asyncio does: read when
       // readable, write at once what the kernel takes.
-      LowestLayer(stream_).non_blocking(true, ignored);
+      LowestLayer(*stream_).non_blocking(true, ignored);
     }
   }
 
@@ -125,7 +129,7 @@ class SocketTransport final
       if (WriteBufferEmpty() && !upgrading_) {
         boost::system::error_code error;
         const size_t sent =
-            stream_.write_some(asio::buffer(data.data(), data.size()), error);
+            stream_->write_some(asio::buffer(data.data(), data.size()), error);
         if (error && error != asio::error::would_block &&
             error != asio::error::try_again) {
           return ForceClose(IoError(error));
@@ -144,7 +148,7 @@ class SocketTransport final
   }
 
   void WriteEof() override {
-    if (closing_ || eof_requested_) return;
+    if (closing_ || eof_requested_ || lost_) return;
     eof_requested_ = true;
     if (WriteBufferEmpty()) ShutdownSend();
   }
@@ -169,6 +173,7 @@ class SocketTransport final
   void Close() override {
     if (closing_) return;
     closing_ = true;
+    if (lost_) return;  // Its context shut down: nothing can run.
     if (WriteBufferEmpty()) FinishClose(absl::OkStatus());
   }
 
@@ -179,11 +184,12 @@ class SocketTransport final
   std::any GetExtraInfo(absl::string_view name) const override {
     if (name == "peername") return peername_;
     if (name == "sockname") return sockname_;
+    if (!stream_) return {};  // Freed when its context shut down.
     if (name == "socket") {
-      return const_cast<Stream&>(stream_).lowest_layer().native_handle();
+      return const_cast<Stream&>(*stream_).lowest_layer().native_handle();
     }
     if constexpr (kTls) {
-      SSL* ssl = const_cast<Stream&>(stream_).native_handle();
+      SSL* ssl = const_cast<Stream&>(*stream_).native_handle();
       if (name == "sslcontext") return ssl_context_;
       if (name == "ssl_object") return ssl;
       if (name == "peercert") return PeerCertificatePem(ssl);
@@ -193,6 +199,7 @@ class SocketTransport final
   }
 
   void StartTls(TlsUpgrade upgrade, TlsUpgradeHandler done) override {
+    if (!stream_) return;  // Its context shut down: `done` is dropped.
     if constexpr (kTls) {
       Transport::StartTls(std::move(upgrade), std::move(done));
     } else {
@@ -209,13 +216,40 @@ class SocketTransport final
     }
   }
 
+  // ---- The execution context shuts down (net/internal/shutdown_service.h)
+
+  // No handler runs again and ConnectionLost() never comes. Free the stream
+  // (a socket, and for TLS an engine and timers, must go while the
+  // context's services exist: pending operations on it are destroyed
+  // uncalled) and the buffers, and let the protocol drop what it holds:
+  // that breaks the transport <-> protocol cycle and what hangs off it.
+  // IsClosing() keeps its value, as asyncio's is_closing() does once the
+  // loop is closed.
+  void ContextShutdown() override {
+    // The protocol may release the last handle on this transport.
+    const std::shared_ptr<SocketTransport> self = this->weak_from_this().lock();
+    lost_ = true;
+    reading_ = false;
+    writing_ = false;
+    std::shared_ptr<Protocol> protocol = std::move(protocol_);
+    protocol_ = nullptr;
+    stream_.reset();
+    read_buffer_.reset();
+    std::string().swap(pending_);
+    std::string().swap(inflight_);
+    inflight_offset_ = 0;
+    upgrade_ = TlsUpgrade();
+    upgrade_done_ = nullptr;
+    if (protocol != nullptr) protocol->ContextShutdown();
+  }
+
  private:
   using Endpoint = typename std::decay_t<
       decltype(std::declval<Stream&>().lowest_layer())>::endpoint_type;
 
   template <typename F>
   void Post(F f) {
-    asio::post(stream_.get_executor(), std::move(f));
+    asio::post(stream_->get_executor(), std::move(f));
   }
 
   bool WriteBufferEmpty() const { return !writing_ && pending_.empty(); }
@@ -224,7 +258,7 @@ class SocketTransport final
     if (reading_ || paused_ || closing_ || lost_ || eof_received_) return;
     reading_ = true;
     if constexpr (kTls) {
-      stream_.async_read_some(
+      stream_->async_read_some(
           asio::buffer(read_buffer_.get(), options_.read_chunk_size),
           [self = this->shared_from_this()](boost::system::error_code error,
                                             size_t n) {
@@ -232,7 +266,7 @@ class SocketTransport final
           });
     } else {
       // asyncio: the selector's reader callback, _read_ready.
-      stream_.async_wait(
+      stream_->async_wait(
           asio::socket_base::wait_read,
           [self = this->shared_from_this()](boost::system::error_code error) {
             self->OnReadable(error);
@@ -250,7 +284,7 @@ class SocketTransport final
   void OnReadable(boost::system::error_code error) {
     if (!error && !upgrading_ && !lost_ && !closing_ && !paused_) {
       char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
-      const size_t n = stream_.read_some(
+      const size_t n = stream_->read_some(
           asio::buffer(buffer, options_.read_chunk_size), error);
       if (error == asio::error::would_block ||
           error == asio::error::try_again) {
@@ -297,7 +331,7 @@ class SocketTransport final
   // A failed read or write, as asyncio reports it.
   absl::Status IoError(const boost::system::error_code& error) {
     if constexpr (kTls) {
-      return TlsError(error, stream_.native_handle());
+      return TlsError(error, stream_->native_handle());
     } else {
       return OsError(error);
     }
@@ -313,12 +347,12 @@ class SocketTransport final
   }
 
   void WriteSome() {
-    stream_.async_write_some(asio::buffer(inflight_.data() + inflight_offset_,
-                                          inflight_.size() - inflight_offset_),
-                             [self = this->shared_from_this()](
-                                 boost::system::error_code error, size_t n) {
-                               self->OnWrite(error, n);
-                             });
+    stream_->async_write_some(asio::buffer(inflight_.data() + inflight_offset_,
+                                           inflight_.size() - inflight_offset_),
+                              [self = this->shared_from_this()](
+                                  boost::system::error_code error, size_t n) {
+                                self->OnWrite(error, n);
+                              });
   }
 
   void OnWrite(boost::system::error_code error, size_t n) {
@@ -347,7 +381,7 @@ class SocketTransport final
   void ShutdownSend() {
     if constexpr (!kTls) {
       boost::system::error_code ignored;
-      stream_.shutdown(asio::socket_base::shutdown_send, ignored);
+      stream_->shutdown(asio::socket_base::shutdown_send, ignored);
     }
   }
 
@@ -389,11 +423,12 @@ class SocketTransport final
       if (!tls_closing_ || lost_ || tls_shutdown_started_) return;
       if (reading_) {
         boost::system::error_code ignored;
-        LowestLayer(stream_).cancel(ignored);
+        LowestLayer(*stream_).cancel(ignored);
         return;  // OnRead comes back here.
       }
       tls_shutdown_started_ = true;
-      auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor());
+      auto timer =
+          std::make_shared<asio::steady_timer>(stream_->get_executor());
       timer->expires_after(options_.tls_shutdown_timeout);
       timer->async_wait(
           [self = this->shared_from_this()](boost::system::error_code error) {
@@ -403,9 +438,9 @@ class SocketTransport final
             // Close, not cancel: a cancel between two of the shutdown's
             // socket operations would be lost, and the wait with it.
             boost::system::error_code ignored;
-            LowestLayer(self->stream_).close(ignored);
+            LowestLayer(*self->stream_).close(ignored);
           });
-      stream_.async_shutdown(
+      stream_->async_shutdown(
           [self = this->shared_from_this(), timer](boost::system::error_code) {
             timer->cancel();
             if (self->lost_) return;
@@ -422,7 +457,7 @@ class SocketTransport final
     closing_ = true;
     lost_ = true;
     boost::system::error_code ignored;
-    LowestLayer(stream_).cancel(ignored);
+    LowestLayer(*stream_).cancel(ignored);
     Post([self = this->shared_from_this(), exception] {
       self->CallConnectionLost(exception);
     });
@@ -433,7 +468,7 @@ class SocketTransport final
     std::shared_ptr<Protocol> protocol = std::move(protocol_);
     protocol_ = nullptr;
     boost::system::error_code ignored;
-    LowestLayer(stream_).close(ignored);
+    LowestLayer(*stream_).close(ignored);
     if (protocol != nullptr) protocol->ConnectionLost(std::move(exception));
   }
 
@@ -447,7 +482,7 @@ class SocketTransport final
         if (!upgrade_cancelled_read_) {
           upgrade_cancelled_read_ = true;
           boost::system::error_code ignored;
-          stream_.cancel(ignored);
+          stream_->cancel(ignored);
         }
         return;  // OnRead comes back.
       }
@@ -455,7 +490,7 @@ class SocketTransport final
       closing_ = true;
       lost_ = true;  // This transport is done, without ConnectionLost().
       auto tls = std::make_shared<TlsStream<Stream>>(
-          PrefixedStream<Stream>(std::move(stream_),
+          PrefixedStream<Stream>(std::move(*stream_),
                                  std::move(upgrade_.received)),
           *upgrade_.context);
       std::shared_ptr<Protocol> protocol = std::move(protocol_);
@@ -480,7 +515,7 @@ class SocketTransport final
     }
   }
 
-  Stream stream_;
+  std::optional<Stream> stream_;  // empty once the context shut down
   std::shared_ptr<Protocol> protocol_;
   TransportOptions options_;
   asio::ssl::context* ssl_context_;

@@ -27,6 +27,12 @@
 //
 // Threads: everything runs on the stream's executor (a strand per connection
 // when the io_context has several threads).
+//
+// Lifetime: the transport and its protocol keep each other alive until
+// ConnectionLost(). If the execution context shuts down first (the
+// io_context is destroyed), the transport frees its socket and buffers and
+// calls Protocol::ContextShutdown() instead, so that handles kept past the
+// io_context hold no cycle and nothing that reaches into the dead context.
 
 #ifndef STREAMS_NET_SOCKET_TRANSPORT_H_
 #define STREAMS_NET_SOCKET_TRANSPORT_H_

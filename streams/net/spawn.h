@@ -49,7 +49,8 @@ void Spawn(const boost::asio::any_io_executor& executor,
           [handler = std::move(handler), executor](
               std::exception_ptr error, absl::StatusOr<T> result) mutable {
             if (error) result = ExceptionStatus(error);
-            internal::Deliver(std::move(handler), std::move(result), executor);
+            ::streams::internal::Deliver(std::move(handler), std::move(result),
+                                         executor);
           }));
 }
 

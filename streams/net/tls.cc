@@ -10,8 +10,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "boost/asio/ip/address.hpp"
 #include "boost/asio/ssl/error.hpp"
-#include "boost/asio/ssl/host_name_verification.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "streams/errors.h"
 #include "streams/net/internal/tls_handshake.h"
@@ -31,6 +31,56 @@ std::string PythonSeconds(std::chrono::milliseconds duration) {
   if (duration.count() % 1000 == 0) return absl::StrFormat("%.1f", seconds);
   return absl::StrFormat("%g", seconds);
 }
+
+namespace {
+
+// The reason part of a verification failure, as CPython's _ssl.c
+// (fill_and_set_sslerror) words it: its own sentences for the two name
+// mismatches, naming the server_hostname asked for; OpenSSL's text for the
+// rest.
+std::string VerifyErrorText(long verify, SSL* ssl) {
+  if (verify == X509_V_ERR_HOSTNAME_MISMATCH ||
+      verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    std::string name;
+    if (verify == X509_V_ERR_HOSTNAME_MISMATCH) {
+      const char* host = X509_VERIFY_PARAM_get0_host(param, 0);
+      if (host != nullptr) name = host;
+    } else if (char* ip = X509_VERIFY_PARAM_get1_ip_asc(param)) {
+      name = ip;
+      OPENSSL_free(ip);
+    }
+    return absl::StrCat(verify == X509_V_ERR_HOSTNAME_MISMATCH
+                            ? "Hostname mismatch"
+                            : "IP address mismatch",
+                        ", certificate is not valid for '", name, "'.");
+  }
+  return X509_verify_cert_error_string(verify);
+}
+
+// Client side: what CPython's SSLSocket does with server_hostname
+// (_ssl__SSLContext__wrap_socket_impl, _ssl_configure_hostname): a DNS name
+// goes out as SNI and is checked by OpenSSL itself during verification
+// (SSL_set1_host, with CPython's X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS); an IP
+// address is checked against the certificate's IP entries and sent as no
+// SNI (RFC 6066 allows only names there). OpenSSL's own check, unlike
+// asio::ssl::host_name_verification, records X509_V_ERR_HOSTNAME_MISMATCH
+// (so the error can say so) and sends the peer a bad_certificate alert
+// instead of internal_error.
+void SetServerHostname(SSL* ssl, const std::string& hostname) {
+  boost::system::error_code not_ip;
+  asio::ip::make_address(hostname, not_ip);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  if (!not_ip) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, hostname.c_str());
+    return;
+  }
+  SSL_set_tlsext_host_name(ssl, hostname.c_str());
+  SSL_set1_host(ssl, hostname.c_str());
+}
+
+}  // namespace
 
 absl::Status TlsError(const boost::system::error_code& error, SSL* ssl) {
   const std::error_code code = error;
@@ -53,10 +103,14 @@ absl::Status TlsError(const boost::system::error_code& error, SSL* ssl) {
           ErrorKind::kSSLCertVerificationError, code,
           absl::StrCat("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
                        "failed: ",
-                       X509_verify_cert_error_string(verify)));
+                       VerifyErrorText(verify, ssl)));
     }
-    return MakeOsError(ErrorKind::kSSLError, code,
-                       absl::StrCat("[SSL: ", name, "] ", error.message()));
+    // CPython: "[SSL: <NAME>] <reason>" (Asio's message() appends the
+    // library, " (SSL routines)", which CPython does not show).
+    return MakeOsError(
+        ErrorKind::kSSLError, code,
+        absl::StrCat("[SSL: ", name, "] ",
+                     reason != nullptr ? reason : error.message()));
   }
   return OsError(code);
 }
@@ -66,11 +120,8 @@ void AsyncTlsHandshake(TlsStream<Socket>& stream, bool server_side,
                        const std::string& hostname,
                        std::chrono::milliseconds timeout,
                        absl::AnyInvocable<void(absl::Status)> done) {
-  if (!server_side && !hostname.empty()) {
-    SSL_set_tlsext_host_name(stream.native_handle(), hostname.c_str());
-    stream.set_verify_callback(asio::ssl::host_name_verification(hostname));
-  }
   SSL* ssl = stream.native_handle();
+  if (!server_side && !hostname.empty()) SetServerHostname(ssl, hostname);
   internal::AsyncHandshakeWithDeadline(
       stream,
       server_side ? asio::ssl::stream_base::server
