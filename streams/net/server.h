@@ -202,6 +202,7 @@ class Server : public std::enable_shared_from_this<Server> {
 
   void StartWaitClosed(internal::StatusOperation::Handler handler);
   void Accept(size_t listener);
+  void AcceptReady(size_t listener);
   void OnAccepted(size_t listener, boost::system::error_code error);
   void Report(ServerError error) const;
   void ConnectionLost();
