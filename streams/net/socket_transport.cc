@@ -116,9 +116,12 @@ class SocketTransport final
 
   // ---- Writing (asyncio: write, _write_ready, write_eof) ----
 
-  void Write(absl::string_view data) override {
-    // asyncio raises RuntimeError after write_eof(); writes are dropped here.
-    if (data.empty() || eof_requested_ || lost_) return;
+  absl::Status Write(absl::string_view data) override {
+    // asyncio checks write_eof() before anything else, so even b'' raises.
+    if (eof_requested_) {
+      return RuntimeError("Cannot call write() after write_eof()");
+    }
+    if (data.empty() || lost_) return absl::OkStatus();
     if constexpr (!kTls) {
       // asyncio: with nothing buffered, try to send at once; buffer only
       // what the kernel did not take.
@@ -128,22 +131,29 @@ class SocketTransport final
             stream_.write_some(asio::buffer(data.data(), data.size()), error);
         if (error && error != asio::error::would_block &&
             error != asio::error::try_again) {
-          return ForceClose(IoError(error));
+          // asyncio: _fatal_error(); write() itself returns normally.
+          ForceClose(IoError(error));
+          return absl::OkStatus();
         }
         data.remove_prefix(error ? 0 : sent);
-        if (data.empty()) return;
+        if (data.empty()) return absl::OkStatus();
       }
     }
     pending_.append(data.data(), data.size());
     StartWriting();
     MaybePauseProtocol();
+    return absl::OkStatus();
   }
 
-  void WriteLines(const std::vector<std::string>& lines) override {
-    Write(absl::StrJoin(lines, ""));
+  absl::Status WriteLines(const std::vector<std::string>& lines) override {
+    // asyncio: WriteTransport.writelines() is write(b''.join(...)).
+    return Write(absl::StrJoin(lines, ""));
   }
 
   void WriteEof() override {
+    // asyncio's TLS transport raises NotImplementedError (can_write_eof() is
+    // False) and stays as it was: later writes go through.
+    if constexpr (kTls) return;
     if (closing_ || eof_requested_) return;
     eof_requested_ = true;
     if (WriteBufferEmpty()) ShutdownSend();
