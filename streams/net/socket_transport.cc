@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <iostream>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -121,7 +122,14 @@ class SocketTransport final
     if (eof_requested_) {
       return RuntimeError("Cannot call write() after write_eof()");
     }
-    if (data.empty() || lost_) return absl::OkStatus();
+    if (data.empty()) return absl::OkStatus();
+    // asyncio drops writes once the connection is lost; its TLS transport
+    // drops them as soon as it is closing (state FLUSHING), while a plain one
+    // still sends what is written during a close that flushes.
+    if (lost_ || (kTls && closing_)) {
+      DropWrite();
+      return absl::OkStatus();
+    }
     if constexpr (!kTls) {
       // asyncio: with nothing buffered, try to send at once; buffer only
       // what the kernel did not take.
@@ -361,6 +369,21 @@ class SocketTransport final
     }
   }
 
+  // A write to a lost (TLS: closing) connection. asyncio counts these in
+  // _conn_lost (which the loss itself makes 1; over TLS only once the
+  // connection is lost, not when it starts closing) and logs a warning for
+  // each from LOG_THRESHOLD_FOR_CONNLOST_WRITES (5) on; its logger prints to
+  // stderr by default.
+  void DropWrite() {
+    constexpr int kLogThreshold = 5;
+    if (dropped_writes_ + (lost_ ? 1 : 0) >= kLogThreshold) {
+      std::cerr << (kTls ? "SSL connection is closed"
+                         : "socket.send() raised exception.")
+                << "\n";
+    }
+    ++dropped_writes_;
+  }
+
   // asyncio: _maybe_pause_protocol / _maybe_resume_protocol.
   void MaybePauseProtocol() {
     if (GetWriteBufferSize() <= options_.write_high_water) return;
@@ -508,6 +531,7 @@ class SocketTransport final
   bool writing_ = false;
   bool eof_requested_ = false;
   bool protocol_paused_ = false;
+  int dropped_writes_ = 0;  // see DropWrite()
 
   bool closing_ = false;
   bool lost_ = false;  // ConnectionLost() is called or scheduled

@@ -1,13 +1,16 @@
 // Writes on socket transports in the states where asyncio's transports do
-// not simply send: after write_eof() (RuntimeError), and over TLS, where
-// write_eof() is not supported.
+// not simply send: after write_eof() (RuntimeError), over TLS where
+// write_eof() is not supported, and after the connection is lost (dropped,
+// with a warning from the fifth write on).
 
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "boost/asio/ssl/context.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,6 +26,7 @@ using ::streams::testing::ClientTlsContext;
 using ::streams::testing::Echo;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
+using ::streams::testing::Sleep;
 using ::streams::testing::UnixPath;
 
 using namespace std::chrono_literals;
@@ -137,6 +141,95 @@ TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
   });
   EXPECT_TRUE(written.ok()) << written;
   EXPECT_EQ(echoed.value_or("<error>"), "still open\n") << echoed.status();
+}
+
+// Counts the lines `body` writes to stderr that equal `line`.
+int CountStderrLines(const std::function<void()>& body,
+                     absl::string_view line) {
+  ::testing::internal::CaptureStderr();
+  body();
+  const std::string captured = ::testing::internal::GetCapturedStderr();
+  int count = 0;
+  for (absl::string_view got : absl::StrSplit(captured, '\n')) {
+    if (got == line) ++count;
+  }
+  return count;
+}
+
+// Closes the client's side (its buffer is empty, so the connection is lost at
+// once), then writes seven times.
+asio::awaitable<void> WriteSevenAfterClose(Connection& connection,
+                                           int* written_ok) {
+  connection.writer.Close();
+  for (int i = 0; i < 7; ++i) {
+    if (connection.writer.Write("late").ok()) ++*written_ok;
+  }
+  (void)co_await connection.writer.AsyncWaitClosed();
+  for (int i = 0; i < 2; ++i) {
+    if (connection.writer.Write("later").ok()) ++*written_ok;
+  }
+}
+
+// asyncio's socket transport: close() with an empty buffer makes _conn_lost
+// 1; each later write is dropped and counted; from a count of 5 on, each
+// logs "socket.send() raised exception.": the 5th, 6th, ... write.
+TEST(WriteAfterEofTest, TcpWritesAfterLossAreDroppedWithWarnings) {
+  int written_ok = 0;
+  const int warnings = CountStderrLines(
+      [&] {
+        RunUntilDone(
+            [&](asio::any_io_executor executor) -> asio::awaitable<void> {
+              auto server =
+                  co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
+              EXPECT_TRUE(server.ok()) << server.status();
+              if (!server.ok()) co_return;
+              auto connection = co_await AsyncOpenConnection(
+                  executor, "127.0.0.1", (*server)->endpoints().at(0).port());
+              EXPECT_TRUE(connection.ok()) << connection.status();
+              if (connection.ok()) {
+                co_await WriteSevenAfterClose(*connection, &written_ok);
+              }
+              (*server)->Close();
+            });
+      },
+      "socket.send() raised exception.");
+  EXPECT_EQ(written_ok, 9);
+  EXPECT_EQ(warnings, 5);  // writes 5, 6, 7, then both after the loss
+}
+
+// asyncio's TLS transport drops writes from close() on (FLUSHING); its count
+// starts at 0 and the loss adds 1. Seven writes while closing log "SSL
+// connection is closed" twice (the 6th and 7th), both later writes once each.
+TEST(WriteAfterEofTest, TlsWritesAfterCloseAreDroppedWithWarnings) {
+  asio::ssl::context server_tls = ServerTlsContext();
+  asio::ssl::context client_tls = ClientTlsContext();
+  int written_ok = 0;
+  const int warnings = CountStderrLines(
+      [&] {
+        RunUntilDone(
+            [&](asio::any_io_executor executor) -> asio::awaitable<void> {
+              ServerOptions server_options;
+              server_options.ssl = &server_tls;
+              auto server = co_await AsyncStartServer(
+                  executor, Echo, "127.0.0.1", 0, server_options);
+              EXPECT_TRUE(server.ok()) << server.status();
+              if (!server.ok()) co_return;
+              ConnectionOptions options;
+              options.ssl = &client_tls;
+              options.server_hostname = "localhost";
+              auto connection = co_await AsyncOpenConnection(
+                  executor, "127.0.0.1", (*server)->endpoints().at(0).port(),
+                  options);
+              EXPECT_TRUE(connection.ok()) << connection.status();
+              if (connection.ok()) {
+                co_await WriteSevenAfterClose(*connection, &written_ok);
+              }
+              (*server)->Close();
+            });
+      },
+      "SSL connection is closed");
+  EXPECT_EQ(written_ok, 9);
+  EXPECT_EQ(warnings, 4);
 }
 
 }  // namespace
