@@ -110,7 +110,7 @@ asio::awaitable<void> Serve(ServerState* state, StreamReader reader,
     while (true) {
       absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
       if (!line.ok() || line->empty()) break;
-      writer.Write(*line);
+      if (!writer.Write(*line).ok()) break;
       absl::Status drained = co_await writer.AsyncDrain();
       if (!drained.ok()) break;
       state->stats.Count(1, static_cast<int64_t>(line->size()));
@@ -189,7 +189,10 @@ struct ClientState {
 asio::awaitable<void> PingPong(ClientState* state, StreamReader reader,
                                StreamWriter writer) {
   while (!state->stop && state->ops < state->flags.count) {
-    writer.Write(benchmarks::kLine);
+    if (absl::Status written = writer.Write(benchmarks::kLine); !written.ok()) {
+      state->Fail(written);
+      break;
+    }
     absl::Status drained = co_await writer.AsyncDrain();
     if (!drained.ok()) {
       state->Fail(drained);
@@ -214,7 +217,10 @@ asio::awaitable<void> Bulk(ClientState* state, StreamReader reader,
                            StreamWriter writer) {
   const std::string chunk(benchmarks::kBulkChunk, 'b');
   while (!state->stop && state->bytes < state->flags.bytes) {
-    writer.Write(chunk);
+    if (absl::Status written = writer.Write(chunk); !written.ok()) {
+      state->Fail(written);
+      break;
+    }
     absl::Status drained = co_await writer.AsyncDrain();
     if (!drained.ok()) {
       state->Fail(drained);

@@ -306,15 +306,13 @@ class ScenarioRun {
       case Action::kResumeWriting:
         return protocol_->ResumeWriting();
       case Action::kWrite:
-        Writer().Write(Expand(action.write()));
-        return absl::OkStatus();
+        return Writer().Write(Expand(action.write()));
       case Action::kWritelines: {
         std::vector<std::string> lines;
         for (const Bytes& line : action.writelines().lines()) {
           lines.push_back(Expand(line));
         }
-        Writer().WriteLines(lines);
-        return absl::OkStatus();
+        return Writer().WriteLines(lines);
       }
       case Action::kWriteEof:
         Writer().WriteEof();

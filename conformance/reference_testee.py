@@ -121,7 +121,9 @@ class FakeTransport(asyncio.Transport):
 
     All fake transports of a scenario append to one shared `calls` list.
     close() only marks the transport closing: scenarios call
-    connection_lost explicitly.
+    connection_lost explicitly. After write_eof(), write() and writelines()
+    raise as _SelectorSocketTransport.write() does (before looking at the
+    data), so scenarios can observe that error.
     """
 
     def __init__(self, options: Any, calls: List[Any]) -> None:
@@ -129,6 +131,7 @@ class FakeTransport(asyncio.Transport):
         self._options = options
         self._calls = calls
         self._closing = False
+        self._eof = False
         self._ssl_context = object() if options.ssl else None
 
     def _record(self, **call: Any) -> None:
@@ -154,14 +157,23 @@ class FakeTransport(asyncio.Transport):
     def resume_reading(self) -> None:
         self._record(resume_reading=pb.Empty())
 
+    def _check_not_eof(self) -> None:
+        if self._eof:
+            # selector_events._SelectorSocketTransport.write(), verbatim.
+            raise RuntimeError('Cannot call write() after write_eof()')
+
     def write(self, data: bytes) -> None:
+        self._check_not_eof()
         self._record(write=bytes(data))
 
     def writelines(self, list_of_data: Any) -> None:
+        # asyncio.WriteTransport.writelines() is write(b''.join(...)).
+        self._check_not_eof()
         lines = [pb.Bytes(data=bytes(data)) for data in list_of_data]
         self._record(writelines=pb.WriteLines(lines=lines))
 
     def write_eof(self) -> None:
+        self._eof = True
         self._record(write_eof=pb.Empty())
 
     def can_write_eof(self) -> bool:

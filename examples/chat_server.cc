@@ -31,10 +31,11 @@ asio::awaitable<void> Chat(Clients& clients, streams::StreamReader reader,
   const std::string peer =
       address.address().to_string() + ":" + std::to_string(address.port());
   // Write() never waits: a slow client's lines queue up in its transport.
+  // It fails only after WriteEof(), which this server never calls.
   auto broadcast = [&](const std::string& text) {
     std::cout << text << std::flush;
     for (streams::StreamWriter* other : clients) {
-      if (other != &writer) other->Write(text);
+      if (other != &writer) other->Write(text).IgnoreError();
     }
   };
   broadcast(peer + " joined\n");

@@ -45,7 +45,9 @@ asio::awaitable<absl::Status> Talk(std::string host, uint16_t port,
     if (!line.ok()) co_return line.status();
     if (line->empty()) break;                         // End of stdin.
     if (line->back() != '\n') line->push_back('\n');  // A last, unended line.
-    writer.Write(*line);
+    if (absl::Status written = writer.Write(*line); !written.ok()) {
+      co_return written;
+    }
     absl::Status drained = co_await writer.AsyncDrain();
     if (!drained.ok()) co_return drained;
     absl::StatusOr<std::string> echoed = co_await reader.AsyncReadLine();

@@ -31,7 +31,9 @@ asio::awaitable<absl::Status> Echo(streams::StreamReader reader,
     absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
     if (!line.ok()) co_return line.status();
     if (line->empty()) break;  // EOF: the client has nothing more to send.
-    writer.Write(*line);
+    if (absl::Status written = writer.Write(*line); !written.ok()) {
+      co_return written;  // RuntimeError: only after WriteEof().
+    }
     absl::Status drained = co_await writer.AsyncDrain();
     if (!drained.ok()) co_return drained;
   }

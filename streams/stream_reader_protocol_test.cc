@@ -301,7 +301,8 @@ TEST_F(StreamReaderProtocolTest, DrainsWaitWhilePausedAndAllWakeOnResume) {
   Connect();
   ASSERT_THAT(protocol_->PauseWriting(), IsOk());
   std::vector<std::shared_ptr<std::optional<absl::Status>>> drains;
-  for (int i = 0; i < 3; ++i) drains.push_back(Start(writer_->AsyncDrain(asio::deferred)));
+  for (int i = 0; i < 3; ++i)
+    drains.push_back(Start(writer_->AsyncDrain(asio::deferred)));
   drains.push_back(Start(protocol_->AsyncDrainHelper()));
   RunBriefly();
   EXPECT_EQ(protocol_->drain_waiters(), 4u);
@@ -317,7 +318,7 @@ TEST_F(StreamReaderProtocolTest, DrainsWaitWhilePausedAndAllWakeOnResume) {
 
 TEST_F(StreamReaderProtocolTest, DrainCompletesAtOnceWhenNotPaused) {
   Connect();
-  writer_->Write("data");
+  EXPECT_TRUE(writer_->Write("data").ok());
   auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
@@ -405,8 +406,8 @@ TEST_F(StreamReaderProtocolTest, WriterForwardsToTheTransport) {
   Connect();
   EXPECT_FALSE(writer_->IsClosing());
   EXPECT_TRUE(writer_->CanWriteEof());
-  writer_->Write("GET / HTTP/1.0\r\n");
-  writer_->WriteLines({"Host: x\r\n", "\r\n"});
+  EXPECT_TRUE(writer_->Write("GET / HTTP/1.0\r\n").ok());
+  EXPECT_TRUE(writer_->WriteLines({"Host: x\r\n", "\r\n"}).ok());
   writer_->WriteEof();
   writer_->Close();
   EXPECT_TRUE(writer_->IsClosing());
@@ -419,6 +420,26 @@ TEST_F(StreamReaderProtocolTest, WriterForwardsToTheTransport) {
           FakeTransport::Call{"close", "", {}}));
   EXPECT_FALSE(writer_->GetExtraInfo("sslcontext").has_value());
   EXPECT_FALSE(writer_->GetExtraInfo("peername").has_value());
+}
+
+// asyncio's socket transport raises RuntimeError from write() after
+// write_eof(), before looking at the data: so for b'' and writelines() too.
+TEST_F(StreamReaderProtocolTest, WriterWriteAfterWriteEofFails) {
+  Connect();
+  EXPECT_THAT(writer_->Write("last\n"), IsOk());
+  writer_->WriteEof();
+  EXPECT_THAT(writer_->Write("late"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "Cannot call write() after write_eof()"));
+  EXPECT_THAT(writer_->Write(""), ErrorKindIs(ErrorKind::kRuntimeError));
+  EXPECT_THAT(writer_->WriteLines({"a", "b"}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "Cannot call write() after write_eof()"));
+  EXPECT_THAT(writer_->WriteLines({}), ErrorKindIs(ErrorKind::kRuntimeError));
+  // Nothing after write_eof reached the transport.
+  EXPECT_THAT(transport_->TakeCalls(),
+              ElementsAre(FakeTransport::Call{"write", "last\n", {}},
+                          FakeTransport::Call{"write_eof", "", {}}));
 }
 
 TEST_F(StreamReaderProtocolTest, WriterCanWriteEofAndSslFromTheTransport) {
@@ -448,7 +469,7 @@ TEST_F(StreamReaderProtocolTest, UnclosedResourceWarnings) {
   ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
   {
     StreamWriter writer(transport, protocol, &reader);
-    writer.Write("GET / HTTP/1.0\r\n\r\n");
+    EXPECT_TRUE(writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
   }
   EXPECT_THAT(collector.warnings(),
               ElementsAre("unclosed <StreamWriter transport=<Transport> "
@@ -528,7 +549,7 @@ TEST_F(StreamReaderProtocolTest, AsyncWriterApiExceptionAfterClose) {
   Connect();
   writer_->Close();
   asio::post(ctx_, [this] { protocol_->ConnectionLost(absl::OkStatus()); });
-  writer_->Write("data");
+  EXPECT_TRUE(writer_->Write("data").ok());
   auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
@@ -575,7 +596,7 @@ TEST_F(StreamReaderProtocolTest, ClientConnectedCallbackGetsReaderAndWriter) {
   EXPECT_THAT(**line, IsOkAndHolds("ping\n"));
   // The callback's writer writes to the transport and drains through the
   // protocol.
-  server_writer->Write("pong\n");
+  EXPECT_TRUE(server_writer->Write("pong\n").ok());
   ASSERT_THAT(protocol->PauseWriting(), IsOk());
   auto drained = Start(server_writer->AsyncDrain(asio::deferred));
   RunBriefly();

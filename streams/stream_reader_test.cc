@@ -716,8 +716,9 @@ TEST_F(StreamReaderTest, DrainRaises) {
   ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
   StreamWriter writer(transport, protocol, &reader);
 
-  writer.Write("foo\n");
-  EXPECT_THAT(RunStatusUntilComplete(writer.AsyncDrain(asio::deferred)), IsOk());
+  EXPECT_TRUE(writer.Write("foo\n").ok());
+  EXPECT_THAT(RunStatusUntilComplete(writer.AsyncDrain(asio::deferred)),
+              IsOk());
 
   const absl::Status reset =
       MakeOsError(ErrorKind::kConnectionResetError,
@@ -725,8 +726,9 @@ TEST_F(StreamReaderTest, DrainRaises) {
                   "[Errno 104] Connection reset by peer");
   transport->StartClosing();
   protocol->ConnectionLost(reset);
-  writer.Write("foo\n");
-  absl::Status drained = RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
+  EXPECT_TRUE(writer.Write("foo\n").ok());
+  absl::Status drained =
+      RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained, StatusIs(absl::StatusCode::kUnavailable,
                                 "[Errno 104] Connection reset by peer"));
   EXPECT_THAT(drained, ErrorKindIs(ErrorKind::kConnectionResetError));
@@ -745,8 +747,9 @@ TEST_F(StreamReaderTest, DrainRaisesConnectionLostAfterCleanClose) {
 
   transport->StartClosing();
   protocol->ConnectionLost(absl::OkStatus());
-  writer.Write("foo\n");
-  absl::Status drained = RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
+  EXPECT_TRUE(writer.Write("foo\n").ok());
+  absl::Status drained =
+      RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained,
               StatusIs(absl::StatusCode::kUnavailable, "Connection lost"));
   EXPECT_THAT(drained, ErrorKindIs(ErrorKind::kConnectionResetError));

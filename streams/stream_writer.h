@@ -9,7 +9,9 @@
 //
 // Example:
 //
-//   writer.Write("hello\n");
+//   if (absl::Status written = writer.Write("hello\n"); !written.ok()) {
+//     co_return written;  // RuntimeError: Write() after WriteEof()
+//   }
 //   if (absl::Status drained = co_await writer.AsyncDrain(); !drained.ok()) {
 //     co_return drained;  // e.g. ConnectionResetError "Connection lost"
 //   }
@@ -95,9 +97,15 @@ class StreamWriter {
   }
 
   // Forwarded to the transport, as asyncio does.
-  void Write(absl::string_view data) { state_->transport->Write(data); }
-  void WriteLines(const std::vector<std::string>& lines) {
-    state_->transport->WriteLines(lines);
+  //
+  // Write() and WriteLines() return kFailedPrecondition RuntimeError "Cannot
+  // call write() after write_eof()" after WriteEof() (asyncio raises it);
+  // see Transport::Write().
+  [[nodiscard]] absl::Status Write(absl::string_view data) {
+    return state_->transport->Write(data);
+  }
+  [[nodiscard]] absl::Status WriteLines(const std::vector<std::string>& lines) {
+    return state_->transport->WriteLines(lines);
   }
   void WriteEof() { state_->transport->WriteEof(); }
   bool CanWriteEof() const { return state_->transport->CanWriteEof(); }

@@ -69,8 +69,16 @@ class Transport {
   //
   // Queue bytes for sending; never block. The transport calls the protocol's
   // PauseWriting()/ResumeWriting() around its high/low water marks.
-  virtual void Write(absl::string_view data) = 0;
-  virtual void WriteLines(const std::vector<std::string>& lines) = 0;
+  //
+  // Errors: kFailedPrecondition RuntimeError "Cannot call write() after
+  //   write_eof()" once WriteEof() was called, even for no bytes (asyncio
+  //   checks that first); nothing is queued then. Writes to a transport whose
+  //   connection is lost (over TLS: that is closing) are dropped and return
+  //   OK, as asyncio's are: it counts them and logs a warning from the fifth
+  //   on.
+  [[nodiscard]] virtual absl::Status Write(absl::string_view data) = 0;
+  [[nodiscard]] virtual absl::Status WriteLines(
+      const std::vector<std::string>& lines) = 0;
 
   // Transport::GetWriteBufferSize(), Transport::SetWriteBufferLimits()
   //

@@ -119,7 +119,7 @@ TEST(FlowControlLoopbackTest, DrainWaitsWhileThePeerDoesNotRead) {
     const std::string chunk(kChunk, 'x');
     size_t since_drain = 0;
     while (written < kMaxBytes) {
-      writer.Write(chunk);
+      EXPECT_TRUE(writer.Write(chunk).ok());
       written += chunk.size();
       since_drain += chunk.size();
       // Let the transport hand what it can to the kernel: a drain that is not
@@ -147,7 +147,7 @@ TEST(FlowControlLoopbackTest, DrainWaitsWhileThePeerDoesNotRead) {
     }
     // A little more after resuming, then EOF.
     for (int i = 0; i < 16; ++i) {
-      writer.Write(chunk);
+      EXPECT_TRUE(writer.Write(chunk).ok());
       written += chunk.size();
       absl::Status drained = co_await writer.AsyncDrain();
       if (!drained.ok()) drain_errors.push_back(drained);
@@ -190,7 +190,7 @@ TEST(FlowControlLoopbackTest, SetWriteBufferLimitsOnLiveTransport) {
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
     if (!connection.ok()) co_return;
     connection->writer.transport()->SetWriteBufferLimits(10, 0);
-    connection->writer.Write(std::string(1000, 'y'));
+    EXPECT_TRUE(connection->writer.Write(std::string(1000, 'y')).ok());
     buffered_before = connection->writer.transport()->GetWriteBufferSize();
     drained = co_await connection->writer.AsyncDrain();
     buffered_after = connection->writer.transport()->GetWriteBufferSize();
@@ -223,7 +223,9 @@ TEST(FlowControlLoopbackTest, HalfClose) {
       absl::StatusOr<std::string> request = co_await reader.AsyncRead();
       server_got = request.value_or("<error>");
       server_closing_at_eof = writer.IsClosing();
-      writer.Write(absl::StrCat("got ", server_got.size(), " bytes\n"));
+      EXPECT_TRUE(
+          writer.Write(absl::StrCat("got ", server_got.size(), " bytes\n"))
+              .ok());
       (void)co_await writer.AsyncDrain();
       writer.Close();
     };
@@ -234,7 +236,7 @@ TEST(FlowControlLoopbackTest, HalfClose) {
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (!connection.ok()) co_return;
     client_can_write_eof = connection->writer.CanWriteEof();
-    connection->writer.Write("request body");
+    EXPECT_TRUE(connection->writer.Write("request body").ok());
     connection->writer.WriteEof();
     client_closing_after_eof = connection->writer.IsClosing();
     reply = co_await connection->reader.AsyncRead();
@@ -282,7 +284,7 @@ TEST(FlowControlLoopbackTest, Abort) {
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
     if (!connection.ok()) co_return;
-    connection->writer.Write(std::string(1 << 20, 'z'));
+    EXPECT_TRUE(connection->writer.Write(std::string(1 << 20, 'z')).ok());
     connection->writer.transport()->Abort();
     closing = connection->writer.IsClosing();
     local_closed = co_await connection->writer.AsyncWaitClosed();
@@ -313,7 +315,8 @@ TEST(FlowControlLoopbackTest, AbortEmptiesTheWriteBuffer) {
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (!connection.ok()) co_return;
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
-    connection->writer.Write(std::string(size_t{64} << 20, 'z'));
+    EXPECT_TRUE(
+        connection->writer.Write(std::string(size_t{64} << 20, 'z')).ok());
     co_await Sleep(20ms);  // part of it is in flight
     buffered_before = connection->writer.transport()->GetWriteBufferSize();
     connection->writer.transport()->Abort();
@@ -386,7 +389,7 @@ TEST(FlowControlLoopbackTest, PeerResetMidDrain) {
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     StreamWriter* writer = &connection->writer;
     // More than loopback's socket buffers hold.
-    writer->Write(std::string(size_t{64} * 1024 * 1024, 'x'));
+    EXPECT_TRUE(writer->Write(std::string(size_t{64} * 1024 * 1024, 'x')).ok());
     was_paused = writer->transport()->GetWriteBufferSize() > 64 * 1024;
     bool drain_done = false;
     asio::co_spawn(

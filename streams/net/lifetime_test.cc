@@ -161,7 +161,7 @@ void RunAndDestroyContext(Kept& kept, asio::ssl::context* server_tls,
         // wait_closed and a read on the client; a read on the server side
         // (of the second connection: the first one never reads).
         StreamWriter& writer = kept.client->writer;
-        writer.Write(std::string(8 << 20, 'x'));
+        EXPECT_TRUE(writer.Write(std::string(8 << 20, 'x')).ok());
         EXPECT_GT(writer.transport()->GetWriteBufferSize(), 64u * 1024);
         asio::co_spawn(writer.get_executor(),
                        count_resumed([&writer] { return writer.AsyncDrain(); }),

@@ -37,7 +37,7 @@ TEST(LoopbackSmokeTest, TcpEcho) {
             co_await AsyncOpenConnection(executor, "127.0.0.1", port);
         EXPECT_TRUE(connection.ok()) << connection.status();
         if (!connection.ok()) co_return;
-        connection->writer.Write("hello\nworld\n");
+        EXPECT_TRUE(connection->writer.Write("hello\nworld\n").ok());
         got += *co_await connection->reader.AsyncReadLine();
         got += *co_await connection->reader.AsyncReadLine();
         connection->writer.Close();
@@ -65,7 +65,7 @@ TEST(LoopbackSmokeTest, UnixEcho) {
         auto connection = co_await AsyncOpenUnixConnection(executor, path);
         EXPECT_TRUE(connection.ok()) << connection.status();
         if (!connection.ok()) co_return;
-        connection->writer.Write("unix\n");
+        EXPECT_TRUE(connection->writer.Write("unix\n").ok());
         got = *co_await connection->reader.AsyncReadLine();
         connection->writer.Close();
         (*server)->Close();

@@ -56,7 +56,7 @@ rlim_t RaiseFileLimit() {
 asio::awaitable<absl::Status> Converse(Connection* connection, int id) {
   for (int i = 0; i < kLinesPerConnection; ++i) {
     const std::string line = absl::StrCat("connection ", id, " line ", i, "\n");
-    connection->writer.Write(line);
+    EXPECT_TRUE(connection->writer.Write(line).ok());
     absl::Status drained = co_await connection->writer.AsyncDrain();
     if (!drained.ok()) co_return drained;
     absl::StatusOr<std::string> echo =

@@ -12,7 +12,9 @@
 //       co_await streams::AsyncOpenConnection(executor, "localhost", 8888);
 //   if (!connection.ok()) co_return connection.status();
 //   auto& [reader, writer] = *connection;
-//   writer.Write("hello\n");
+//   if (absl::Status written = writer.Write("hello\n"); !written.ok()) {
+//     co_return written;
+//   }
 //   absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
 //
 // TLS: set `options.ssl` (e.g. to net::MakeClientTlsContext(), which, like

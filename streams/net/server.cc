@@ -1,5 +1,6 @@
 #include "streams/net/server.h"
 
+#include <errno.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -132,6 +133,10 @@ class ServerAccess {
       if (error) co_return BindError(error, net::PythonAddress(endpoint));
       acceptor.listen(options.backlog, error);
       if (error) co_return OsError(error);
+      // AcceptReady() accepts until the queue is empty (asyncio sets the
+      // listening socket non-blocking too).
+      acceptor.non_blocking(true, error);
+      if (error) co_return OsError(error);
       server->endpoints_.push_back(acceptor.local_endpoint(error));
       server->listeners_.push_back(std::move(listener));
     }
@@ -158,6 +163,7 @@ class ServerAccess {
     if (!error) acceptor.bind(stream_protocol::endpoint(path), error);
     if (error) co_return BindError(error, absl::StrCat("'", path, "'"));
     acceptor.listen(server->options_.backlog, error);
+    if (!error) acceptor.non_blocking(true, error);
     if (error) co_return OsError(error);
     server->unix_path_ = path;
     server->listeners_.push_back(std::move(listener));
@@ -319,28 +325,74 @@ void Server::Accept(size_t index) {
   Listener& listener = *listeners_[index];
   if (!serving_ || listener.accepting) return;
   listener.accepting = true;
-  // Each connection on its own strand; type-erased so the socket type is the
-  // one the transport is instantiated for.
-  const asio::any_io_executor connection_executor =
-      internal::MakeStrand(executor_);
-  auto self = shared_from_this();
-  auto accepted = [self, index](boost::system::error_code error,
-                                auto socket) mutable {
+  // asyncio: the selector's reader callback on the listening socket.
+  auto ready = [self = shared_from_this(),
+                index](boost::system::error_code error) {
     self->listeners_[index]->accepting = false;
     if (error) return self->OnAccepted(index, error);
-    ServerAccess::Serve(self, std::move(socket));
-    self->Accept(index);
+    self->AcceptReady(index);
   };
   if (listener.tcp_acceptor) {
-    listener.tcp_acceptor->async_accept(connection_executor, accepted);
+    listener.tcp_acceptor->async_wait(tcp::acceptor::wait_read, ready);
   } else {
-    listener.unix_acceptor->async_accept(connection_executor, accepted);
+    listener.unix_acceptor->async_wait(stream_protocol::acceptor::wait_read,
+                                       ready);
   }
+}
+
+// asyncio's _accept_connection(): up to `backlog` non-blocking accepts per
+// readiness, stopping early once the queue is empty. One accept per
+// completion would take a scheduler round trip per connection, so a burst
+// of connects would drain the queue more slowly than asyncio does.
+void Server::AcceptReady(size_t index) {
+  Listener& listener = *listeners_[index];
+  const int most = std::max(options_.backlog, 1);
+  for (int i = 0; i < most && serving_; ++i) {
+    // Each connection on its own strand; type-erased so the socket type is
+    // the one the transport is instantiated for.
+    const asio::any_io_executor connection_executor =
+        internal::MakeStrand(executor_);
+    boost::system::error_code error;
+    if (listener.tcp_acceptor) {
+      tcp::socket socket =
+          listener.tcp_acceptor->accept(connection_executor, error);
+      if (!error) {
+        ServerAccess::Serve(shared_from_this(), std::move(socket));
+        continue;
+      }
+    } else {
+      stream_protocol::socket socket =
+          listener.unix_acceptor->accept(connection_executor, error);
+      if (!error) {
+        ServerAccess::Serve(shared_from_this(), std::move(socket));
+        continue;
+      }
+    }
+    // asyncio: BlockingIOError, InterruptedError, ConnectionAbortedError end
+    // this round early.
+    if (error == asio::error::would_block || error == asio::error::try_again ||
+        error == asio::error::interrupted ||
+        error == asio::error::connection_aborted) {
+      break;
+    }
+    if (error == asio::error::no_descriptors || error.value() == ENFILE ||
+        error == asio::error::no_buffer_space ||
+        error == asio::error::no_memory) {
+      return OnAccepted(index, error);  // Retries in a second.
+    }
+    // asyncio lets other errors escape the callback: the loop logs them and
+    // the next readiness tries again.
+    Report({"Exception in callback _accept_connection()", OsError(error),
+            nullptr});
+    break;
+  }
+  Accept(index);
 }
 
 void Server::OnAccepted(size_t index, boost::system::error_code error) {
   if (error == asio::error::operation_aborted || !serving_) return;
-  // asyncio logs the error and tries again a moment later (e.g. EMFILE).
+  // asyncio logs the error and tries again a moment later (EMFILE, ENFILE,
+  // ENOBUFS, ENOMEM; ACCEPT_RETRY_DELAY is 1 s).
   Report({"socket.accept() out of system resource", OsError(error), nullptr});
   auto timer = std::make_shared<asio::steady_timer>(executor_);
   timer->expires_after(std::chrono::seconds(1));

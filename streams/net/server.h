@@ -15,7 +15,7 @@
 //     while (true) {
 //       absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
 //       if (!line.ok() || line->empty()) break;
-//       writer.Write(*line);
+//       if (!writer.Write(*line).ok()) break;
 //       if (!(co_await writer.AsyncDrain()).ok()) break;
 //     }
 //     writer.Close();
@@ -209,6 +209,7 @@ class Server : public std::enable_shared_from_this<Server> {
 
   void StartWaitClosed(internal::StatusOperation::Handler handler);
   void Accept(size_t listener);
+  void AcceptReady(size_t listener);
   void OnAccepted(size_t listener, boost::system::error_code error);
   void Report(ServerError error) const;
   void ConnectionLost();

@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,9 +121,19 @@ class SocketTransport final
 
   // ---- Writing (asyncio: write, _write_ready, write_eof) ----
 
-  void Write(absl::string_view data) override {
-    // asyncio raises RuntimeError after write_eof(); writes are dropped here.
-    if (data.empty() || eof_requested_ || lost_) return;
+  absl::Status Write(absl::string_view data) override {
+    // asyncio checks write_eof() before anything else, so even b'' raises.
+    if (eof_requested_) {
+      return RuntimeError("Cannot call write() after write_eof()");
+    }
+    if (data.empty()) return absl::OkStatus();
+    // asyncio drops writes once the connection is lost; its TLS transport
+    // drops them as soon as it is closing (state FLUSHING), while a plain one
+    // still sends what is written during a close that flushes.
+    if (lost_ || (kTls && closing_)) {
+      DropWrite();
+      return absl::OkStatus();
+    }
     if constexpr (!kTls) {
       // asyncio: with nothing buffered, try to send at once; buffer only
       // what the kernel did not take.
@@ -132,22 +143,29 @@ class SocketTransport final
             stream_->write_some(asio::buffer(data.data(), data.size()), error);
         if (error && error != asio::error::would_block &&
             error != asio::error::try_again) {
-          return ForceClose(IoError(error));
+          // asyncio: _fatal_error(); write() itself returns normally.
+          ForceClose(IoError(error));
+          return absl::OkStatus();
         }
         data.remove_prefix(error ? 0 : sent);
-        if (data.empty()) return;
+        if (data.empty()) return absl::OkStatus();
       }
     }
     pending_.append(data.data(), data.size());
     StartWriting();
     MaybePauseProtocol();
+    return absl::OkStatus();
   }
 
-  void WriteLines(const std::vector<std::string>& lines) override {
-    Write(absl::StrJoin(lines, ""));
+  absl::Status WriteLines(const std::vector<std::string>& lines) override {
+    // asyncio: WriteTransport.writelines() is write(b''.join(...)).
+    return Write(absl::StrJoin(lines, ""));
   }
 
   void WriteEof() override {
+    // asyncio's TLS transport raises NotImplementedError (can_write_eof() is
+    // False) and stays as it was: later writes go through.
+    if constexpr (kTls) return;
     if (closing_ || eof_requested_ || lost_) return;
     eof_requested_ = true;
     if (WriteBufferEmpty()) ShutdownSend();
@@ -385,6 +403,21 @@ class SocketTransport final
     }
   }
 
+  // A write to a lost (TLS: closing) connection. asyncio counts these in
+  // _conn_lost (which the loss itself makes 1; over TLS only once the
+  // connection is lost, not when it starts closing) and logs a warning for
+  // each from LOG_THRESHOLD_FOR_CONNLOST_WRITES (5) on; its logger prints to
+  // stderr by default.
+  void DropWrite() {
+    constexpr int kLogThreshold = 5;
+    if (dropped_writes_ + (lost_ ? 1 : 0) >= kLogThreshold) {
+      std::cerr << (kTls ? "SSL connection is closed"
+                         : "socket.send() raised exception.")
+                << "\n";
+    }
+    ++dropped_writes_;
+  }
+
   // asyncio: _maybe_pause_protocol / _maybe_resume_protocol.
   void MaybePauseProtocol() {
     if (GetWriteBufferSize() <= options_.write_high_water) return;
@@ -533,6 +566,7 @@ class SocketTransport final
   bool writing_ = false;
   bool eof_requested_ = false;
   bool protocol_paused_ = false;
+  int dropped_writes_ = 0;  // see DropWrite()
 
   bool closing_ = false;
   bool lost_ = false;  // ConnectionLost() is called or scheduled

@@ -72,7 +72,7 @@ asio::awaitable<void> ServeHttp(StreamReader reader, StreamWriter writer) {
   absl::StatusOr<std::string> request =
       co_await reader.AsyncReadUntil(separator);
   if (request.ok()) {
-    writer.Write(kHttpResponse);
+    EXPECT_TRUE(writer.Write(kHttpResponse).ok());
     (void)co_await writer.AsyncDrain();
   }
   writer.Close();
@@ -82,7 +82,7 @@ asio::awaitable<void> ServeHttp(StreamReader reader, StreamWriter writer) {
 // The client side of _basetest_open_connection: sends a GET, checks the
 // status line and that the rest ends with the body.
 asio::awaitable<void> GetAndCheck(StreamReader* reader, StreamWriter* writer) {
-  writer->Write("GET / HTTP/1.0\r\n\r\n");
+  EXPECT_TRUE(writer->Write("GET / HTTP/1.0\r\n\r\n").ok());
   absl::StatusOr<std::string> line = co_await reader->AsyncReadLine();
   EXPECT_EQ(line.value_or("<error>"), "HTTP/1.0 200 OK\r\n") << line.status();
   absl::StatusOr<std::string> rest = co_await reader->AsyncRead();
@@ -116,7 +116,7 @@ bool HaveIpv6Loopback() {
 // test_start_server's handle_client.
 asio::awaitable<void> EchoOneLine(StreamReader reader, StreamWriter writer) {
   absl::StatusOr<std::string> data = co_await reader.AsyncReadLine();
-  writer.Write(data.value_or(""));
+  EXPECT_TRUE(writer.Write(data.value_or("")).ok());
   (void)co_await writer.AsyncDrain();
   writer.Close();
   (void)co_await writer.AsyncWaitClosed();
@@ -126,7 +126,7 @@ asio::awaitable<void> EchoOneLine(StreamReader reader, StreamWriter writer) {
 asio::awaitable<absl::StatusOr<std::string>> SendLine(
     absl::StatusOr<Connection> connection) {
   if (!connection.ok()) co_return connection.status();
-  connection->writer.Write("hello world!\n");
+  EXPECT_TRUE(connection->writer.Write("hello world!\n").ok());
   absl::StatusOr<std::string> back =
       co_await connection->reader.AsyncReadLine();
   connection->writer.Close();
@@ -202,7 +202,7 @@ TEST(StreamsLoopbackTest, OpenConnectionNoLoopSsl) {
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (connection.ok()) {
       EXPECT_TRUE(connection->writer.GetExtraInfo("sslcontext").has_value());
-      connection->writer.Write("GET / HTTP/1.0\r\n\r\n");
+      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
       absl::StatusOr<std::string> data =
           co_await connection->reader.AsyncRead();
       EXPECT_TRUE(absl::EndsWith(data.value_or(""), "\r\n\r\nTest message"))
@@ -239,7 +239,7 @@ TEST(StreamsLoopbackTest, OpenUnixConnectionNoLoopSsl) {
           co_await AsyncOpenUnixConnection(executor, unix_path.path(), options);
       EXPECT_TRUE(connection.ok()) << connection.status();
       if (connection.ok()) {
-        connection->writer.Write("GET / HTTP/1.0\r\n\r\n");
+        EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
         absl::StatusOr<std::string> data =
             co_await connection->reader.AsyncRead();
         bodies.push_back(data.value_or(data.status().ToString()));
@@ -303,7 +303,7 @@ TEST(StreamsLoopbackTest, OpenUnixConnectionError) {
         co_await AsyncOpenUnixConnection(executor, unix_path.path());
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (!connection.ok()) co_return;
-    connection->writer.Write("GET / HTTP/1.0\r\n\r\n");
+    EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
     (void)co_await connection->writer.AsyncDrain();
     auto peer = co_await acceptor.async_accept(asio::use_awaitable);
     co_await Sleep(50ms);  // let the request arrive, unread
@@ -454,14 +454,14 @@ TEST(StreamsLoopbackTest, StartTls) {
     auto handle_client = [&](StreamReader reader,
                              StreamWriter writer) -> asio::awaitable<void> {
       absl::StatusOr<std::string> data1 = co_await reader.AsyncReadLine();
-      writer.Write(data1.value_or(""));
+      EXPECT_TRUE(writer.Write(data1.value_or("")).ok());
       (void)co_await writer.AsyncDrain();
       server_ssl_before = writer.GetExtraInfo("sslcontext").has_value();
       absl::Status upgraded = co_await writer.AsyncStartTls(server_tls);
       EXPECT_TRUE(upgraded.ok()) << upgraded;
       server_ssl_after = writer.GetExtraInfo("sslcontext").has_value();
       absl::StatusOr<std::string> data2 = co_await reader.AsyncReadLine();
-      writer.Write(data2.value_or(""));
+      EXPECT_TRUE(writer.Write(data2.value_or("")).ok());
       (void)co_await writer.AsyncDrain();
       writer.Close();
       (void)co_await writer.AsyncWaitClosed();
@@ -477,7 +477,7 @@ TEST(StreamsLoopbackTest, StartTls) {
     if (connection.ok()) {
       StreamReader& reader = connection->reader;
       StreamWriter& writer = connection->writer;
-      writer.Write("hello world 1!\n");
+      EXPECT_TRUE(writer.Write("hello world 1!\n").ok());
       (void)co_await writer.AsyncDrain();
       absl::StatusOr<std::string> back1 = co_await reader.AsyncReadLine();
       if (back1.ok()) msg1 = *back1;
@@ -488,7 +488,7 @@ TEST(StreamsLoopbackTest, StartTls) {
           co_await writer.AsyncStartTls(client_tls, tls_options);
       EXPECT_TRUE(upgraded.ok()) << upgraded;
       client_ssl_after = writer.GetExtraInfo("sslcontext").has_value();
-      writer.Write("hello world 2!\n");
+      EXPECT_TRUE(writer.Write("hello world 2!\n").ok());
       (void)co_await writer.AsyncDrain();
       absl::StatusOr<std::string> back2 = co_await reader.AsyncReadLine();
       if (back2.ok()) msg2 = *back2;
@@ -517,7 +517,7 @@ TEST(StreamsLoopbackTest, ReadAllFromPipeReader) {
   absl::StatusOr<std::string> data = absl::UnknownError("not run");
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto write_and_close = [](StreamReader, StreamWriter writer) {
-      writer.Write("data");
+      EXPECT_TRUE(writer.Write("data").ok());
       writer.Close();
     };
     auto server = co_await AsyncStartUnixServer(executor, write_and_close,
@@ -560,7 +560,7 @@ TEST(StreamsLoopbackTest, MultipleDrain) {
     if (!connection.ok()) co_return;
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     const std::string big(16 * 1024 * 1024, 'x');
-    connection->writer.Write(big);
+    EXPECT_TRUE(connection->writer.Write(big).ok());
     StreamWriter* writer = &connection->writer;
     for (int i = 0; i < 10; ++i) {
       asio::co_spawn(
@@ -617,7 +617,7 @@ TEST(StreamsLoopbackTest, DrainRaises) {
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (!connection.ok()) co_return;
     while (iterations < 1000000) {
-      connection->writer.Write("foo\n");
+      EXPECT_TRUE(connection->writer.Write("foo\n").ok());
       status = co_await connection->writer.AsyncDrain();
       if (!status.ok()) break;
       ++iterations;
@@ -673,7 +673,7 @@ TEST(StreamsLoopbackTest, WaitClosedOnCloseWithUnreadData) {
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (connection.ok()) {
-      connection->writer.Write("GET / HTTP/1.0\r\n\r\n");
+      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       EXPECT_EQ(line.value_or(""), "HTTP/1.0 200 OK\r\n");
@@ -723,7 +723,7 @@ TEST(StreamsLoopbackTest, AsyncWriterApiExceptionAfterClose) {
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
-      connection->writer.Write("data");
+      EXPECT_TRUE(connection->writer.Write("data").ok());
       drained = co_await connection->writer.AsyncDrain();
     }
     (*server)->Close();
@@ -746,7 +746,7 @@ TEST(StreamsLoopbackTest, WriteAndDrainAfterCloseWithLivePeer) {
     if (!connection.ok()) co_return;
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     connection->writer.Close();
-    connection->writer.Write("data");
+    EXPECT_TRUE(connection->writer.Write("data").ok());
     drained = co_await connection->writer.AsyncDrain();
   });
   EXPECT_EQ(GetErrorKind(drained), ErrorKind::kConnectionResetError) << drained;
@@ -815,7 +815,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
                        StreamWriter writer) -> asio::awaitable<void> {
       std::string separator = "\r\n\r\n";
       (void)co_await reader.AsyncReadUntil(separator);
-      writer.Write(kHttpResponse);
+      EXPECT_TRUE(writer.Write(kHttpResponse).ok());
       absl::StatusOr<std::string> rest = co_await reader.AsyncRead();
       peer_read = rest.status();
       EXPECT_EQ(rest.value_or("<error>"), "");
@@ -829,7 +829,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (connection.ok()) {
-      connection->writer.Write("GET / HTTP/1.0\r\n\r\n");
+      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       EXPECT_EQ(line.value_or(""), "HTTP/1.0 200 OK\r\n");
@@ -932,7 +932,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
       if (call == 1) throw std::runtime_error("test");
       if (call == 2) co_return RuntimeError("returned");
       absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-      writer.Write(line.value_or(""));
+      EXPECT_TRUE(writer.Write(line.value_or("")).ok());
       (void)co_await writer.AsyncDrain();
       writer.Close();
       co_return absl::OkStatus();
@@ -951,7 +951,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
           co_await AsyncOpenConnection(executor, "localhost", port);
       EXPECT_TRUE(connection.ok()) << connection.status();
       if (!connection.ok()) continue;
-      connection->writer.Write("test msg");
+      EXPECT_TRUE(connection->writer.Write("test msg").ok());
       (void)co_await connection->writer.AsyncDrain();
       // The server closed this connection: EOF (or a reset, when "test msg"
       // was still unread there).
@@ -1305,7 +1305,7 @@ TEST(StreamsLoopbackTest, ServerCloseClientsAndAbortClients) {
     // The server never closes on its own.
     auto hold = [](StreamReader reader,
                    StreamWriter writer) -> asio::awaitable<void> {
-      writer.Write("hi\n");
+      EXPECT_TRUE(writer.Write("hi\n").ok());
       (void)co_await reader.AsyncRead();
     };
     for (bool abort : {false, true}) {

@@ -54,7 +54,7 @@ TEST(TlsTest, EchoOverTlsWithVerifiedHostname) {
     if (connection.ok()) {
       EXPECT_FALSE(connection->writer.CanWriteEof());
       over_ssl = connection->writer.GetExtraInfo("sslcontext").has_value();
-      connection->writer.Write("secret\n");
+      EXPECT_TRUE(connection->writer.Write("secret\n").ok());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       if (line.ok()) got = *line;
@@ -188,7 +188,7 @@ TEST(TlsTest, StartTlsKeepsHandshakeBytesAlreadyBuffered) {
       if (!server_upgrade.ok()) co_return;
       EXPECT_TRUE(writer.GetExtraInfo("sslcontext").has_value());
       absl::StatusOr<std::string> secret = co_await reader.AsyncReadLine();
-      writer.Write(secret.value_or("?\n"));
+      EXPECT_TRUE(writer.Write(secret.value_or("?\n")).ok());
       co_await writer.AsyncDrain();
       writer.Close();
     };
@@ -198,14 +198,14 @@ TEST(TlsTest, StartTlsKeepsHandshakeBytesAlreadyBuffered) {
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints()[0].port());
     if (!connection.ok()) co_return;
-    connection->writer.Write("STARTTLS\n");
+    EXPECT_TRUE(connection->writer.Write("STARTTLS\n").ok());
     StartTlsOptions tls_options;
     tls_options.server_hostname = "localhost";
     tls_options.handshake_timeout = 5s;
     client_upgrade =
         co_await connection->writer.AsyncStartTls(client_tls, tls_options);
     if (client_upgrade.ok()) {
-      connection->writer.Write("over tls\n");
+      EXPECT_TRUE(connection->writer.Write("over tls\n").ok());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       if (line.ok()) got = *line;

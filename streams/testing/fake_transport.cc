@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "streams/errors.h"
+
 namespace streams::testing {
 
 FakeTransport::FakeTransport() : FakeTransport(Options()) {}
@@ -18,12 +20,19 @@ absl::Status FakeTransport::PauseReading() {
   return absl::OkStatus();
 }
 
-void FakeTransport::Write(absl::string_view data) {
+absl::Status FakeTransport::Write(absl::string_view data) {
+  if (eof_written_)
+    return RuntimeError("Cannot call write() after write_eof()");
   Record("write", std::string(data));
+  return absl::OkStatus();
 }
 
-void FakeTransport::WriteLines(const std::vector<std::string>& lines) {
+absl::Status FakeTransport::WriteLines(const std::vector<std::string>& lines) {
+  // asyncio's writelines() is write(b''.join(lines)): the same check.
+  if (eof_written_)
+    return RuntimeError("Cannot call write() after write_eof()");
   Record("writelines", "", lines);
+  return absl::OkStatus();
 }
 
 void FakeTransport::Close() {

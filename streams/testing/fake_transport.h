@@ -60,9 +60,16 @@ class FakeTransport : public Transport {
 
   absl::Status PauseReading() override;
   void ResumeReading() override { Record("resume_reading"); }
-  void Write(absl::string_view data) override;
-  void WriteLines(const std::vector<std::string>& lines) override;
-  void WriteEof() override { Record("write_eof"); }
+  // After WriteEof(), Write() and WriteLines() record nothing and return
+  // RuntimeError "Cannot call write() after write_eof()", as asyncio's
+  // socket transport raises it (so does the reference testee's fake).
+  [[nodiscard]] absl::Status Write(absl::string_view data) override;
+  [[nodiscard]] absl::Status WriteLines(
+      const std::vector<std::string>& lines) override;
+  void WriteEof() override {
+    eof_written_ = true;
+    Record("write_eof");
+  }
   bool CanWriteEof() const override { return !options_.cannot_write_eof; }
   void Close() override;
   void Abort() override;
@@ -87,6 +94,7 @@ class FakeTransport : public Transport {
   Options options_;
   std::shared_ptr<CallLog> log_;
   bool closing_ = false;
+  bool eof_written_ = false;
 };
 
 }  // namespace streams::testing

@@ -56,7 +56,7 @@ inline boost::asio::awaitable<void> Echo(StreamReader reader,
   while (true) {
     absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
     if (!line.ok() || line->empty()) break;
-    writer.Write(*line);
+    if (!writer.Write(*line).ok()) break;
     if (!(co_await writer.AsyncDrain()).ok()) break;
   }
   writer.Close();
