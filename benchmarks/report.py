@@ -565,10 +565,11 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
             for target in found]
     lines += table(["Target", "Measured (median, range)", "Required",
                     "Result"], rows)
+    lines += ["```text"]
     lines += [f"{'PASS' if target.passed() else 'FAIL'}: {target.title}: "
               f"{target.measured()}, required {target.required()}"
               for target in found]
-    lines += [""]
+    lines += ["```", ""]
     if results.errors:
         lines += ["## Errors", "", "These runs failed and are missing above:",
                   ""]
