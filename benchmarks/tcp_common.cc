@@ -18,6 +18,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
 
 namespace benchmarks {
 namespace {
@@ -130,6 +132,11 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     }
   }
   return flags;
+}
+
+std::chrono::steady_clock::duration Seconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
 }
 
 double CpuSeconds() {
@@ -294,6 +301,49 @@ void ClientStats::Print(absl::string_view implementation, int64_t ops,
       .Add("ok", int64_t{status.ok() ? 1 : 0})
       .Add("error", status.ok() ? "" : status.ToString())
       .Print();
+}
+
+void ClientState::Fail(absl::Status error) {
+  if (status.ok()) status = std::move(error);
+  stop = true;
+}
+
+void ClientState::Start(int connections) {
+  running = connections;
+  stats.Start();
+  stop_timer.expires_after(Seconds(flags.duration_s));
+  stop_timer.async_wait([this](boost::system::error_code error) {
+    if (error) return;
+    stop = true;
+    if (flags.bench_case == Case::kIdle) {
+      stats.Stop();
+      context.stop();
+    }
+  });
+}
+
+void ClientState::ConnectionDone() {
+  if (--running > 0) return;
+  stats.Stop();
+  context.stop();
+}
+
+int RunClient(
+    absl::string_view implementation, const Flags& flags,
+    std::function<boost::asio::awaitable<void>(ClientState*)> connect) {
+  boost::asio::io_context context(1);
+  ClientState state(flags, context);
+  boost::asio::steady_timer deadline(context, Seconds(flags.timeout_s));
+  deadline.async_wait([&state](boost::system::error_code error) {
+    if (error) return;
+    state.Fail(absl::DeadlineExceededError("client timed out"));
+    state.stats.Stop();
+    state.context.stop();
+  });
+  boost::asio::co_spawn(context, connect(&state), boost::asio::detached);
+  context.run();
+  state.stats.Print(implementation, state.ops, state.bytes, state.status);
+  return state.status.ok() ? 0 : 1;
 }
 
 }  // namespace benchmarks
