@@ -228,6 +228,27 @@ void JsonLine::Print() const {
   std::fflush(stdout);
 }
 
+namespace {
+
+// Work, time and what they make per operation: a round trip (ping-pong) or
+// a MB of 10^6 bytes (bulk).
+JsonLine& AddWork(JsonLine& line, const Flags& flags, int64_t ops,
+                  int64_t bytes, double cpu_s, double wall_s) {
+  line.Add("ops", ops)
+      .Add("bytes", bytes)
+      .Add("cpu_s", cpu_s)
+      .Add("wall_s", wall_s);
+  const bool bulk = flags.bench_case == Case::kBulk;
+  const double units = bulk ? bytes / 1e6 : static_cast<double>(ops);
+  if (units > 0 && wall_s > 0) {
+    line.Add(bulk ? "mb_per_s" : "rt_per_s", units / wall_s)
+        .Add(bulk ? "cpu_us_per_mb" : "cpu_us_per_rt", cpu_s / units * 1e6);
+  }
+  return line;
+}
+
+}  // namespace
+
 JsonLine Result(absl::string_view implementation, const Flags& flags) {
   JsonLine line;
   line.Add("impl", implementation)
@@ -256,11 +277,9 @@ bool ServerStats::Finished() {
 }
 
 void ServerStats::Print(absl::string_view implementation) const {
-  Result(implementation, flags_)
-      .Add("ops", ops_)
-      .Add("bytes", bytes_)
-      .Add("cpu_s", cpu_end_ - cpu_start_)
-      .Add("wall_s", wall_end_ - wall_start_)
+  JsonLine line = Result(implementation, flags_);
+  AddWork(line, flags_, ops_, bytes_, cpu_end_ - cpu_start_,
+          wall_end_ - wall_start_)
       .Add("peak_rss_kib", VmHwmKib())
       .Add("maxrss_kib", MaxRssKib())
       .Add("ok", int64_t{1})
@@ -291,11 +310,9 @@ void ClientStats::Stop() {
 
 void ClientStats::Print(absl::string_view implementation, int64_t ops,
                         int64_t bytes, const absl::Status& status) const {
-  Result(implementation, flags_)
-      .Add("ops", ops)
-      .Add("bytes", bytes)
-      .Add("cpu_s", cpu_end_ - cpu_start_)
-      .Add("wall_s", wall_end_ - wall_start_)
+  JsonLine line = Result(implementation, flags_);
+  AddWork(line, flags_, ops, bytes, cpu_end_ - cpu_start_,
+          wall_end_ - wall_start_)
       .Add("peak_rss_kib", VmHwmKib())
       .Add("maxrss_kib", MaxRssKib())
       .Add("ok", int64_t{status.ok() ? 1 : 0})

@@ -140,7 +140,8 @@ class ServerStats {
   int accepted() const { return accepted_; }
   bool all_accepted() const { return accepted_ >= flags_.connections; }
 
-  // The result line: ops, bytes, cpu_s, wall_s, peak_rss_kib, maxrss_kib.
+  // The result line: ops, bytes, cpu_s, wall_s, rt_per_s and cpu_us_per_rt
+  // (bulk: mb_per_s, cpu_us_per_mb), peak_rss_kib, maxrss_kib.
   void Print(absl::string_view implementation) const;
 
  private:
@@ -165,8 +166,7 @@ class ClientStats {
   explicit ClientStats(const Flags& flags) : flags_(flags) {}
   void Start();
   void Stop();
-  // The result line: ops, bytes, cpu_s, wall_s, peak_rss_kib, maxrss_kib,
-  // ok, error.
+  // The result line: as ServerStats::Print()'s, with ok and error.
   void Print(absl::string_view implementation, int64_t ops, int64_t bytes,
              const absl::Status& status) const;
 
