@@ -114,11 +114,12 @@ async def stream_case(data: bytes, make_read, record: int) -> dict:
 
 
 async def big_buffer_case(data: bytes) -> dict:
+    """Only the reads are timed, as in the C++ benchmark."""
     reader = asyncio.StreamReader()
     progress = Progress()
-    start = time.process_time_ns()
     reader.feed_data(data)
     reader.feed_eof()
+    start = time.process_time_ns()
     await consume(reader.readline, progress)
     cpu_ns = time.process_time_ns() - start
     if progress.consumed != len(data):

@@ -21,7 +21,6 @@ import subprocess
 import sys
 
 KIB = 1024
-MB = 1e6  # Bulk throughput is in MB/s (10^6 bytes), CPU time per MB.
 
 FAMILY_TITLES = {
     "lines100": "ReadLine, 100-byte lines",
@@ -108,7 +107,8 @@ class Results:
 
 
 def tcp_metrics(row: dict) -> dict:
-    """Rates and CPU per operation of one TCP run (both processes)."""
+    """Rates and CPU per operation of one TCP run, as each process reported
+    them (per round trip; bulk: per MB)."""
     client, server = row["client"], row["server"]
     # VmHWM: ru_maxrss carries the launcher's peak over exec (tcp_common.h).
     metrics = {"server_peak_rss_kib": server.get("peak_rss_kib")}
@@ -119,18 +119,11 @@ def tcp_metrics(row: dict) -> dict:
         metrics["rss_per_connection_kib"] = (
             server["rss_after_kib"] - server["rss_before_kib"]) / accepted
         return metrics
-    if row["case"] == "bulk":
-        client_units = client["bytes"] / MB
-        server_units = server["bytes"] / MB
-    else:
-        client_units = client["ops"]
-        server_units = server["ops"]
-    if client_units and client["wall_s"] > 0:
-        metrics["rate"] = client_units / client["wall_s"]
-        metrics["client_cpu_us"] = client["cpu_s"] / client_units * 1e6
-    if server_units:
-        metrics["server_cpu_us"] = server["cpu_s"] / server_units * 1e6
-    if "client_cpu_us" in metrics and "server_cpu_us" in metrics:
+    unit = "mb" if row["case"] == "bulk" else "rt"
+    metrics["rate"] = client.get(f"{unit}_per_s")
+    metrics["client_cpu_us"] = client.get(f"cpu_us_per_{unit}")
+    metrics["server_cpu_us"] = server.get(f"cpu_us_per_{unit}")
+    if metrics["client_cpu_us"] and metrics["server_cpu_us"]:
         metrics["total_cpu_us"] = (metrics["client_cpu_us"] +
                                    metrics["server_cpu_us"])
     return metrics
@@ -565,10 +558,11 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
             for target in found]
     lines += table(["Target", "Measured (median, range)", "Required",
                     "Result"], rows)
+    lines += ["```text"]
     lines += [f"{'PASS' if target.passed() else 'FAIL'}: {target.title}: "
               f"{target.measured()}, required {target.required()}"
               for target in found]
-    lines += [""]
+    lines += ["```", ""]
     if results.errors:
         lines += ["## Errors", "", "These runs failed and are missing above:",
                   ""]

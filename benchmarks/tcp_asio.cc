@@ -37,15 +37,12 @@ namespace {
 namespace asio = ::boost::asio;
 using asio::ip::tcp;
 using benchmarks::Case;
+using benchmarks::ClientState;
 using benchmarks::Flags;
+using benchmarks::Seconds;
 
 constexpr char kImplementation[] = "asio";
 constexpr auto kAwaitable = asio::as_tuple(asio::use_awaitable);
-
-std::chrono::steady_clock::duration Seconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(seconds));
-}
 
 absl::Status ToStatus(const boost::system::error_code& error,
                       absl::string_view what) {
@@ -173,31 +170,6 @@ int RunServer(const Flags& flags) {
 // Client.
 // ---------------------------------------------------------------------------
 
-struct ClientState {
-  ClientState(const Flags& flags, asio::io_context& context)
-      : flags(flags), stats(flags), context(context), stop_timer(context) {}
-
-  const Flags& flags;
-  benchmarks::ClientStats stats;
-  asio::io_context& context;
-  asio::steady_timer stop_timer;
-  bool stop = false;
-  int running = 0;
-  int64_t ops = 0;
-  int64_t bytes = 0;
-  absl::Status status;
-
-  void Fail(absl::Status error) {
-    if (status.ok()) status = std::move(error);
-    stop = true;
-  }
-  void ConnectionDone() {
-    if (--running > 0) return;
-    stats.Stop();
-    context.stop();
-  }
-};
-
 asio::awaitable<void> PingPong(ClientState* state, tcp::socket socket) {
   std::string buffer;
   while (!state->stop && state->ops < state->flags.count) {
@@ -281,39 +253,13 @@ asio::awaitable<void> RunClientConnections(ClientState* state) {
     socket.set_option(tcp::no_delay(true), error);
     sockets.push_back(std::move(socket));
   }
-  state->stats.Start();
-  state->stop_timer.expires_after(Seconds(state->flags.duration_s));
-  state->stop_timer.async_wait([state](boost::system::error_code error) {
-    if (error) return;
-    state->stop = true;
-    if (state->flags.bench_case == Case::kIdle) {
-      state->stats.Stop();
-      state->context.stop();
-    }
-  });
-  state->running = static_cast<int>(sockets.size());
+  state->Start(static_cast<int>(sockets.size()));
   for (tcp::socket& socket : sockets) {
     auto run = state->flags.bench_case == Case::kBulk   ? Bulk
                : state->flags.bench_case == Case::kIdle ? Idle
                                                         : PingPong;
     asio::co_spawn(executor, run(state, std::move(socket)), asio::detached);
   }
-}
-
-int RunClient(const Flags& flags) {
-  asio::io_context context(1);
-  ClientState state(flags, context);
-  asio::steady_timer deadline(context, Seconds(flags.timeout_s));
-  deadline.async_wait([&state](boost::system::error_code error) {
-    if (error) return;
-    state.Fail(absl::DeadlineExceededError("client timed out"));
-    state.stats.Stop();
-    state.context.stop();
-  });
-  asio::co_spawn(context, RunClientConnections(&state), asio::detached);
-  context.run();
-  state.stats.Print(kImplementation, state.ops, state.bytes, state.status);
-  return state.status.ok() ? 0 : 1;
 }
 
 }  // namespace
@@ -325,6 +271,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   benchmarks::RaiseNofileLimit();
-  return flags->role == benchmarks::Role::kServer ? RunServer(*flags)
-                                                  : RunClient(*flags);
+  if (flags->role == benchmarks::Role::kServer) return RunServer(*flags);
+  return benchmarks::RunClient(kImplementation, *flags, RunClientConnections);
 }

@@ -73,6 +73,18 @@ def result(args, **fields) -> None:
          connections=args.connections, **fields)
 
 
+def work(args, ops: int, nbytes: int, cpu_s: float, wall_s: float) -> dict:
+    """Work, time and what they make per round trip (bulk: per MB)."""
+    fields = {"ops": ops, "bytes": nbytes, "cpu_s": cpu_s, "wall_s": wall_s}
+    bulk = args.case == "bulk"
+    units = nbytes / 1e6 if bulk else ops
+    if units and wall_s > 0:
+        fields["mb_per_s" if bulk else "rt_per_s"] = units / wall_s
+        fields["cpu_us_per_mb" if bulk else "cpu_us_per_rt"] = (
+            cpu_s / units * 1e6)
+    return fields
+
+
 # ---------------------------------------------------------------------------
 # Server.
 # ---------------------------------------------------------------------------
@@ -117,9 +129,10 @@ class Server:
             return
         self.finished += 1
         if self.finished == self.args.connections and not self.done.done():
-            result(self.args, ops=self.ops, bytes=self.bytes,
-                   cpu_s=cpu_seconds() - self.cpu_start,
-                   wall_s=time.monotonic() - self.wall_start,
+            result(self.args,
+                   **work(self.args, self.ops, self.bytes,
+                          cpu_seconds() - self.cpu_start,
+                          time.monotonic() - self.wall_start),
                    peak_rss_kib=peak_rss_kib(), maxrss_kib=max_rss_kib(),
                    ok=1)
             self.done.set_result(0)
@@ -238,8 +251,8 @@ async def run_client(args) -> int:
             for task in pending:
                 task.cancel()
     cpu_s, wall_s = cpu_seconds() - cpu_start, time.monotonic() - wall_start
-    result(args, ops=client.ops, bytes=client.bytes, cpu_s=cpu_s,
-           wall_s=wall_s, peak_rss_kib=peak_rss_kib(),
+    result(args, **work(args, client.ops, client.bytes, cpu_s, wall_s),
+           peak_rss_kib=peak_rss_kib(),
            maxrss_kib=max_rss_kib(), ok=0 if client.error else 1,
            error=client.error)
     return 1 if client.error else 0

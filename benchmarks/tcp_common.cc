@@ -18,6 +18,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
 
 namespace benchmarks {
 namespace {
@@ -132,6 +134,11 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   return flags;
 }
 
+std::chrono::steady_clock::duration Seconds(double seconds) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
+}
+
 double CpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -221,6 +228,27 @@ void JsonLine::Print() const {
   std::fflush(stdout);
 }
 
+namespace {
+
+// Work, time and what they make per operation: a round trip (ping-pong) or
+// a MB of 10^6 bytes (bulk).
+JsonLine& AddWork(JsonLine& line, const Flags& flags, int64_t ops,
+                  int64_t bytes, double cpu_s, double wall_s) {
+  line.Add("ops", ops)
+      .Add("bytes", bytes)
+      .Add("cpu_s", cpu_s)
+      .Add("wall_s", wall_s);
+  const bool bulk = flags.bench_case == Case::kBulk;
+  const double units = bulk ? bytes / 1e6 : static_cast<double>(ops);
+  if (units > 0 && wall_s > 0) {
+    line.Add(bulk ? "mb_per_s" : "rt_per_s", units / wall_s)
+        .Add(bulk ? "cpu_us_per_mb" : "cpu_us_per_rt", cpu_s / units * 1e6);
+  }
+  return line;
+}
+
+}  // namespace
+
 JsonLine Result(absl::string_view implementation, const Flags& flags) {
   JsonLine line;
   line.Add("impl", implementation)
@@ -249,11 +277,9 @@ bool ServerStats::Finished() {
 }
 
 void ServerStats::Print(absl::string_view implementation) const {
-  Result(implementation, flags_)
-      .Add("ops", ops_)
-      .Add("bytes", bytes_)
-      .Add("cpu_s", cpu_end_ - cpu_start_)
-      .Add("wall_s", wall_end_ - wall_start_)
+  JsonLine line = Result(implementation, flags_);
+  AddWork(line, flags_, ops_, bytes_, cpu_end_ - cpu_start_,
+          wall_end_ - wall_start_)
       .Add("peak_rss_kib", VmHwmKib())
       .Add("maxrss_kib", MaxRssKib())
       .Add("ok", int64_t{1})
@@ -284,16 +310,57 @@ void ClientStats::Stop() {
 
 void ClientStats::Print(absl::string_view implementation, int64_t ops,
                         int64_t bytes, const absl::Status& status) const {
-  Result(implementation, flags_)
-      .Add("ops", ops)
-      .Add("bytes", bytes)
-      .Add("cpu_s", cpu_end_ - cpu_start_)
-      .Add("wall_s", wall_end_ - wall_start_)
+  JsonLine line = Result(implementation, flags_);
+  AddWork(line, flags_, ops, bytes, cpu_end_ - cpu_start_,
+          wall_end_ - wall_start_)
       .Add("peak_rss_kib", VmHwmKib())
       .Add("maxrss_kib", MaxRssKib())
       .Add("ok", int64_t{status.ok() ? 1 : 0})
       .Add("error", status.ok() ? "" : status.ToString())
       .Print();
+}
+
+void ClientState::Fail(absl::Status error) {
+  if (status.ok()) status = std::move(error);
+  stop = true;
+}
+
+void ClientState::Start(int connections) {
+  running = connections;
+  stats.Start();
+  stop_timer.expires_after(Seconds(flags.duration_s));
+  stop_timer.async_wait([this](boost::system::error_code error) {
+    if (error) return;
+    stop = true;
+    if (flags.bench_case == Case::kIdle) {
+      stats.Stop();
+      context.stop();
+    }
+  });
+}
+
+void ClientState::ConnectionDone() {
+  if (--running > 0) return;
+  stats.Stop();
+  context.stop();
+}
+
+int RunClient(
+    absl::string_view implementation, const Flags& flags,
+    std::function<boost::asio::awaitable<void>(ClientState*)> connect) {
+  boost::asio::io_context context(1);
+  ClientState state(flags, context);
+  boost::asio::steady_timer deadline(context, Seconds(flags.timeout_s));
+  deadline.async_wait([&state](boost::system::error_code error) {
+    if (error) return;
+    state.Fail(absl::DeadlineExceededError("client timed out"));
+    state.stats.Stop();
+    state.context.stop();
+  });
+  boost::asio::co_spawn(context, connect(&state), boost::asio::detached);
+  context.run();
+  state.stats.Print(implementation, state.ops, state.bytes, state.status);
+  return state.status.ok() ? 0 : 1;
 }
 
 }  // namespace benchmarks

@@ -4,8 +4,9 @@
 //
 // What the loopback TCP benchmark programs share (tcp_streams.cc, tcp_asio.cc;
 // tcp_asyncio.py mirrors it): the command line, the cases, the process
-// measurements and the one-line JSON results. Nothing here touches a socket
-// API beyond setsockopt, so both C++ programs measure only their own I/O.
+// measurements, the one-line JSON results and the client's bookkeeping.
+// Nothing here reads or writes a socket (setsockopt aside), so each program
+// measures only its own I/O.
 //
 // Command line (every program):
 //
@@ -33,7 +34,9 @@
 #ifndef BENCHMARKS_TCP_COMMON_H_
 #define BENCHMARKS_TCP_COMMON_H_
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +44,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/steady_timer.hpp"
 
 namespace benchmarks {
 
@@ -70,6 +76,9 @@ extern const absl::string_view kLine;
 inline constexpr size_t kBulkChunk = 64 * 1024;
 // The servers' read limit (asyncio's default limit).
 inline constexpr size_t kLimit = 64 * 1024;
+
+// `seconds` as a steady_clock duration (for timers).
+std::chrono::steady_clock::duration Seconds(double seconds);
 
 // This process's user + system CPU seconds (getrusage RUSAGE_SELF).
 double CpuSeconds();
@@ -131,7 +140,8 @@ class ServerStats {
   int accepted() const { return accepted_; }
   bool all_accepted() const { return accepted_ >= flags_.connections; }
 
-  // The result line: ops, bytes, cpu_s, wall_s, peak_rss_kib, maxrss_kib.
+  // The result line: ops, bytes, cpu_s, wall_s, rt_per_s and cpu_us_per_rt
+  // (bulk: mb_per_s, cpu_us_per_mb), peak_rss_kib, maxrss_kib.
   void Print(absl::string_view implementation) const;
 
  private:
@@ -156,8 +166,7 @@ class ClientStats {
   explicit ClientStats(const Flags& flags) : flags_(flags) {}
   void Start();
   void Stop();
-  // The result line: ops, bytes, cpu_s, wall_s, peak_rss_kib, maxrss_kib,
-  // ok, error.
+  // The result line: as ServerStats::Print()'s, with ok and error.
   void Print(absl::string_view implementation, int64_t ops, int64_t bytes,
              const absl::Status& status) const;
 
@@ -168,6 +177,41 @@ class ClientStats {
   double cpu_end_ = 0;
   double wall_end_ = 0;
 };
+
+// What a client's connections share, on one single-threaded io_context.
+struct ClientState {
+  ClientState(const Flags& flags, boost::asio::io_context& context)
+      : flags(flags), stats(flags), context(context), stop_timer(context) {}
+
+  // Records the first error and stops every connection's loop.
+  void Fail(absl::Status error);
+  // Once `connections` are open: starts the clocks, and sets `stop` after
+  // --duration (idle connections wait on the server only: then it ends
+  // the run).
+  void Start(int connections);
+  // A connection is done; the last one stops the clocks and the io_context.
+  void ConnectionDone();
+
+  const Flags& flags;
+  ClientStats stats;
+  boost::asio::io_context& context;
+  boost::asio::steady_timer stop_timer;
+  bool stop = false;
+  int running = 0;
+  int64_t ops = 0;
+  int64_t bytes = 0;
+  absl::Status status;
+};
+
+// RunClient()
+//
+// Runs `connect` (open --connections connections, call state->Start(), spawn
+// one coroutine per connection, each ending with state->ConnectionDone()) on
+// a fresh io_context, bounded by --timeout; prints the client's result line.
+// Returns the exit code.
+int RunClient(
+    absl::string_view implementation, const Flags& flags,
+    std::function<boost::asio::awaitable<void>(ClientState*)> connect);
 
 }  // namespace benchmarks
 

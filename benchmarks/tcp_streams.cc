@@ -29,16 +29,13 @@ namespace {
 
 namespace asio = ::boost::asio;
 using benchmarks::Case;
+using benchmarks::ClientState;
 using benchmarks::Flags;
+using benchmarks::Seconds;
 using streams::StreamReader;
 using streams::StreamWriter;
 
 constexpr char kImplementation[] = "streams";
-
-std::chrono::steady_clock::duration Seconds(double seconds) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(seconds));
-}
 
 // asyncio sets TCP_NODELAY on its TCP transports; //streams leaves it to the
 // caller, through the transport's "socket" (as with asyncio's
@@ -161,31 +158,6 @@ int RunServer(const Flags& flags) {
 // Client.
 // ---------------------------------------------------------------------------
 
-struct ClientState {
-  ClientState(const Flags& flags, asio::io_context& context)
-      : flags(flags), stats(flags), context(context), stop_timer(context) {}
-
-  const Flags& flags;
-  benchmarks::ClientStats stats;
-  asio::io_context& context;
-  asio::steady_timer stop_timer;
-  bool stop = false;
-  int running = 0;
-  int64_t ops = 0;
-  int64_t bytes = 0;
-  absl::Status status;
-
-  void Fail(absl::Status error) {
-    if (status.ok()) status = std::move(error);
-    stop = true;
-  }
-  void ConnectionDone() {
-    if (--running > 0) return;
-    stats.Stop();
-    context.stop();
-  }
-};
-
 asio::awaitable<void> PingPong(ClientState* state, StreamReader reader,
                                StreamWriter writer) {
   while (!state->stop && state->ops < state->flags.count) {
@@ -265,18 +237,7 @@ asio::awaitable<void> RunClientConnections(ClientState* state) {
     }
     connections.push_back(*std::move(connection));
   }
-  state->stats.Start();
-  state->stop_timer.expires_after(Seconds(state->flags.duration_s));
-  state->stop_timer.async_wait([state](boost::system::error_code error) {
-    if (error) return;
-    state->stop = true;
-    // Idle connections wait on the server only: stop holding them.
-    if (state->flags.bench_case == Case::kIdle) {
-      state->stats.Stop();
-      state->context.stop();
-    }
-  });
-  state->running = static_cast<int>(connections.size());
+  state->Start(static_cast<int>(connections.size()));
   for (streams::Connection& connection : connections) {
     auto run = state->flags.bench_case == Case::kBulk   ? Bulk
                : state->flags.bench_case == Case::kIdle ? Idle
@@ -288,22 +249,6 @@ asio::awaitable<void> RunClientConnections(ClientState* state) {
   }
 }
 
-int RunClient(const Flags& flags) {
-  asio::io_context context(1);
-  ClientState state(flags, context);
-  asio::steady_timer deadline(context, Seconds(flags.timeout_s));
-  deadline.async_wait([&state](boost::system::error_code error) {
-    if (error) return;
-    state.Fail(absl::DeadlineExceededError("client timed out"));
-    state.stats.Stop();
-    state.context.stop();
-  });
-  asio::co_spawn(context, RunClientConnections(&state), asio::detached);
-  context.run();
-  state.stats.Print(kImplementation, state.ops, state.bytes, state.status);
-  return state.status.ok() ? 0 : 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -313,6 +258,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   benchmarks::RaiseNofileLimit();
-  return flags->role == benchmarks::Role::kServer ? RunServer(*flags)
-                                                  : RunClient(*flags);
+  if (flags->role == benchmarks::Role::kServer) return RunServer(*flags);
+  return benchmarks::RunClient(kImplementation, *flags, RunClientConnections);
 }
