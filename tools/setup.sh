@@ -3,8 +3,24 @@
 # nothing else. Idempotent: when everything is present it only checks (well
 # under a second); it runs `apt-get update` only when something is missing.
 #
-# Usage: tools/setup.sh   (as root, or with sudo available)
+# Usage: tools/setup.sh [--ci]   (as root, or with sudo available)
+#
+#   --ci   also the packages of the CI-only stages: clang 14 with its
+#          sanitizer and libFuzzer runtimes, lld and llvm-symbolizer, for
+#          the libFuzzer build (tools/fuzz.sh). g++'s own sanitizers
+#          (--config=asan/ubsan/tsan) come with g++ already.
 set -euo pipefail
+
+ci=0
+for arg in "$@"; do
+  case "$arg" in
+    --ci) ci=1 ;;
+    *)
+      echo "setup: unknown argument '$arg' (usage: tools/setup.sh [--ci])" >&2
+      exit 2
+      ;;
+  esac
+done
 
 packages=(
   bazel-bootstrap      # Bazel 4.2.3 (WORKSPACE mode)
@@ -24,6 +40,14 @@ packages=(
   openssl              # test certificates
   netcat-openbsd       # README's examples talk to the echo server with nc
 )
+if ((ci)); then
+  packages+=(
+    clang-14             # the libFuzzer build (tools/fuzz.sh): GCC has no libFuzzer
+    libclang-rt-14-dev   # libFuzzer, ASan and LSan runtimes for clang 14
+    lld-14               # its linker (gold warns once per ASan symbol)
+    llvm-14              # llvm-symbolizer: symbolized reports, -print_coverage
+  )
+fi
 
 missing=()
 for package in "${packages[@]}"; do
