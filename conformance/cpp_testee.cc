@@ -1,8 +1,12 @@
 // The C++ testee: runs conformance scenarios on //streams.
 //
 // Reads length-prefixed `Request` messages on stdin and answers each with one
-// length-prefixed `Response` on stdout (conformance/scenario.proto); exits at
-// EOF on stdin. It mirrors conformance/reference_testee.py exactly:
+// length-prefixed `Response` on stdout (conformance/scenario.proto); exits 0
+// at a clean EOF on stdin (between frames). A truncated or oversized frame is
+// a broken pipe, not a request: it prints "cpp_testee: wire error: ..." on
+// stderr and exits 1. A request whose payloads are invalid or too large
+// (conformance/wire.h) is answered with a runtime_error and runs nothing. It
+// mirrors conformance/reference_testee.py exactly:
 //
 // - a fresh io_context, StreamReader and StreamReaderProtocol per scenario;
 // - the actions of a step run in order, with no handler run between them,
@@ -33,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/bind_cancellation_slot.hpp"
 #include "boost/asio/cancellation_signal.hpp"
@@ -42,6 +47,7 @@
 #include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "conformance/scenario.pb.h"
+#include "conformance/wire.h"
 #include "streams/errors.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_reader_protocol.h"
@@ -59,17 +65,19 @@ struct Unsupported {
   std::string reason;
 };
 
-std::string Expand(const Bytes& bytes) {
-  std::string out;
-  if (bytes.size() > 0 && !bytes.pattern().empty()) {
-    out.reserve(bytes.size() + bytes.data().size());
-    while (static_cast<int64_t>(out.size()) < bytes.size()) {
-      out.append(bytes.pattern());
-    }
-    out.resize(bytes.size());
-  }
-  out.append(bytes.data());
-  return out;
+// The trace grew past what one response frame may carry (kMaxFrameBytes):
+// each step's observation copies the reader's buffer, so a request within the
+// payload limits could still ask for an unbounded response.
+struct ResponseTooLarge {
+  std::string reason;
+};
+
+// The bytes of a payload. DecodeRequest() checked every payload of the
+// request before the run, so this cannot fail.
+std::string PayloadBytes(const Bytes& bytes) {
+  absl::StatusOr<std::string> expanded = Expand(bytes);
+  if (!expanded.ok()) throw std::runtime_error(expanded.status().ToString());
+  return *std::move(expanded);
 }
 
 // The exception an `Error` message describes.
@@ -208,8 +216,16 @@ class ScenarioRun {
   StepTrace Run() {
     StepTrace trace;
     trace.set_implementation("C++ //streams");
-    for (const Step& step : scenario_.steps()) {
-      *trace.add_steps() = RunStep(step);
+    size_t size = 0;
+    for (int step = 0; step < scenario_.steps_size(); ++step) {
+      Observation& observation = *trace.add_steps();
+      observation = RunStep(scenario_.steps(step));
+      size += observation.ByteSizeLong();
+      if (size > kMaxFrameBytes) {
+        throw ResponseTooLarge{
+            absl::StrCat("response too large: the trace passes ",
+                         kMaxFrameBytes, " bytes at step ", step + 1)};
+      }
     }
     return trace;
   }
@@ -270,7 +286,7 @@ class ScenarioRun {
   absl::Status RunAction(const Action& action) {
     switch (action.action_case()) {
       case Action::kFeedData:
-        return reader_.FeedData(Expand(action.feed_data()));
+        return reader_.FeedData(PayloadBytes(action.feed_data()));
       case Action::kFeedEof:
         reader_.FeedEof();
         return absl::OkStatus();
@@ -291,7 +307,7 @@ class ScenarioRun {
       case Action::kConnectionMade:
         return ConnectionMade(action.connection_made());
       case Action::kDataReceived:
-        return protocol_->DataReceived(Expand(action.data_received()));
+        return protocol_->DataReceived(PayloadBytes(action.data_received()));
       case Action::kEofReceived:
         returned_ = protocol_->EofReceived();
         return absl::OkStatus();
@@ -306,11 +322,11 @@ class ScenarioRun {
       case Action::kResumeWriting:
         return protocol_->ResumeWriting();
       case Action::kWrite:
-        return Writer().Write(Expand(action.write()));
+        return Writer().Write(PayloadBytes(action.write()));
       case Action::kWritelines: {
         std::vector<std::string> lines;
         for (const Bytes& line : action.writelines().lines()) {
-          lines.push_back(Expand(line));
+          lines.push_back(PayloadBytes(line));
         }
         return Writer().WriteLines(lines);
       }
@@ -496,7 +512,8 @@ class ScenarioRun {
           co_await asio::post(executor, asio::use_awaitable);
           break;
         case Await::kFeedData:
-          if (absl::Status fed = reader_.FeedData(Expand(entry.feed_data()));
+          if (absl::Status fed =
+                  reader_.FeedData(PayloadBytes(entry.feed_data()));
               !fed.ok()) {
             Completion failed;
             *failed.mutable_error() = ErrorFromStatus(fed);
@@ -594,51 +611,53 @@ Response RunRequest(const Request& request) {
     *response.mutable_trace() = run.Run();
   } catch (const Unsupported& unsupported) {
     response.set_skipped(unsupported.reason);
+  } catch (const ResponseTooLarge& too_large) {
+    response.set_runtime_error(too_large.reason);
   } catch (const std::exception& error) {
     response.set_runtime_error(error.what());
   }
   return response;
 }
 
-bool ReadFrame(std::string& frame) {
-  unsigned char length[4];
-  if (std::fread(length, 1, 4, stdin) != 4) return false;
-  const uint32_t size = length[0] | (length[1] << 8) | (length[2] << 16) |
-                        (static_cast<uint32_t>(length[3]) << 24);
-  frame.resize(size);
-  return std::fread(frame.data(), 1, size, stdin) == size;
+// The response to one frame: a runtime_error when it is not a valid request.
+Response Answer(absl::string_view frame) {
+  absl::StatusOr<Request> request = DecodeRequest(frame);
+  if (!request.ok()) {
+    Response response;
+    // Payload errors read the same on both testees; a frame that is not a
+    // Request at all says which testee could not parse it.
+    response.set_runtime_error(
+        absl::IsDataLoss(request.status())
+            ? absl::StrCat("cpp_testee: ", request.status().message())
+            : std::string(request.status().message()));
+    return response;
+  }
+  return RunRequest(*request);
 }
 
-void WriteFrame(const std::string& frame) {
-  const uint32_t size = frame.size();
-  const unsigned char length[4] = {static_cast<unsigned char>(size),
-                                   static_cast<unsigned char>(size >> 8),
-                                   static_cast<unsigned char>(size >> 16),
-                                   static_cast<unsigned char>(size >> 24)};
-  std::fwrite(length, 1, 4, stdout);
-  std::fwrite(frame.data(), 1, frame.size(), stdout);
-  std::fflush(stdout);
+int WireError(const absl::Status& status) {
+  std::cerr << "cpp_testee: wire error: " << status.message() << "\n";
+  return 1;
 }
 
 }  // namespace
 }  // namespace streams::conformance
 
 int main() {
-  using streams::conformance::Request;
-  using streams::conformance::Response;
+  namespace conformance = ::streams::conformance;
   std::cerr << "cpp_testee: C++ //streams\n";
   // Writers left open at a scenario's end are closed quietly.
   streams::StreamWriter::SetWarningHandler([](absl::string_view) {});
-  std::string frame;
-  while (streams::conformance::ReadFrame(frame)) {
-    Request request;
-    Response response;
-    if (!request.ParseFromString(frame)) {
-      response.set_runtime_error("cpp_testee: cannot parse the request");
-    } else {
-      response = streams::conformance::RunRequest(request);
+  while (true) {
+    absl::StatusOr<std::optional<std::string>> frame =
+        conformance::ReadFrame(stdin);
+    if (!frame.ok()) return conformance::WireError(frame.status());
+    if (!frame->has_value()) return 0;
+    const conformance::Response response = conformance::Answer(**frame);
+    if (absl::Status written =
+            conformance::WriteFrame(stdout, response.SerializeAsString());
+        !written.ok()) {
+      return conformance::WireError(written);
     }
-    streams::conformance::WriteFrame(response.SerializeAsString());
   }
-  return 0;
 }

@@ -18,6 +18,12 @@ Run random scenarios through both testees and compare their traces:
   python3 conformance/harness.py --differential --reference "CMD" --cpp "CMD" \
       --seed 1 --count 2000 [--families reader,protocol,writer]
 
+or the scenarios of files (expectations ignored; fuzz/differential.py writes
+such files from fuzzer inputs):
+
+  python3 conformance/harness.py --differential --reference "CMD" --cpp "CMD" \
+      FILE_OR_DIR...
+
 Every mode ends with a line `N passed, M failed`. Under Bazel, the scenarios
 are sharded by TEST_TOTAL_SHARDS / TEST_SHARD_INDEX (index in name order).
 """
@@ -259,8 +265,11 @@ def trace_difference(first: Any, second: Any) -> List[str]:
     first_kind = first.WhichOneof("result")
     second_kind = second.WhichOneof("result")
     if first_kind != "trace" or second_kind != "trace":
-        if first_kind == second_kind == "skipped" and (
-                first.skipped == second.skipped):
+        # Both refused the scenario in the same words (an invalid payload,
+        # conformance/payload.py): that is agreement.
+        if first_kind == second_kind and first_kind in (
+                "skipped", "runtime_error") and (
+                getattr(first, first_kind) == getattr(second, second_kind)):
             return []
         return [f"  reference: {first_kind}: "
                 f"{getattr(first, first_kind) if first_kind else ''}",
@@ -449,8 +458,13 @@ def scenario_text(scenario: Any) -> str:
 
 
 def run_differential(args: argparse.Namespace) -> int:
-    families = set(args.families.split(",")) if args.families else None
-    scenarios = generator.generate(args.seed, args.count, families)
+    if args.paths:
+        # Scenarios from files (e.g. fuzz/differential.py's): their
+        # expectations, if any, are ignored.
+        scenarios = [entry.scenario for entry in corpus.load(args.paths)]
+    else:
+        families = set(args.families.split(",")) if args.families else None
+        scenarios = generator.generate(args.seed, args.count, families)
     kinds: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
@@ -486,7 +500,8 @@ def run_differential(args: argparse.Namespace) -> int:
                                           small_reference.trace.steps):
                     step.expect.CopyFrom(
                         compare.recorded_expectation(observed))
-            small.name = (f"Differential.Seed{args.seed}."
+            origin = "Files" if args.paths else f"Seed{args.seed}"
+            small.name = (f"Differential.{origin}."
                           f"{scenario.name.split('.')[-1]}")
             small.description = (f"Shrunk by harness.py --differential from "
                                  f"{scenario.name}: {scenario.description}")

@@ -2,8 +2,11 @@
 """Reference testee: runs conformance scenarios on CPython 3.11.7's asyncio.
 
 Reads length-prefixed `Request` messages on stdin and answers each with one
-length-prefixed `Response` on stdout (see conformance/scenario.proto); exits at
-EOF on stdin. Logs go to stderr only.
+length-prefixed `Response` on stdout (see conformance/scenario.proto); exits 0
+at a clean EOF on stdin (between frames). A truncated or oversized frame
+prints "reference_testee: wire error: ..." on stderr and exits 1; a request
+whose payloads are invalid or too large (conformance/payload.py) is answered
+with a runtime_error and runs nothing. Logs go to stderr only.
 
 Each scenario runs on the real asyncio.StreamReader, StreamReaderProtocol and
 StreamWriter, over a fake transport that records the calls made on it:
@@ -83,6 +86,14 @@ class Unsupported(Exception):
     """The scenario asks for something this testee cannot run."""
 
 
+class ResponseTooLarge(Exception):
+    """The trace grew past what one response frame may carry.
+
+    Each step's observation copies the reader's buffer, so a request within
+    the payload limits could still ask for an unbounded response.
+    """
+
+
 def make_exception(error: Any) -> BaseException:
     """Builds the exception an `Error` message describes."""
     cls = EXCEPTIONS.get(error.type)
@@ -109,11 +120,9 @@ def error_from_exception(exc: BaseException) -> Any:
 
 
 def expand(message: Any) -> bytes:
-    """The bytes a `Bytes` message stands for."""
-    try:
-        return payload.expand(message)
-    except payload.PayloadError as exc:
-        raise Unsupported(str(exc)) from exc
+    """The bytes a `Bytes` message stands for. run_request checked every
+    payload of the request before the run, so this does not raise."""
+    return payload.expand(message)
 
 
 class FakeTransport(asyncio.Transport):
@@ -231,9 +240,16 @@ class ScenarioRun:
     def run(self) -> Any:
         """Runs every step; returns the StepTrace."""
         trace = pb.StepTrace(implementation=implementation())
+        size = 0
         try:
-            for step in self.scenario.steps:
-                trace.steps.append(self.run_step(step))
+            for number, step in enumerate(self.scenario.steps, 1):
+                observation = self.run_step(step)
+                trace.steps.append(observation)
+                size += observation.ByteSize()
+                if size > wire.MAX_FRAME_BYTES:
+                    raise ResponseTooLarge(
+                        f"response too large: the trace passes "
+                        f"{wire.MAX_FRAME_BYTES} bytes at step {number}")
         finally:
             self.close()
         return trace
@@ -574,9 +590,16 @@ def run_request(request: Any) -> Any:
     """Runs one scenario; never raises."""
     response = pb.Response()
     try:
+        payload.check_scenario(request.scenario)
+    except payload.PayloadError as exc:
+        response.runtime_error = f"invalid request: {exc}"
+        return response
+    try:
         response.trace.CopyFrom(ScenarioRun(request.scenario).run())
     except Unsupported as exc:
         response.skipped = str(exc)
+    except ResponseTooLarge as exc:
+        response.runtime_error = str(exc)
     except Exception:  # noqa: BLE001 - reported to the harness
         response.runtime_error = traceback.format_exc()
     return response
@@ -599,7 +622,12 @@ def main() -> int:
     warnings.simplefilter("ignore", ResourceWarning)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     while True:
-        frame = wire.read_frame(requests)
+        try:
+            frame = wire.read_frame(requests)
+        except wire.WireError as exc:
+            print(f"reference_testee: wire error: {exc}", file=sys.stderr,
+                  flush=True)
+            return 1
         if frame is None:
             return 0
         try:
@@ -608,7 +636,12 @@ def main() -> int:
             response = pb.Response(runtime_error=traceback.format_exc())
         else:
             response = run_request(request)
-        wire.write_frame(responses, response.SerializeToString())
+        try:
+            wire.write_frame(responses, response.SerializeToString())
+        except wire.WireError as exc:
+            print(f"reference_testee: wire error: {exc}", file=sys.stderr,
+                  flush=True)
+            return 1
 
 
 if __name__ == "__main__":

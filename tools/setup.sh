@@ -3,15 +3,27 @@
 # nothing else. Idempotent: when everything is present it only checks (well
 # under a second); it runs `apt-get update` only when something is missing.
 #
-# Usage: tools/setup.sh [--bench]   (as root, or with sudo available)
+# Usage: tools/setup.sh [--ci] [--bench]   (as root, or with sudo available)
+#
+#   (none)   what README command 1 needs: Bazel, the compilers and libraries,
+#            protobuf for the reference runner;
+#   --ci     also the packages of the CI-only stages: clang 14 with its
+#            sanitizer and libFuzzer runtimes, lld and llvm-symbolizer, for
+#            the libFuzzer build (tools/fuzz.sh). g++'s own sanitizers
+#            (--config=asan/ubsan/tsan) come with g++ already;
 #   --bench  also what only the benchmarks need (benchmarks/run.sh calls it).
 set -euo pipefail
 
-bench=false
+ci=0
+bench=0
 for arg in "$@"; do
   case "$arg" in
-    --bench) bench=true ;;
-    *) echo "usage: tools/setup.sh [--bench]" >&2; exit 2 ;;
+    --ci) ci=1 ;;
+    --bench) bench=1 ;;
+    *)
+      echo "setup: unknown argument '$arg' (usage: tools/setup.sh [--ci] [--bench])" >&2
+      exit 2
+      ;;
   esac
 done
 
@@ -33,10 +45,18 @@ packages=(
   openssl              # test certificates
   netcat-openbsd       # README's examples talk to the echo server with nc
 )
-if $bench; then
+if ((ci)); then
   packages+=(
-    gnuplot-nox        # benchmarks/report.py draws REPORT.md's plots
-    util-linux         # taskset: benchmarks/run.sh pins both processes to CPU 0
+    clang-14             # the libFuzzer build (tools/fuzz.sh): GCC has no libFuzzer
+    libclang-rt-14-dev   # libFuzzer, ASan and LSan runtimes for clang 14
+    lld-14               # its linker (gold warns once per ASan symbol)
+    llvm-14              # llvm-symbolizer: symbolized reports, -print_coverage
+  )
+fi
+if ((bench)); then
+  packages+=(
+    gnuplot-nox          # benchmarks/report.py draws REPORT.md's plots
+    util-linux           # taskset: benchmarks/run.sh pins both processes to CPU 0
   )
 fi
 

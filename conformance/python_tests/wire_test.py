@@ -33,6 +33,26 @@ class WireTest(unittest.TestCase):
         with self.assertRaises(wire.WireError):
             wire.read_frame(io.BytesIO(b"\x05\x00\x00\x00abc"))
 
+    def test_oversized_prefix_reads_no_payload(self) -> None:
+        stream = io.BytesIO(b"\xff\xff\xff\xffpayload")
+        with self.assertRaisesRegex(
+                wire.WireError, "^frame of 4294967295 bytes exceeds the limit "
+                "of 67108864 bytes$"):
+            wire.read_frame(stream)
+        self.assertEqual(stream.tell(), 4)
+
+    def test_largest_frame_is_accepted(self) -> None:
+        prefix = wire.MAX_FRAME_BYTES.to_bytes(4, "little")
+        with self.assertRaisesRegex(wire.WireError,
+                                    r"^truncated frame \(1 of"):
+            wire.read_frame(io.BytesIO(prefix + b"x"))
+
+    def test_oversized_write_writes_nothing(self) -> None:
+        stream = io.BytesIO()
+        with self.assertRaises(wire.WireError):
+            wire.write_frame(stream, bytes(wire.MAX_FRAME_BYTES + 1))
+        self.assertEqual(stream.getvalue(), b"")
+
 
 if __name__ == "__main__":
     unittest.main()
