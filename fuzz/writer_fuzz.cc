@@ -190,6 +190,7 @@ class WriterFuzz {
   std::string Data();
   void Write();
   void WriteLines();
+  void ExpectWriteResult(const absl::Status& status);
   void StartDrain();
   void StartWaitClosed();
   void StartTask();
@@ -238,6 +239,7 @@ class WriterFuzz {
   std::vector<absl::Status> reader_exceptions_;
   bool closing_ = false;
   bool reader_eof_ = false;
+  bool eof_written_ = false;  // write_eof() was called: writes now fail
   bool wait_closed_cancel_sent_ = false;
 
   bool initiating_ = false;
@@ -287,6 +289,7 @@ void WriterFuzz::Run() {
         break;
       case 2:
         writer_->WriteEof();
+        eof_written_ = true;
         ExpectCall({"write_eof", "", {}});
         break;
       case 3:
@@ -366,14 +369,26 @@ void WriterFuzz::Write() {
   if (FuzzTracing()) {
     FuzzTrace(absl::StrCat("write(b\"", absl::CEscape(data), "\")"));
   }
-  writer_->Write(data);
-  ExpectCall({"write", data, {}});
+  ExpectWriteResult(writer_->Write(data));
+  if (!eof_written_) ExpectCall({"write", data, {}});
 }
 
 void WriterFuzz::WriteLines() {
   std::vector<std::string> lines = {Data(), Data()};
-  writer_->WriteLines(lines);
-  ExpectCall({"writelines", "", lines});
+  ExpectWriteResult(writer_->WriteLines(lines));
+  if (!eof_written_) ExpectCall({"writelines", "", lines});
+}
+
+// asyncio's write() after write_eof() raises RuntimeError and writes
+// nothing; before it, a write always succeeds.
+void WriterFuzz::ExpectWriteResult(const absl::Status& status) {
+  if (eof_written_) {
+    FUZZ_CHECK(status.code() == absl::StatusCode::kFailedPrecondition &&
+                   status.message() == "Cannot call write() after write_eof()",
+               "a write after write_eof() did not fail as asyncio's");
+  } else {
+    FUZZ_CHECK(status.ok(), "a write before write_eof() failed");
+  }
 }
 
 void WriterFuzz::StartDrain() {
