@@ -135,7 +135,9 @@ struct ServerOptions {
   asio::ssl::context* ssl = nullptr;
   std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds ssl_shutdown_timeout = std::chrono::seconds(30);
-  // TCP: listen() backlog, SO_REUSEADDR (asyncio's default on POSIX),
+  // listen()'s backlog, which is also how many connections the server
+  // accepts at most per readiness of a listening socket (asyncio's
+  // _accept_connection); TCP: SO_REUSEADDR (asyncio's default on POSIX),
   // SO_REUSEPORT.
   int backlog = 100;
   bool reuse_address = true;
