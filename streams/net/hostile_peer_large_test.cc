@@ -140,7 +140,7 @@ TEST(HostilePeerLargeTest, HundredMebibyteLineWithoutNewline) {
         rss_before = ResidentKb();
         const std::string chunk(kWrite, 'x');
         for (size_t sent = 0; sent < kTotal; sent += kWrite) {
-          writer.Write(chunk);
+          EXPECT_TRUE(writer.Write(chunk).ok());
           max_write_buffer = std::max(max_write_buffer,
                                       writer.transport()->GetWriteBufferSize());
           absl::Status drained = co_await writer.AsyncDrain();

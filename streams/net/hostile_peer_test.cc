@@ -148,12 +148,15 @@ TEST(HostilePeerTest, LinesAroundTheLimit) {
         max_buffered = std::max(max_buffered, reader.buffer_size());
         if (line.ok() && line->empty()) break;
         if (line.ok()) {
-          writer.Write(absl::StrCat("echo ", line->size(), "\n"));
+          EXPECT_TRUE(
+              writer.Write(absl::StrCat("echo ", line->size(), "\n")).ok());
         } else if (line.status().code() ==
                        absl::StatusCode::kResourceExhausted &&
                    GetErrorKind(line.status()) == ErrorKind::kValueError) {
-          writer.Write(
-              absl::StrCat("ValueError: ", line.status().message(), "\n"));
+          EXPECT_TRUE(writer
+                          .Write(absl::StrCat(
+                              "ValueError: ", line.status().message(), "\n"))
+                          .ok());
         } else {
           ADD_FAILURE() << line.status();
           break;
@@ -172,7 +175,7 @@ TEST(HostilePeerTest, LinesAroundTheLimit) {
     if (!connection.ok()) co_return;
     auto& [reader, writer] = *connection;
     for (int64_t n = kLimit - 1; n <= 4 * kLimit; ++n) {
-      writer.Write(std::string(n - 1, 'x') + "\n" + "ok\n");
+      EXPECT_TRUE(writer.Write(std::string(n - 1, 'x') + "\n" + "ok\n").ok());
       absl::StatusOr<std::string> answer = co_await reader.AsyncReadLine();
       absl::StatusOr<std::string> next = co_await reader.AsyncReadLine();
       ++lines;
@@ -187,9 +190,9 @@ TEST(HostilePeerTest, LinesAroundTheLimit) {
         }
       }
     }
-    writer.Write(std::string(kLimit + 100, 'y'));
+    EXPECT_TRUE(writer.Write(std::string(kLimit + 100, 'y')).ok());
     co_await Sleep(100ms);
-    writer.Write("tail\n");
+    EXPECT_TRUE(writer.Write("tail\n").ok());
     for (int i = 0; i < 2; ++i) {
       split.push_back(Describe(co_await reader.AsyncReadLine()));
     }
@@ -250,7 +253,7 @@ TEST(HostilePeerTest, SlowlorisHitsReadTimeout) {
     auto& [reader, writer] = *connection;
     const std::string bytes = "0123456789";
     for (char byte : bytes) {
-      writer.Write(std::string(1, byte));
+      EXPECT_TRUE(writer.Write(std::string(1, byte)).ok());
       ++sent;
       asio::steady_timer pace(executor, 50ms);
       auto result = co_await (reader.AsyncRead(100, asio::use_awaitable) ||
@@ -320,7 +323,7 @@ TEST(HostilePeerTest, ResetMidDrain) {
       const std::string chunk(64 * 1024, 'z');
       // Bounded: 1 GiB would take a peer that reads.
       while (written < (1u << 30)) {
-        writer.Write(chunk);
+        EXPECT_TRUE(writer.Write(chunk).ok());
         written += chunk.size();
         drained = co_await writer.AsyncDrain();
         if (!drained.ok()) break;
@@ -372,7 +375,7 @@ TEST(HostilePeerTest, PeerThatNeverReads) {
       asio::steady_timer timer(co_await asio::this_coro::executor);
       const std::string chunk(kChunk, 'q');
       while (written < (256u << 20)) {
-        writer.Write(chunk);
+        EXPECT_TRUE(writer.Write(chunk).ok());
         written += chunk.size();
         const size_t size = writer.transport()->GetWriteBufferSize();
         max_buffered = std::max(max_buffered, size);
@@ -439,7 +442,7 @@ TlsJunkOutcome SendToTlsPort(const std::string& data,
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto on_client = [](StreamReader,
                         StreamWriter writer) -> asio::awaitable<void> {
-      writer.Write("hi\n");
+      EXPECT_TRUE(writer.Write("hi\n").ok());
       co_await writer.AsyncDrain();
       writer.Close();
     };
@@ -455,7 +458,7 @@ TlsJunkOutcome SendToTlsPort(const std::string& data,
     if (port == 0) co_return;
     auto plain = co_await AsyncOpenConnection(executor, "127.0.0.1", port);
     if (!plain.ok()) co_return;
-    plain->writer.Write(data);
+    EXPECT_TRUE(plain->writer.Write(data).ok());
     const auto start = std::chrono::steady_clock::now();
     outcome.client_read = co_await plain->reader.AsyncRead(100);
     outcome.read_after = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -645,7 +648,7 @@ TEST(HostilePeerTest, ThousandIdleConnections) {
         {
           auto warm = co_await AsyncOpenConnection(executor, "127.0.0.1", port);
           if (warm.ok()) {
-            warm->writer.Write("\n");
+            EXPECT_TRUE(warm->writer.Write("\n").ok());
             co_await warm->reader.AsyncRead(-1);
             warm->writer.Close();
             co_await warm->writer.AsyncWaitClosed();

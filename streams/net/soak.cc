@@ -157,7 +157,7 @@ asio::awaitable<void> SoakEcho(StreamReader reader, StreamWriter writer) {
       break;
     }
     if (line->empty()) break;
-    writer.Write(*line);
+    if (!writer.Write(*line).ok()) break;
     if (!(co_await writer.AsyncDrain()).ok()) break;
   }
   writer.Close();
@@ -202,7 +202,7 @@ asio::awaitable<void> Client(int id, uint16_t port, Clock::time_point deadline,
     const int messages = std::uniform_int_distribution<int>(1, 64)(random);
     for (int i = 0; i < messages && Clock::now() < deadline; ++i) {
       const std::string line = RandomLine(random, RandomSize(random));
-      writer.Write(line);
+      if (!writer.Write(line).ok()) break;
       if (absl::Status drained = co_await writer.AsyncDrain(); !drained.ok()) {
         counters.failures.fetch_add(1);
         std::fprintf(stderr, "drain: %s\n", drained.ToString().c_str());
