@@ -100,8 +100,8 @@ void StartOpenUnixConnection(const asio::any_io_executor& executor,
 // Errors: kInvalidArgument ValueError (limit <= 0); kNotFound gaierror
 //   (resolver); kUnavailable ConnectionRefusedError "[Errno 111] Connect call
 //   failed ('127.0.0.1', 8888)" and other OSErrors; TLS: kPermissionDenied
-//   SSLCertVerificationError, kUnavailable SSLError, kDeadlineExceeded
-//   TimeoutError (handshake).
+//   SSLCertVerificationError, kUnavailable SSLError, kUnavailable
+//   ConnectionAbortedError (handshake timeout, as asyncio).
 // Cancellation: terminal; closes whatever was opened.
 template <typename CompletionToken = asio::deferred_t>
 auto AsyncOpenConnection(const asio::any_io_executor& executor,

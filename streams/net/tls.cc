@@ -128,7 +128,8 @@ void AsyncTlsHandshake(TlsStream<Socket>& stream, bool server_side,
                   : asio::ssl::stream_base::client,
       asio::steady_timer(stream.get_executor()), timeout,
       [timeout] {
-        return MakeError(ErrorKind::kTimeoutError,
+        // asyncio (sslproto._check_handshake_timeout): ConnectionAbortedError.
+        return MakeError(ErrorKind::kConnectionAbortedError,
                          absl::StrCat("SSL handshake is taking longer than ",
                                       PythonSeconds(timeout),
                                       " seconds: aborting the connection"));

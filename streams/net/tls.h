@@ -41,8 +41,9 @@ absl::Status TlsError(const boost::system::error_code& error, SSL* ssl);
 // Client side with a non-empty `hostname`: sends it as SNI and verifies the
 // certificate against it (if the context verifies peers). Completes `done`
 // on the stream's executor with OK, TlsError(), or after `timeout` with
-// TimeoutError "SSL handshake is taking longer than <s> seconds: aborting the
-// connection". `stream` must stay alive until then.
+// ConnectionAbortedError (kUnavailable, as asyncio) "SSL handshake is taking
+// longer than <s> seconds: aborting the connection". `stream` must stay alive
+// until then.
 template <typename Socket>
 void AsyncTlsHandshake(TlsStream<Socket>& stream, bool server_side,
                        const std::string& hostname,
