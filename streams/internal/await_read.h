@@ -56,13 +56,11 @@ struct IsUseAwaitable<asio::use_awaitable_t<Executor>> : std::true_type {
 // Converts a read's result to what the awaiting caller gets: the same, or
 // for AsyncNextLine() nullopt at EOF (asyncio: StopAsyncIteration).
 template <typename Value>
-Value ToAwaited(absl::StatusOr<std::string> result) {
-  if constexpr (std::is_same_v<Value, absl::StatusOr<std::string>>) {
+Value ToAwaited(ReadResult result) {
+  if constexpr (std::is_same_v<Value, ReadResult>) {
     return result;
   } else {
-    if (!result.ok()) return result.status();
-    if (result->empty()) return std::nullopt;
-    return std::optional<std::string>(*std::move(result));
+    return ToNextLine(std::move(result));
   }
 }
 

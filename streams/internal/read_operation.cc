@@ -23,14 +23,14 @@ asio::cancellation_type_t AcceptedCancellation(const ReadRequest& request) {
          asio::cancellation_type::total;
 }
 
+}  // namespace
+
 absl::StatusOr<std::optional<std::string>> ToNextLine(ReadResult line) {
   if (!line.ok()) return line.status();
   // asyncio: `if val == b'': raise StopAsyncIteration`.
   if (line->empty()) return std::nullopt;
   return std::optional<std::string>(std::move(*line));
 }
-
-}  // namespace
 
 ReadOperation::ReadOperation(std::weak_ptr<ReaderCore> core, ReadState&& state,
                              Handler&& handler,

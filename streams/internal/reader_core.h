@@ -87,6 +87,10 @@ struct ReadState {
 // What a read completes with.
 using ReadResult = absl::StatusOr<std::string>;
 
+// A readline's result as AsyncNextLine() gives it: nullopt at EOF (asyncio:
+// StopAsyncIteration).
+absl::StatusOr<std::optional<std::string>> ToNextLine(ReadResult line);
+
 // How an awaited read that had to wait completes: resumes the coroutine,
 // directly when `running` (the executor the completing step runs on) is the
 // coroutine's, else through its executor. Small enough to be stored without

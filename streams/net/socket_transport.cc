@@ -280,7 +280,7 @@ class SocketTransport final
           asio::buffer(read_buffer_.get(), options_.read_chunk_size),
           [self = this->shared_from_this()](boost::system::error_code error,
                                             size_t n) {
-            self->OnRead(error, read_buffer_view(*self, n));
+            self->OnRead(error, absl::string_view(self->read_buffer_.get(), n));
           });
     } else {
       // asyncio: the selector's reader callback, _read_ready.
@@ -290,11 +290,6 @@ class SocketTransport final
             self->OnReadable(error);
           });
     }
-  }
-
-  static absl::string_view read_buffer_view(const SocketTransport& self,
-                                            size_t n) {
-    return absl::string_view(self.read_buffer_.get(), n);
   }
 
   // Plain sockets: readable (or the wait failed). One recv per readiness,
