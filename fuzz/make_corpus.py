@@ -19,12 +19,16 @@ conformance/scenario_pb2.py:
 """
 
 import argparse
+import os
 import pathlib
 import random
 import sys
 from typing import Dict, List
 
 HERE = pathlib.Path(__file__).resolve().parent
+# `bazel run //fuzz:make_corpus` writes into the checkout, not the runfiles.
+CORPUS_ROOT = (pathlib.Path(os.environ["BUILD_WORKSPACE_DIRECTORY"]) / "fuzz"
+               if "BUILD_WORKSPACE_DIRECTORY" in os.environ else HERE)
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
@@ -184,7 +188,8 @@ def reader_seeds() -> Dict[str, bytes]:
 
 # -- writer_fuzz -------------------------------------------------------------
 # Its grammar (writer_fuzz.cc): a header byte (limit - 1, bit 6 server side,
-# bit 7 TLS), an options byte (bit 0 cannot write EOF, bits 1-2 ending), then
+# bit 7 TLS), an options byte (bit 0 cannot write EOF, bits 1-2 ending, bit 3
+# ending 2 destroys the io_context first), then
 # ops, each a byte % 16 and its arguments.
 
 WRITE, WRITELINES, WRITE_EOF, CAN_WRITE_EOF, DRAIN, TASK, PAUSE, RESUME, \
@@ -198,9 +203,10 @@ def w_data(data: bytes) -> List[int]:
 
 def w_program(ops: List[List[int]], limit: int = 8, server: bool = False,
               ssl: bool = False, cannot_write_eof: bool = False,
-              ending: int = 0) -> bytes:
+              ending: int = 0, context_first: bool = False) -> bytes:
     header = (limit - 1) | (0x40 if server else 0) | (0x80 if ssl else 0)
-    options = (1 if cannot_write_eof else 0) | ending << 1
+    options = ((1 if cannot_write_eof else 0) | ending << 1
+               | (8 if context_first else 0))
     out = [header, options]
     for op in ops:
         out.extend(op)
@@ -267,6 +273,13 @@ def writer_seeds() -> Dict[str, bytes]:
         "ending_destroy_pending": w_program([
             op(PAUSE), op(DRAIN), op(WAIT_CLOSED), w_task("drain"), idle,
             op(DRAIN), w_task("wait_closed")], ending=2),
+        "ending_context_first": w_program([
+            op(PAUSE), op(DRAIN), op(WAIT_CLOSED), w_task("drain"), idle,
+            op(DRAIN), w_task("wait_closed")], ending=2, context_first=True),
+        # Found by writer_fuzz: a wait_closed() still waiting when the
+        # io_context goes first was a heap-use-after-free.
+        "context_destroyed_before_protocol": w_program(
+            [op(WAIT_CLOSED), idle], ending=2, context_first=True),
         "ending_destroy_then_run": w_program([
             op(PAUSE), op(DRAIN), op(WAIT_CLOSED), w_task("drain"), idle,
             op(DRAIN), w_task("wait_closed")], ending=3),
@@ -342,7 +355,7 @@ def wire_seeds() -> Dict[str, bytes]:
 
 def write(target: str, seeds: Dict[str, bytes], check: bool) -> List[str]:
     """Writes (or checks) corpus/<target>/; returns the problems found."""
-    directory = HERE / "corpus" / target
+    directory = CORPUS_ROOT / "corpus" / target
     problems = []
     if not check:
         directory.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,8 @@
 //   header byte   reader limit = 1 + b % 64; bit 6: server side (the
 //                 protocol has a client-connected callback, which gets the
 //                 writer); bit 7: the transport says it is TLS
-//   second byte   bit 0: the transport cannot write EOF; bits 1-2: ending
+//   second byte   bit 0: the transport cannot write EOF; bits 1-2: ending;
+//                 bit 3: ending 2 destroys the io_context first
 //   then ops      write, writelines, write_eof, can_write_eof, drain as its
 //                 own task (asio::deferred, then a callback bound to a
 //                 cancellation slot), a task awaiting 1-3 drains or
@@ -25,14 +26,13 @@
 //                 destroyed without being called (or, in 3, runs the step it
 //                 had posted).
 //
-// Known bug: destroying the io_context BEFORE the protocol while a drain or
-// wait_closed waits is a heap-use-after-free (the waiting operation keeps
-// outstanding work on the io_context's scheduler and releases it when the
-// protocol's future destroys it; the reader side has ReaderService for this,
-// the writer side nothing). FUZZ_WRITER_CONTEXT_FIRST=1 makes ending 2 do
-// that; fuzz/crashes/writer_fuzz/ holds a 4-byte input that crashes then
-// (fuzz/README.md). By default ending 2 keeps to what the library supports.
-//
+// Ending 2 destroys the io_context before the writer and the protocol when
+// bit 3 of the second byte is set, with drains and wait_closed()s still
+// waiting: internal/task_service.h abandons them at the context's shutdown
+// (this order was a heap-use-after-free before it;
+// fuzz/crashes/writer_fuzz/context_destroyed_before_protocol is the input
+// that found it, replayed by the seed test).
+
 // Invariants (each FUZZ_CHECK says which one broke):
 //
 // - Every drain completes exactly once, never inside its initiating call and
@@ -232,6 +232,7 @@ class WriterFuzz {
   // The model.
   bool ssl_ = false;
   bool cannot_write_eof_ = false;
+  bool context_first_ = false;  // ending 2 destroys the io_context first
   bool paused_ = false;
   bool lost_ = false;
   absl::Status closed_status_;  // of the first connection_lost
@@ -259,6 +260,7 @@ void WriterFuzz::Run() {
   ssl_ = header & 0x80;
   cannot_write_eof_ = options & 1;
   const int ending = (options >> 1) & 3;
+  context_first_ = options & 8;
 
   absl::StatusOr<StreamReader> reader =
       StreamReader::Create(context_->get_executor(), limit);
@@ -630,10 +632,8 @@ void WriterFuzz::End(int ending) {
     context_gone_ = true;
     return;
   }
-  static const bool context_first =
-      std::getenv("FUZZ_WRITER_CONTEXT_FIRST") != nullptr;
-  if (ending == 2 && context_first) {
-    // The known heap-use-after-free (see the top of this file).
+  if (ending == 2 && context_first_) {
+    // The operations still waiting are abandoned, their handlers dropped.
     context_.reset();
     context_gone_ = true;
     writer_.reset();

@@ -51,7 +51,7 @@ class StreamReaderProtocol : public FlowControl {
   // A protocol feeding `reader`, on the reader's executor.
   static std::shared_ptr<StreamReaderProtocol> Create(
       const StreamReader& reader,
-      ClientConnectedCallback client_connected = nullptr);
+      ClientConnectedCallback client_connected = {});
 
   // Use Create().
   StreamReaderProtocol(const StreamReader& reader,

@@ -8,6 +8,7 @@
 
 #include <any>
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -627,6 +628,45 @@ TEST_F(StreamReaderProtocolTest, ServerDrainRaisesTheReadersException) {
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
   EXPECT_EQ(**drained, Reset());
+}
+
+// Asio destroys the pending handlers of its I/O objects, uncalled, when their
+// io_context goes; so do the writer's waiting operations, even when the
+// protocol (here without a socket transport to tell it) outlives the
+// context. Before internal/task_service.h this order was a
+// heap-use-after-free under ASan: the waiting drain and wait_closed released
+// their outstanding work on the freed scheduler.
+TEST(StreamReaderProtocolLifetimeTest, ContextDestroyedBeforeTheProtocol) {
+  auto ctx = std::make_unique<asio::io_context>();
+  StreamReader reader(ctx->get_executor());
+  auto transport = std::make_shared<FakeTransport>();
+  auto protocol = StreamReaderProtocol::Create(reader);
+  ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
+  std::optional<StreamWriter> writer;
+  writer.emplace(transport, protocol, &reader);
+  ASSERT_THAT(protocol->PauseWriting(), IsOk());
+
+  // Each handler owns a token: the token's expiry shows the handler was
+  // destroyed, and `calls` that it was never called.
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> watched = token;
+  int calls = 0;
+  writer->AsyncDrain(asio::deferred)(
+      [token, &calls](absl::Status) { ++calls; });
+  writer->AsyncWaitClosed(asio::deferred)(
+      [token, &calls](absl::Status) { ++calls; });
+  token.reset();
+  ctx->run_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(protocol->drain_waiters(), 1u);
+
+  ctx.reset();
+  EXPECT_TRUE(watched.expired()) << "handlers kept past their io_context";
+  // The futures outlive the context; finishing them later wakes nothing.
+  transport->StartClosing();
+  protocol->ConnectionLost(absl::OkStatus());
+  writer.reset();
+  protocol.reset();
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace

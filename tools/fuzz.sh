@@ -73,12 +73,7 @@ hash=$(printf '%s' "$workspace" | md5sum | cut -c1-12)
 output_base=${FUZZ_OUTPUT_BASE:-${XDG_CACHE_HOME:-$HOME/.cache}/asyncio_streams_fuzz/$hash}
 mkdir -p "$output_base"
 bazel_fuzz=(bazel "--output_base=$output_base")
-# fuzz/compat/clang_compat.h works around a clang-only compile error in
-# //streams (see that file). Passed through the autoconfigured toolchain's
-# C++ options, its directory counts as a system include directory, so Bazel's
-# header checks accept the forced include in every target.
-cxxopts="-std=c++20:-isystem$workspace/fuzz/compat:-include:clang_compat.h"
-build_flags=(--config=fuzz "--repo_env=BAZEL_CXXOPTS=$cxxopts")
+build_flags=(--config=fuzz)
 
 labels=()
 for target in "${targets[@]}"; do labels+=("//fuzz:${target}_libfuzzer"); done

@@ -44,6 +44,7 @@ StatusOperation::StatusOperation(const asio::any_io_executor& executor,
                                  Handler handler)
     : Task(executor, /*track_work=*/true), handler_(std::move(handler)) {
   TrackHandlerExecutor(asio::get_associated_executor(handler_, executor));
+  WatchContextShutdown();
 }
 
 void StatusOperation::InstallCancellation() {
@@ -75,6 +76,9 @@ void StatusOperation::Step(bool resumed) {
 }
 
 void StatusOperation::Wake() {
+  // Abandoned at context shutdown: a future finished later (a protocol's
+  // connection_lost after its io_context is gone) wakes nothing.
+  if (state() == State::kDone) return;
   std::shared_ptr<Future> future = awaiting_.lock();
   awaited_outcome_ = future ? future->outcome() : absl::OkStatus();
   awaiting_.reset();

@@ -92,6 +92,7 @@ class StatusOperation : public Task {
   friend class Future;
 
   void Step(bool resumed) override;
+  void DropHandler() override { handler_ = nullptr; }
   // asyncio: `self._fut_waiter.cancel()`, which wakes this task (and every
   // other task awaiting the same future) with CancelledError.
   void CancelWaiting() override;

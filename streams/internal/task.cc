@@ -2,9 +2,12 @@
 
 #include <utility>
 
+#include "boost/asio/execution/context.hpp"
 #include "boost/asio/execution/outstanding_work.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/prefer.hpp"
+#include "boost/asio/query.hpp"
+#include "streams/internal/task_service.h"
 
 namespace streams::internal {
 namespace {
@@ -28,6 +31,23 @@ Task::Task(const asio::any_io_executor& executor, bool track_work)
                     ? asio::prefer(executor,
                                    asio::execution::outstanding_work.tracked)
                     : executor) {}
+
+Task::~Task() {
+  if (service_ != nullptr) service_->Unregister(this);
+}
+
+void Task::WatchContextShutdown() {
+  asio::use_service<TaskService>(
+      asio::query(executor_, asio::execution::context))
+      .Register(this);
+}
+
+void Task::Abandon() {
+  state_ = State::kDone;
+  executor_ = asio::any_io_executor();
+  handler_work_ = asio::any_completion_executor();
+  DropHandler();
+}
 
 void Task::Cancel() {
   switch (state_) {

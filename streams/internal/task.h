@@ -36,9 +36,11 @@
 
 namespace streams::internal {
 
+class TaskService;
+
 class Task : public std::enable_shared_from_this<Task> {
  public:
-  virtual ~Task() = default;
+  virtual ~Task();
   Task(const Task&) = delete;
   Task& operator=(const Task&) = delete;
 
@@ -78,6 +80,15 @@ class Task : public std::enable_shared_from_this<Task> {
   // Keeps the handler's executor busy until SetDone().
   void TrackHandlerExecutor(boost::asio::any_completion_executor executor);
 
+  // Registers with the TaskService of the executor's context, which calls
+  // Abandon() if the context shuts down while this task lives.
+  void WatchContextShutdown();
+  // The context shut down: mark the task done, release its executor (and
+  // the handler's), and DropHandler(). Nothing runs again.
+  void Abandon();
+  // Destroys the handler, uncalled. The default has none to drop.
+  virtual void DropHandler() {}
+
   const boost::asio::any_io_executor& executor() const { return executor_; }
   State state() const { return state_; }
 
@@ -91,6 +102,12 @@ class Task : public std::enable_shared_from_this<Task> {
   boost::asio::any_completion_executor handler_work_;
   State state_ = State::kScheduled;
   bool resuming_ = false;  // the next step resumes after a wait or yield
+
+  // TaskService's intrusive list; service_ is null when not registered.
+  friend class TaskService;
+  TaskService* service_ = nullptr;
+  Task* prev_ = nullptr;
+  Task* next_ = nullptr;
 };
 
 }  // namespace streams::internal
