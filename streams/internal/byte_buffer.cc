@@ -21,14 +21,13 @@ void ByteBuffer::Discard(size_t n) { Consume(std::min(n, size())); }
 
 void ByteBuffer::Consume(size_t n) {
   start_ += n;
-  if (start_ == data_.size()) {
-    Clear();
-  } else if (start_ >= size()) {
-    // More consumed than live: move the live bytes to the front once.
-    bytes_moved_ += size();
-    data_.erase(0, start_);
-    start_ = 0;
-  }
+  if (start_ == data_.size()) Clear();
+}
+
+void ByteBuffer::Compact() {
+  bytes_moved_ += size();
+  data_.erase(0, start_);
+  start_ = 0;
 }
 
 }  // namespace streams::internal

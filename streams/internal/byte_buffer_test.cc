@@ -52,6 +52,34 @@ TEST(ByteBufferTest, ConsumingLineByLineMovesAtMostTheBytesConsumed) {
   EXPECT_LE(buffer.bytes_moved(), fed);
 }
 
+// A reader that keeps up with its feeds (records that end where the chunks
+// do, as in a request/response protocol) moves nothing: consumed bytes stay
+// in place until the buffer empties, and an empty buffer restarts at its
+// front.
+TEST(ByteBufferTest, ReadingEachChunkToItsEndMovesNothing) {
+  const std::string record = std::string(1023, 'r') + "\n";
+  std::string chunk;
+  for (int i = 0; i < 64; ++i) chunk += record;
+  ByteBuffer buffer;
+  for (int i = 0; i < 100; ++i) {
+    buffer.Append(chunk);
+    while (!buffer.empty()) ASSERT_EQ(buffer.Take(record.size()), record);
+  }
+  EXPECT_EQ(buffer.bytes_moved(), 0u);
+}
+
+// A partial record left at the end of a chunk is all that moves when the
+// next chunk arrives.
+TEST(ByteBufferTest, OnlyTheUnreadTailMovesWhenMoreArrives) {
+  ByteBuffer buffer;
+  buffer.Append(std::string(1000, 'a'));
+  EXPECT_EQ(buffer.Take(990).size(), 990u);
+  buffer.Append(std::string(1000, 'b'));
+  EXPECT_EQ(buffer.bytes_moved(), 10u);
+  EXPECT_EQ(buffer.Take(10), std::string(10, 'a'));
+  EXPECT_EQ(buffer.size(), 1000u);
+}
+
 TEST(ByteBufferTest, InterleavedAppendsAndTakesStayBounded) {
   ByteBuffer buffer;
   uint64_t appended = 0;
