@@ -26,10 +26,36 @@
 namespace streams::net {
 namespace {
 
+// How many TLS layers a stream has: 0 for a socket, 1 for TLS over it, 2
+// after StartTls() on a TLS transport (TLS in TLS, as asyncio allows).
 template <typename Stream>
-struct IsTls : std::false_type {};
+struct TlsDepth : std::integral_constant<int, 0> {};
 template <typename Socket>
-struct IsTls<TlsStream<Socket>> : std::true_type {};
+struct TlsDepth<TlsStream<Socket>>
+    : std::integral_constant<int, 1 + TlsDepth<Socket>::value> {};
+
+// TLS in TLS is as deep as StartTls() goes: each depth is another template
+// instantiation, and a third layer has no use asyncio's users report.
+constexpr int kMaxTlsDepth = 2;
+
+// Shuts a stream's TLS layers down, the outermost first, then calls
+// `done`: asyncio closes the transport under a TLS transport once that
+// one's shutdown is done, and a TLS transport's close is its shutdown.
+template <typename Stream, typename Done>
+void AsyncShutdownTlsLayers(Stream& stream, Done done) {
+  stream.async_shutdown([&stream, done = std::move(done)](
+                            boost::system::error_code error) mutable {
+    using Inner = typename Stream::next_layer_type::next_layer_type;
+    if constexpr (TlsDepth<Inner>::value > 0) {
+      // `stream` lives in the transport, which `done` keeps alive.
+      if (!error) {
+        return AsyncShutdownTlsLayers(stream.next_layer().next_layer(),
+                                      std::move(done));
+      }
+    }
+    done(error);
+  });
+}
 
 template <typename Stream>
 auto& LowestLayer(Stream& stream) {
@@ -70,7 +96,8 @@ class SocketTransport final
       public std::enable_shared_from_this<SocketTransport<Stream>>,
       private internal::ShutdownListener {
  public:
-  static constexpr bool kTls = IsTls<Stream>::value;
+  static constexpr bool kTls = TlsDepth<Stream>::value > 0;
+  static constexpr bool kCanStartTls = TlsDepth<Stream>::value < kMaxTlsDepth;
 
   SocketTransport(Stream stream, std::shared_ptr<Protocol> protocol,
                   const TransportOptions& options,
@@ -208,6 +235,7 @@ class SocketTransport final
     }
     if constexpr (kTls) {
       SSL* ssl = const_cast<Stream&>(*stream_).native_handle();
+      if (ssl == nullptr) return {};  // Moved into a TLS-in-TLS stream.
       if (name == "sslcontext") return ssl_context_;
       if (name == "ssl_object") return ssl;
       if (name == "peercert") return PeerCertificatePem(ssl);
@@ -218,7 +246,7 @@ class SocketTransport final
 
   void StartTls(TlsUpgrade upgrade, TlsUpgradeHandler done) override {
     if (!stream_) return;  // Its context shut down: `done` is dropped.
-    if constexpr (kTls) {
+    if constexpr (!kCanStartTls) {
       Transport::StartTls(std::move(upgrade), std::move(done));
     } else {
       if (closing_ || lost_ || upgrade.context == nullptr) {
@@ -374,6 +402,7 @@ class SocketTransport final
       inflight_.clear();
       pending_.clear();
       if (lost_) return;
+      if (ReadBeforeBrokenPipe(error)) return;
       return ForceClose(IoError(error));
     }
     inflight_offset_ += n;
@@ -389,6 +418,41 @@ class SocketTransport final
     if (upgrading_) return ContinueUpgrade();
     if (eof_requested_) ShutdownSend();
     if (closing_ && !lost_) FinishClose(absl::OkStatus());
+  }
+
+  // A Unix peer that closed with bytes unread makes send() fail with EPIPE
+  // and recv() with ECONNRESET, both ready at once. asyncio's selector loop
+  // runs a socket's read callback before its write callback, so it reports
+  // ConnectionResetError; Asio's reactor performs writes first (and a write
+  // continued at once meets EPIPE before any readiness). So on EPIPE, while
+  // asyncio would have a read callback registered, recv() first, as it
+  // would: an error there is the connection's (true); data is delivered and
+  // the EPIPE stands (false), as after asyncio's read callback.
+  bool ReadBeforeBrokenPipe(const boost::system::error_code& write_error) {
+    if constexpr (kTls) {
+      return false;
+    } else {
+      if (write_error != asio::error::broken_pipe || !reading_ || paused_ ||
+          closing_ || upgrading_) {
+        return false;
+      }
+      boost::system::error_code error;
+      char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
+      const size_t n = stream_->read_some(
+          asio::buffer(buffer, options_.read_chunk_size), error);
+      if (!error) {
+        absl::Status received =
+            protocol_->DataReceived(absl::string_view(buffer, n));
+        if (!received.ok()) ForceClose(std::move(received));
+        return lost_;
+      }
+      if (error == asio::error::would_block ||
+          error == asio::error::try_again || error == asio::error::eof) {
+        return false;
+      }
+      ForceClose(IoError(error));
+      return true;
+    }
   }
 
   void ShutdownSend() {
@@ -468,13 +532,13 @@ class SocketTransport final
             boost::system::error_code ignored;
             LowestLayer(*self->stream_).close(ignored);
           });
-      stream_->async_shutdown(
-          [self = this->shared_from_this(), timer](boost::system::error_code) {
-            timer->cancel();
-            if (self->lost_) return;
-            self->lost_ = true;
-            self->CallConnectionLost(absl::OkStatus());
-          });
+      AsyncShutdownTlsLayers(*stream_, [self = this->shared_from_this(),
+                                        timer](boost::system::error_code) {
+        timer->cancel();
+        if (self->lost_) return;
+        self->lost_ = true;
+        self->CallConnectionLost(absl::OkStatus());
+      });
     }
   }
 
@@ -501,16 +565,19 @@ class SocketTransport final
   }
 
   // StartTls(): wait until the write buffer is sent and no read is in
-  // flight, then move the socket into a TLS stream and shake hands.
+  // flight, then move the stream (a socket, or a TLS stream: TLS in TLS)
+  // into a TLS stream and shake hands.
   void ContinueUpgrade() {
-    if constexpr (!kTls) {
+    if constexpr (kCanStartTls) {
       if (!upgrading_) return;
       if (writing_ || !pending_.empty()) return;  // OnWrite comes back.
       if (reading_) {
         if (!upgrade_cancelled_read_) {
+          // A TLS read cancelled while it waits for the socket leaves its
+          // engine as it was: nothing was read.
           upgrade_cancelled_read_ = true;
           boost::system::error_code ignored;
-          stream_->cancel(ignored);
+          LowestLayer(*stream_).cancel(ignored);
         }
         return;  // OnRead comes back.
       }
@@ -599,5 +666,13 @@ template std::shared_ptr<Transport> StartSocketTransport<TlsStream<TcpSocket>>(
 template std::shared_ptr<Transport> StartSocketTransport<TlsStream<UnixSocket>>(
     TlsStream<UnixSocket>, std::shared_ptr<Protocol>, const TransportOptions&,
     asio::ssl::context*, bool);
+template std::shared_ptr<Transport>
+StartSocketTransport<TlsStream<TlsStream<TcpSocket>>>(
+    TlsStream<TlsStream<TcpSocket>>, std::shared_ptr<Protocol>,
+    const TransportOptions&, asio::ssl::context*, bool);
+template std::shared_ptr<Transport>
+StartSocketTransport<TlsStream<TlsStream<UnixSocket>>>(
+    TlsStream<TlsStream<UnixSocket>>, std::shared_ptr<Protocol>,
+    const TransportOptions&, asio::ssl::context*, bool);
 
 }  // namespace streams::net

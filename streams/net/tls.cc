@@ -147,5 +147,12 @@ template void AsyncTlsHandshake<TcpSocket>(
 template void AsyncTlsHandshake<UnixSocket>(
     TlsStream<UnixSocket>&, bool, const std::string&, std::chrono::milliseconds,
     absl::AnyInvocable<void(absl::Status)>);
+// TLS in TLS: StartTls() on a TLS transport.
+template void AsyncTlsHandshake<TlsStream<TcpSocket>>(
+    TlsStream<TlsStream<TcpSocket>>&, bool, const std::string&,
+    std::chrono::milliseconds, absl::AnyInvocable<void(absl::Status)>);
+template void AsyncTlsHandshake<TlsStream<UnixSocket>>(
+    TlsStream<TlsStream<UnixSocket>>&, bool, const std::string&,
+    std::chrono::milliseconds, absl::AnyInvocable<void(absl::Status)>);
 
 }  // namespace streams::net

@@ -1,9 +1,13 @@
 // TLS on loopback: AsyncOpenConnection/AsyncStartServer with a TLS context,
 // certificate and hostname verification, and AsyncStartTls upgrading a plain
-// connection. Certificates: testdata/tls (checked in; see its README).
+// connection, or a TLS one (TLS in TLS). Certificates: testdata/tls (checked
+// in; see its README).
 
 #include "streams/net/tls.h"
 
+#include <openssl/ssl.h>
+
+#include <any>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -217,6 +221,78 @@ TEST(TlsTest, StartTlsKeepsHandshakeBytesAlreadyBuffered) {
   EXPECT_TRUE(server_upgrade.ok()) << server_upgrade;
   EXPECT_TRUE(client_upgrade.ok()) << client_upgrade;
   EXPECT_EQ(got, "over tls\n");
+}
+
+// TLS in TLS, as asyncio 3.11 allows (start_tls() on a TLS transport): the
+// inner session runs over the outer one, and closing shuts both down, the
+// inner first, so both sides' wait_closed() succeed. A third layer is not
+// supported: NotImplementedError.
+TEST(TlsTest, StartTlsOverTlsNestsASecondSession) {
+  asio::ssl::context server_tls = ServerTlsContext();
+  asio::ssl::context client_tls = ClientTlsContext();
+  absl::Status server_upgrade = absl::UnknownError("not run");
+  absl::Status client_upgrade = absl::UnknownError("not run");
+  absl::Status third_layer = absl::UnknownError("not run");
+  absl::Status server_closed = absl::UnknownError("not run");
+  absl::Status client_closed = absl::UnknownError("not run");
+  bool new_session = false;
+  std::optional<std::string> got;
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    auto on_client = [&](StreamReader reader,
+                         StreamWriter writer) -> asio::awaitable<void> {
+      absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+      EXPECT_EQ(line.value_or(""), "STARTTLS\n");
+      server_upgrade = co_await writer.AsyncStartTls(server_tls);
+      if (!server_upgrade.ok()) co_return;
+      absl::StatusOr<std::string> secret = co_await reader.AsyncReadLine();
+      EXPECT_TRUE(writer.Write(secret.value_or("?\n")).ok());
+      co_await writer.AsyncDrain();
+      // The peer closes first; EOF, then our close completes the shutdown.
+      absl::StatusOr<std::string> eof = co_await reader.AsyncReadLine();
+      EXPECT_EQ(eof.value_or("?"), "");
+      writer.Close();
+      server_closed = co_await writer.AsyncWaitClosed();
+    };
+    ServerOptions server_options;
+    server_options.ssl = &server_tls;
+    auto server = co_await AsyncStartServer(executor, on_client, "127.0.0.1", 0,
+                                            server_options);
+    if (!server.ok()) co_return;
+    ConnectionOptions options;
+    options.ssl = &client_tls;
+    options.server_hostname = "localhost";
+    auto connection = co_await AsyncOpenConnection(
+        executor, "127.0.0.1", (*server)->endpoints()[0].port(), options);
+    if (!connection.ok()) co_return;
+    StreamWriter& writer = connection->writer;
+    std::any outer = writer.GetExtraInfo("ssl_object");
+    EXPECT_TRUE(writer.Write("STARTTLS\n").ok());
+    StartTlsOptions tls_options;
+    tls_options.server_hostname = "localhost";
+    tls_options.handshake_timeout = 5s;
+    client_upgrade = co_await writer.AsyncStartTls(client_tls, tls_options);
+    if (client_upgrade.ok()) {
+      std::any inner = writer.GetExtraInfo("ssl_object");
+      new_session = outer.has_value() && inner.has_value() &&
+                    std::any_cast<SSL*>(outer) != std::any_cast<SSL*>(inner);
+      EXPECT_TRUE(writer.Write("over tls in tls\n").ok());
+      absl::StatusOr<std::string> line =
+          co_await connection->reader.AsyncReadLine();
+      if (line.ok()) got = *line;
+      third_layer = co_await writer.AsyncStartTls(client_tls, tls_options);
+    }
+    writer.Close();
+    client_closed = co_await writer.AsyncWaitClosed();
+    (*server)->Close();
+  });
+  EXPECT_TRUE(server_upgrade.ok()) << server_upgrade;
+  EXPECT_TRUE(client_upgrade.ok()) << client_upgrade;
+  EXPECT_TRUE(new_session) << "the inner session has its own SSL object";
+  EXPECT_EQ(got, "over tls in tls\n");
+  EXPECT_EQ(third_layer.code(), absl::StatusCode::kUnimplemented)
+      << third_layer;
+  EXPECT_TRUE(client_closed.ok()) << client_closed;
+  EXPECT_TRUE(server_closed.ok()) << server_closed;
 }
 
 }  // namespace
