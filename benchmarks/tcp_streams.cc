@@ -201,7 +201,7 @@ asio::awaitable<void> Bulk(ClientState* state, StreamReader reader,
     state->bytes += static_cast<int64_t>(chunk.size());
     ++state->ops;
   }
-  writer.WriteEof();
+  if (absl::Status eof = writer.WriteEof(); !eof.ok()) state->Fail(eof);
   // The server closes once it has read everything: then the bytes are there.
   absl::StatusOr<std::string> rest = co_await reader.AsyncRead(-1);
   if (!rest.ok()) state->Fail(rest.status());

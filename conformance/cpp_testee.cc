@@ -331,8 +331,7 @@ class ScenarioRun {
         return Writer().WriteLines(lines);
       }
       case Action::kWriteEof:
-        Writer().WriteEof();
-        return absl::OkStatus();
+        return Writer().WriteEof();
       case Action::kCanWriteEof:
         returned_ = Writer().CanWriteEof();
         return absl::OkStatus();

@@ -290,7 +290,8 @@ void WriterFuzz::Run() {
         WriteLines();
         break;
       case 2:
-        writer_->WriteEof();
+        FUZZ_CHECK(writer_->WriteEof().ok(),
+                   "write_eof() on the fake transport failed");
         eof_written_ = true;
         ExpectCall({"write_eof", "", {}});
         break;

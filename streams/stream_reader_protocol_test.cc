@@ -409,7 +409,7 @@ TEST_F(StreamReaderProtocolTest, WriterForwardsToTheTransport) {
   EXPECT_TRUE(writer_->CanWriteEof());
   EXPECT_TRUE(writer_->Write("GET / HTTP/1.0\r\n").ok());
   EXPECT_TRUE(writer_->WriteLines({"Host: x\r\n", "\r\n"}).ok());
-  writer_->WriteEof();
+  EXPECT_THAT(writer_->WriteEof(), IsOk());
   writer_->Close();
   EXPECT_TRUE(writer_->IsClosing());
   EXPECT_THAT(
@@ -428,7 +428,7 @@ TEST_F(StreamReaderProtocolTest, WriterForwardsToTheTransport) {
 TEST_F(StreamReaderProtocolTest, WriterWriteAfterWriteEofFails) {
   Connect();
   EXPECT_THAT(writer_->Write("last\n"), IsOk());
-  writer_->WriteEof();
+  EXPECT_THAT(writer_->WriteEof(), IsOk());
   EXPECT_THAT(writer_->Write("late"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        "Cannot call write() after write_eof()"));

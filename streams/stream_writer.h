@@ -107,7 +107,11 @@ class StreamWriter {
   [[nodiscard]] absl::Status WriteLines(const std::vector<std::string>& lines) {
     return state_->transport->WriteLines(lines);
   }
-  void WriteEof() { state_->transport->WriteEof(); }
+  // WriteEof() returns kUnimplemented NotImplementedError where the transport
+  // cannot write EOF (TLS; asyncio raises it) and changes nothing then.
+  [[nodiscard]] absl::Status WriteEof() {
+    return state_->transport->WriteEof();
+  }
   bool CanWriteEof() const { return state_->transport->CanWriteEof(); }
   void Close() { state_->transport->Close(); }
   bool IsClosing() const { return state_->transport->IsClosing(); }

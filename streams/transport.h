@@ -93,7 +93,10 @@ class Transport {
   // Transport::WriteEof(), Transport::CanWriteEof()
   //
   // Half-close after the buffered bytes are sent (shutdown of the send side).
-  virtual void WriteEof() = 0;
+  // A transport that cannot (CanWriteEof() false: TLS) returns
+  // kUnimplemented NotImplementedError and changes nothing, as asyncio's
+  // write_eof() raises it.
+  [[nodiscard]] virtual absl::Status WriteEof() = 0;
   virtual bool CanWriteEof() const = 0;
 
   // Transport::Close(), Transport::Abort(), Transport::IsClosing()

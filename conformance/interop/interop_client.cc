@@ -180,7 +180,7 @@ asio::awaitable<void> HalfClose(const Context& cx) {
     co_await Drain(connection.writer);
   }
   Check(connection.writer.CanWriteEof(), "can_write_eof", "false");
-  connection.writer.WriteEof();
+  At("write_eof", connection.writer.WriteEof());
   Check(!connection.writer.IsClosing(), "is_closing", "true after WriteEof()");
   const std::string answer = At("read", co_await connection.reader.AsyncRead());
   Check(answer == HalfCloseAnswer(request), "answer",
@@ -262,7 +262,7 @@ asio::awaitable<void> WriteAfterEof(const Context& cx) {
   StreamWriter& writer = connection.writer;
   Write(writer, "before-eof\n");
   co_await Drain(writer);
-  writer.WriteEof();
+  At("write_eof", writer.WriteEof());
   ExpectWriteAfterEof("write_after_eof", writer.Write("x"));
   ExpectWriteAfterEof("write_after_eof", writer.Write(""));
   ExpectWriteAfterEof("write_after_eof", writer.WriteLines({"y\n"}));

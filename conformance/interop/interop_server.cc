@@ -230,7 +230,7 @@ asio::awaitable<void> WriteAfterEof(State&, StreamReader& reader,
         absl::StrCat("got ", Repr(request)));
   Write(writer, "server-part\n");
   co_await Drain(writer);
-  writer.WriteEof();
+  At("write_eof", writer.WriteEof());
   ExpectWriteAfterEof("write_after_eof", writer.Write("z"));
   ExpectWriteAfterEof("write_after_eof", writer.WriteLines({"z\n"}));
   co_await Close(writer);

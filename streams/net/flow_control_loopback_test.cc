@@ -152,7 +152,7 @@ TEST(FlowControlLoopbackTest, DrainWaitsWhileThePeerDoesNotRead) {
       absl::Status drained = co_await writer.AsyncDrain();
       if (!drained.ok()) drain_errors.push_back(drained);
     }
-    writer.WriteEof();
+    EXPECT_TRUE(writer.WriteEof().ok());
     absl::StatusOr<std::string> eof = co_await connection->reader.AsyncRead();
     EXPECT_EQ(eof.value_or("<error>"), "") << eof.status();
     writer.Close();
@@ -237,7 +237,7 @@ TEST(FlowControlLoopbackTest, HalfClose) {
     if (!connection.ok()) co_return;
     client_can_write_eof = connection->writer.CanWriteEof();
     EXPECT_TRUE(connection->writer.Write("request body").ok());
-    connection->writer.WriteEof();
+    EXPECT_TRUE(connection->writer.WriteEof().ok());
     client_closing_after_eof = connection->writer.IsClosing();
     reply = co_await connection->reader.AsyncRead();
     connection->writer.Close();

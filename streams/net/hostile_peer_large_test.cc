@@ -149,7 +149,7 @@ TEST(HostilePeerLargeTest, HundredMebibyteLineWithoutNewline) {
             break;
           }
         }
-        writer.WriteEof();
+        EXPECT_TRUE(writer.WriteEof().ok());
         absl::StatusOr<std::string> rest = co_await reader.AsyncRead(-1);
         EXPECT_EQ(rest.value_or("?"), "");  // the server only closes
         rss_peak = peak_reset ? PeakResidentKb() : ResidentKb();

@@ -588,7 +588,7 @@ TEST(HostilePeerTest, ConnectCloseCyclesLeakNoDescriptor) {
                     // each cycle waits for the server, so the clients never
                     // outrun its accept queue (an overflow drops SYNs, and
                     // the kernel retries them a second later).
-                    connection->writer.WriteEof();
+                    EXPECT_TRUE(connection->writer.WriteEof().ok());
                     absl::StatusOr<std::string> eof =
                         co_await connection->reader.AsyncRead(-1);
                     connection->writer.Close();

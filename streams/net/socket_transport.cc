@@ -189,13 +189,14 @@ class SocketTransport final
     return Write(absl::StrJoin(lines, ""));
   }
 
-  void WriteEof() override {
+  absl::Status WriteEof() override {
     // asyncio's TLS transport raises NotImplementedError (can_write_eof() is
     // False) and stays as it was: later writes go through.
-    if constexpr (kTls) return;
-    if (closing_ || eof_requested_ || lost_) return;
+    if constexpr (kTls) return MakeError(ErrorKind::kNotImplementedError, "");
+    if (closing_ || eof_requested_ || lost_) return absl::OkStatus();
     eof_requested_ = true;
     if (WriteBufferEmpty()) ShutdownSend();
+    return absl::OkStatus();
   }
 
   bool CanWriteEof() const override { return !kTls; }

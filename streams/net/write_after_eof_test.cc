@@ -55,7 +55,7 @@ struct AfterEof {
 asio::awaitable<void> WriteAfterEof(Connection& connection, AfterEof& out) {
   StreamWriter& writer = connection.writer;
   EXPECT_TRUE(writer.Write("data").ok());
-  writer.WriteEof();
+  EXPECT_TRUE(writer.WriteEof().ok());
   out.write = writer.Write("more");
   out.write_empty = writer.Write("");
   out.write_lines = writer.WriteLines({"a\n", "b\n"});
@@ -109,11 +109,12 @@ TEST(WriteAfterEofTest, UnixWriteAfterWriteEofFails) {
 }
 
 // asyncio's TLS transport cannot write EOF: write_eof() raises
-// NotImplementedError and changes nothing, so writes go on. (WriteEof()
-// returns nothing here; it changes nothing either.)
+// NotImplementedError and changes nothing, so writes go on; so does
+// WriteEof() here.
 TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
   asio::ssl::context server_tls = ServerTlsContext();
   asio::ssl::context client_tls = ClientTlsContext();
+  absl::Status write_eof = absl::UnknownError("not run");
   absl::Status written = absl::UnknownError("not run");
   absl::StatusOr<std::string> echoed = absl::UnknownError("not run");
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
@@ -131,7 +132,7 @@ TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
     EXPECT_TRUE(connection.ok()) << connection.status();
     if (connection.ok()) {
       EXPECT_FALSE(connection->writer.CanWriteEof());
-      connection->writer.WriteEof();
+      write_eof = connection->writer.WriteEof();
       written = connection->writer.Write("still open\n");
       echoed = co_await connection->reader.AsyncReadLine();
       connection->writer.Close();
@@ -139,6 +140,9 @@ TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
     }
     (*server)->Close();
   });
+  EXPECT_EQ(GetErrorKind(write_eof), ErrorKind::kNotImplementedError)
+      << write_eof;
+  EXPECT_EQ(write_eof.code(), absl::StatusCode::kUnimplemented);
   EXPECT_TRUE(written.ok()) << written;
   EXPECT_EQ(echoed.value_or("<error>"), "still open\n") << echoed.status();
 }

@@ -66,9 +66,10 @@ class FakeTransport : public Transport {
   [[nodiscard]] absl::Status Write(absl::string_view data) override;
   [[nodiscard]] absl::Status WriteLines(
       const std::vector<std::string>& lines) override;
-  void WriteEof() override {
+  [[nodiscard]] absl::Status WriteEof() override {
     eof_written_ = true;
     Record("write_eof");
+    return absl::OkStatus();
   }
   bool CanWriteEof() const override { return !options_.cannot_write_eof; }
   void Close() override;
