@@ -30,8 +30,14 @@ RECORD_SEPARATOR = b"\r\n\r\n"
 # A consumer that has not caught up after this many yields is stuck.
 MAX_YIELDS_PER_CHUNK = 10_000_000
 
-FAMILIES = ("lines100", "lines10", "exactly100", "read65536", "readuntil1k",
-            "bigbuffer")
+FAMILIES = (
+    "lines100",
+    "lines10",
+    "exactly100",
+    "read65536",
+    "readuntil1k",
+    "bigbuffer",
+)
 
 
 def line_data(line_size: int, total: int) -> bytes:
@@ -41,15 +47,18 @@ def line_data(line_size: int, total: int) -> bytes:
     count = total // line_size
     period = b"".join(
         bytes(97 + (i + j) % 26 for j in range(line_size - 1)) + b"\n"
-        for i in range(26))
+        for i in range(26)
+    )
     whole, rest = divmod(count, 26)
-    return period * whole + period[:rest * line_size]
+    return period * whole + period[: rest * line_size]
 
 
 def record_data(total: int) -> bytes:
     """1 KiB HTTP-like header blocks ending in b"\\r\\n\\r\\n"."""
-    record = (b"GET /index.html HTTP/1.1\r\nHost: example.org\r\n"
-              b"Accept: */*\r\nX-Padding: ")
+    record = (
+        b"GET /index.html HTTP/1.1\r\nHost: example.org\r\n"
+        b"Accept: */*\r\nX-Padding: "
+    )
     record += b"p" * (RECORD_SIZE - len(record) - len(RECORD_SEPARATOR))
     record += RECORD_SEPARATOR
     return record * (total // RECORD_SIZE)
@@ -69,11 +78,12 @@ class Progress:
         self.ops = 0
 
 
-async def produce(reader: asyncio.StreamReader, data: bytes, record: int,
-                  progress: Progress) -> None:
+async def produce(
+    reader: asyncio.StreamReader, data: bytes, record: int, progress: Progress
+) -> None:
     view = memoryview(data)
     for offset in range(0, len(data), CHUNK):
-        chunk = view[offset:offset + CHUNK]
+        chunk = view[offset : offset + CHUNK]
         reader.feed_data(chunk)
         progress.fed += len(chunk)
         yields = 0
@@ -105,8 +115,10 @@ async def stream_case(data: bytes, make_read, record: int) -> dict:
     reader = asyncio.StreamReader()
     progress = Progress()
     start = time.process_time_ns()
-    await asyncio.gather(consume(make_read(reader), progress),
-                         produce(reader, data, record, progress))
+    await asyncio.gather(
+        consume(make_read(reader), progress),
+        produce(reader, data, record, progress),
+    )
     cpu_ns = time.process_time_ns() - start
     if progress.consumed != len(data):
         raise RuntimeError(f"consumed {progress.consumed} of {len(data)}")
@@ -128,8 +140,11 @@ async def big_buffer_case(data: bytes) -> dict:
 
 
 def emit(name: str, result: dict) -> None:
-    result = {"name": name, **result,
-              "ns_per_op": result["cpu_ns"] / max(result["ops"], 1)}
+    result = {
+        "name": name,
+        **result,
+        "ns_per_op": result["cpu_ns"] / max(result["ops"], 1),
+    }
     print(json.dumps(result), flush=True)
 
 
@@ -137,23 +152,31 @@ async def run(families, stream_bytes: int, bulk_bytes: int, big_sizes) -> None:
     for family in families:
         if family in ("lines100", "lines10"):
             size = 100 if family == "lines100" else 10
-            result = await stream_case(line_data(size, stream_bytes),
-                                       lambda r: r.readline, size)
+            result = await stream_case(
+                line_data(size, stream_bytes), lambda r: r.readline, size
+            )
         elif family == "exactly100":
             result = await stream_case(
                 line_data(100, stream_bytes),
-                lambda r: lambda: r.readexactly(100), 100)
+                lambda r: lambda: r.readexactly(100),
+                100,
+            )
         elif family == "read65536":
-            result = await stream_case(bulk_data(bulk_bytes),
-                                       lambda r: lambda: r.read(65536), 1)
+            result = await stream_case(
+                bulk_data(bulk_bytes), lambda r: lambda: r.read(65536), 1
+            )
         elif family == "readuntil1k":
             result = await stream_case(
                 record_data(stream_bytes),
-                lambda r: lambda: r.readuntil(RECORD_SEPARATOR), RECORD_SIZE)
+                lambda r: lambda: r.readuntil(RECORD_SEPARATOR),
+                RECORD_SIZE,
+            )
         else:
             for size in big_sizes:
-                emit(f"bigbuffer/cpython/{size // KIB}KiB",
-                     await big_buffer_case(line_data(100, size)))
+                emit(
+                    f"bigbuffer/cpython/{size // KIB}KiB",
+                    await big_buffer_case(line_data(100, size)),
+                )
             continue
         emit(f"{family}/cpython", result)
 
@@ -164,15 +187,28 @@ def kib_list(text: str):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--case", action="append", choices=FAMILIES,
-                        help="a family to run (repeatable; default: all)")
+    parser.add_argument(
+        "--case",
+        action="append",
+        choices=FAMILIES,
+        help="a family to run (repeatable; default: all)",
+    )
     parser.add_argument("--stream-kib", type=int, default=64 * 1024)
     parser.add_argument("--bulk-kib", type=int, default=256 * 1024)
-    parser.add_argument("--big-kib", type=kib_list,
-                        default=[4 * MIB, 8 * MIB, 16 * MIB, 32 * MIB])
+    parser.add_argument(
+        "--big-kib",
+        type=kib_list,
+        default=[4 * MIB, 8 * MIB, 16 * MIB, 32 * MIB],
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.case or FAMILIES, args.stream_kib * KIB,
-                    args.bulk_kib * KIB, args.big_kib))
+    asyncio.run(
+        run(
+            args.case or FAMILIES,
+            args.stream_kib * KIB,
+            args.bulk_kib * KIB,
+            args.big_kib,
+        )
+    )
     return 0
 
 

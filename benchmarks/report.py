@@ -32,10 +32,16 @@ FAMILY_TITLES = {
 }
 # The anchors each family is compared with, in table order.
 FAMILY_ANCHORS = {
-    "lines100": ("memchr_fresh_string", "memchr_reused_string",
-                 "asio_read_until"),
-    "lines10": ("memchr_fresh_string", "memchr_reused_string",
-                "asio_read_until"),
+    "lines100": (
+        "memchr_fresh_string",
+        "memchr_reused_string",
+        "asio_read_until",
+    ),
+    "lines10": (
+        "memchr_fresh_string",
+        "memchr_reused_string",
+        "asio_read_until",
+    ),
     "exactly100": ("offset_reader",),
     "read65536": ("memcpy_64KiB",),
     "readuntil1k": ("offset_reader", "asio_read_until"),
@@ -48,15 +54,22 @@ ANCHOR_TITLES = {
     "memcpy_64KiB": "memcpy 64 KiB",
 }
 WAYS = ("deferred", "use_awaitable", "callback")
-WAY_TITLES = {"deferred": "co_await (default token)",
-              "use_awaitable": "co_await use_awaitable",
-              "callback": "callback"}
-TCP_CASE_TITLES = {"pingpong": "ping-pong, 1 connection",
-                   "pingpong100": "ping-pong, 100 connections",
-                   "bulk": "bulk 64 KiB writes + drain",
-                   "idle": "1,000 idle connections"}
-IMPL_TITLES = {"streams": "//streams", "asio": "raw Asio",
-               "cpython": "CPython asyncio"}
+WAY_TITLES = {
+    "deferred": "co_await (default token)",
+    "use_awaitable": "co_await use_awaitable",
+    "callback": "callback",
+}
+TCP_CASE_TITLES = {
+    "pingpong": "ping-pong, 1 connection",
+    "pingpong100": "ping-pong, 100 connections",
+    "bulk": "bulk 64 KiB writes + drain",
+    "idle": "1,000 idle connections",
+}
+IMPL_TITLES = {
+    "streams": "//streams",
+    "asio": "raw Asio",
+    "cpython": "CPython asyncio",
+}
 
 
 def fmt(value, digits=3) -> str:
@@ -90,20 +103,24 @@ class Results:
             elif row["kind"] == "tcp":
                 key = (row["case"], row["pinned"], row["impl"])
                 self.tcp[key][row["rep"]] = tcp_metrics(row)
-        self.reps = sorted({rep for reps in self.reader.values()
-                            for rep in reps} |
-                           {rep for reps in self.tcp.values() for rep in reps})
+        self.reps = sorted(
+            {rep for reps in self.reader.values() for rep in reps}
+            | {rep for reps in self.tcp.values() for rep in reps}
+        )
 
     def big_sizes(self) -> list:
         sizes = set()
         for name in self.reader:
             if name.startswith("bigbuffer/"):
-                sizes.add(int(name.rsplit("/", 1)[1][:-len("KiB")]))
+                sizes.add(int(name.rsplit("/", 1)[1][: -len("KiB")]))
         return sorted(sizes)
 
     def tcp_metric(self, case, pinned, impl, metric) -> dict:
-        return {rep: m[metric] for rep, m in self.tcp[(case, pinned, impl)]
-                .items() if m.get(metric) is not None}
+        return {
+            rep: m[metric]
+            for rep, m in self.tcp[(case, pinned, impl)].items()
+            if m.get(metric) is not None
+        }
 
 
 def tcp_metrics(row: dict) -> dict:
@@ -117,15 +134,17 @@ def tcp_metrics(row: dict) -> dict:
         metrics["rss_before_kib"] = server["rss_before_kib"]
         metrics["rss_after_kib"] = server["rss_after_kib"]
         metrics["rss_per_connection_kib"] = (
-            server["rss_after_kib"] - server["rss_before_kib"]) / accepted
+            server["rss_after_kib"] - server["rss_before_kib"]
+        ) / accepted
         return metrics
     unit = "mb" if row["case"] == "bulk" else "rt"
     metrics["rate"] = client.get(f"{unit}_per_s")
     metrics["client_cpu_us"] = client.get(f"cpu_us_per_{unit}")
     metrics["server_cpu_us"] = server.get(f"cpu_us_per_{unit}")
     if metrics["client_cpu_us"] and metrics["server_cpu_us"]:
-        metrics["total_cpu_us"] = (metrics["client_cpu_us"] +
-                                   metrics["server_cpu_us"])
+        metrics["total_cpu_us"] = (
+            metrics["client_cpu_us"] + metrics["server_cpu_us"]
+        )
     return metrics
 
 
@@ -135,9 +154,11 @@ def median_of(values: dict):
 
 def ratios(numerator: dict, denominator: dict) -> list:
     """numerator[rep] / denominator[rep] for every repetition in both."""
-    return [numerator[rep] / denominator[rep]
-            for rep in sorted(set(numerator) & set(denominator))
-            if denominator[rep]]
+    return [
+        numerator[rep] / denominator[rep]
+        for rep in sorted(set(numerator) & set(denominator))
+        if denominator[rep]
+    ]
 
 
 def median_ratio(numerator: dict, denominator: dict):
@@ -149,9 +170,11 @@ def median_ratio(numerator: dict, denominator: dict):
 # Targets.
 # ---------------------------------------------------------------------------
 
+
 class Target:
-    def __init__(self, title, values, at_least=None, at_most=None,
-                 unit="x") -> None:
+    def __init__(
+        self, title, values, at_least=None, at_most=None, unit="x"
+    ) -> None:
         self.title = title
         self.values = values
         self.at_least = at_least
@@ -178,8 +201,10 @@ class Target:
             return "no data"
         spread = ""
         if len(self.values) > 1:
-            spread = (f" ({fmt(min(self.values))}{self.unit}–"
-                      f"{fmt(max(self.values))}{self.unit})")
+            spread = (
+                f" ({fmt(min(self.values))}{self.unit}–"
+                f"{fmt(max(self.values))}{self.unit})"
+            )
         return f"{fmt(self.median)}{self.unit}{spread}"
 
 
@@ -190,64 +215,114 @@ def targets(results: Results) -> list:
         return ratios(reader.get(other, {}), reader.get(ours, {}))
 
     out = [
-        Target("ReadLine, 100-byte lines, co_await default token: speed vs "
-               "CPython", vs("lines100/cpython", "lines100/streams/deferred"),
-               at_least=10),
-        Target("ReadLine, 100-byte lines, co_await default token: speed vs "
-               "memchr + fresh std::string",
-               vs("lines100/anchor/memchr_fresh_string",
-                  "lines100/streams/deferred"), at_least=0.5),
-        Target("ReadLine, 10-byte lines, co_await default token: speed vs "
-               "CPython", vs("lines10/cpython", "lines10/streams/deferred"),
-               at_least=10),
-        Target("ReadExactly(100), co_await default token: speed vs CPython",
-               vs("exactly100/cpython", "exactly100/streams/deferred"),
-               at_least=10),
-        Target("Read(65536): speed vs memcpy in 64 KiB pieces",
-               vs("read65536/anchor/memcpy_64KiB",
-                  "read65536/streams/deferred"), at_least=0.8),
-        Target("ReadUntil, 1 KiB records: speed vs the synchronous offset "
-               "reader", vs("readuntil1k/anchor/offset_reader",
-                            "readuntil1k/streams/deferred"), at_least=0.9),
+        Target(
+            "ReadLine, 100-byte lines, co_await default token: speed vs "
+            "CPython",
+            vs("lines100/cpython", "lines100/streams/deferred"),
+            at_least=10,
+        ),
+        Target(
+            "ReadLine, 100-byte lines, co_await default token: speed vs "
+            "memchr + fresh std::string",
+            vs(
+                "lines100/anchor/memchr_fresh_string",
+                "lines100/streams/deferred",
+            ),
+            at_least=0.5,
+        ),
+        Target(
+            "ReadLine, 10-byte lines, co_await default token: speed vs "
+            "CPython",
+            vs("lines10/cpython", "lines10/streams/deferred"),
+            at_least=10,
+        ),
+        Target(
+            "ReadExactly(100), co_await default token: speed vs CPython",
+            vs("exactly100/cpython", "exactly100/streams/deferred"),
+            at_least=10,
+        ),
+        Target(
+            "Read(65536): speed vs memcpy in 64 KiB pieces",
+            vs("read65536/anchor/memcpy_64KiB", "read65536/streams/deferred"),
+            at_least=0.8,
+        ),
+        Target(
+            "ReadUntil, 1 KiB records: speed vs the synchronous offset "
+            "reader",
+            vs(
+                "readuntil1k/anchor/offset_reader",
+                "readuntil1k/streams/deferred",
+            ),
+            at_least=0.9,
+        ),
     ]
     sizes = results.big_sizes()
     if sizes:
         small, large = sizes[0], sizes[-1]
-        out.append(Target(
-            f"Big buffer: ns/line at {fmt(large / KIB)} MiB ÷ at "
-            f"{fmt(small / KIB)} MiB",
-            ratios(reader.get(f"bigbuffer/streams/{large}KiB", {}),
-                   reader.get(f"bigbuffer/streams/{small}KiB", {})),
-            at_most=1.2))
+        out.append(
+            Target(
+                f"Big buffer: ns/line at {fmt(large / KIB)} MiB ÷ at "
+                f"{fmt(small / KIB)} MiB",
+                ratios(
+                    reader.get(f"bigbuffer/streams/{large}KiB", {}),
+                    reader.get(f"bigbuffer/streams/{small}KiB", {}),
+                ),
+                at_most=1.2,
+            )
+        )
     else:
-        out.append(Target("Big buffer: ns/line, largest ÷ smallest", [],
-                          at_most=1.2))
+        out.append(
+            Target("Big buffer: ns/line, largest ÷ smallest", [], at_most=1.2)
+        )
 
     def tcp(case, pinned, metric):
-        return (results.tcp_metric(case, pinned, "streams", metric),
-                results.tcp_metric(case, pinned, "asio", metric))
+        return (
+            results.tcp_metric(case, pinned, "streams", metric),
+            results.tcp_metric(case, pinned, "asio", metric),
+        )
 
     for case, pinned, name, unit in (
-            ("pingpong", True, "TCP ping-pong, both on 1 CPU", "round trip"),
-            ("pingpong100", False, "TCP 100-connection ping-pong",
-             "round trip"),
-            ("bulk", False, "TCP bulk", "MB")):
+        ("pingpong", True, "TCP ping-pong, both on 1 CPU", "round trip"),
+        ("pingpong100", False, "TCP 100-connection ping-pong", "round trip"),
+        ("bulk", False, "TCP bulk", "MB"),
+    ):
         rate_word = "rt/s" if unit == "round trip" else "MB/s"
         ours, asio = tcp(case, pinned, "rate")
-        out.append(Target(f"{name}: {rate_word} vs raw Asio",
-                          ratios(ours, asio), at_least=0.9))
+        out.append(
+            Target(
+                f"{name}: {rate_word} vs raw Asio",
+                ratios(ours, asio),
+                at_least=0.9,
+            )
+        )
         for side in ("client", "server"):
             ours, asio = tcp(case, pinned, f"{side}_cpu_us")
-            out.append(Target(f"{name}: {side} CPU per {unit} vs raw Asio",
-                              ratios(ours, asio), at_most=1.1))
+            out.append(
+                Target(
+                    f"{name}: {side} CPU per {unit} vs raw Asio",
+                    ratios(ours, asio),
+                    at_most=1.1,
+                )
+            )
     ours, asio = tcp("pingpong100", False, "server_peak_rss_kib")
-    out.append(Target("100-connection ping-pong: server peak RSS vs raw Asio",
-                      ratios(ours, asio), at_most=1.2))
-    per_connection = results.tcp_metric("idle", False, "streams",
-                                        "rss_per_connection_kib")
-    out.append(Target("Idle connections: RSS added per connection",
-                      list(per_connection.values()), at_most=8,
-                      unit=" KiB"))
+    out.append(
+        Target(
+            "100-connection ping-pong: server peak RSS vs raw Asio",
+            ratios(ours, asio),
+            at_most=1.2,
+        )
+    )
+    per_connection = results.tcp_metric(
+        "idle", False, "streams", "rss_per_connection_kib"
+    )
+    out.append(
+        Target(
+            "Idle connections: RSS added per connection",
+            list(per_connection.values()),
+            at_most=8,
+            unit=" KiB",
+        )
+    )
     return out
 
 
@@ -255,11 +330,15 @@ def targets(results: Results) -> list:
 # Tables.
 # ---------------------------------------------------------------------------
 
+
 def table(header: list, rows: list) -> list:
-    lines = ["| " + " | ".join(header) + " |",
-             "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |"
-              for row in rows]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(str(cell) for cell in row) + " |" for row in rows
+    ]
     return lines + [""]
 
 
@@ -273,9 +352,13 @@ def spread(values: dict) -> str:
 
 def reader_tables(results: Results) -> list:
     reader = results.reader
-    lines = ["### Absolute figures: CPU time per operation", "",
-             "Median over repetitions (min–max). One operation is one line, "
-             "one 100-byte read, one 64 KiB read or one 1 KiB record.", ""]
+    lines = [
+        "### Absolute figures: CPU time per operation",
+        "",
+        "Median over repetitions (min–max). One operation is one line, "
+        "one 100-byte read, one 64 KiB read or one 1 KiB record.",
+        "",
+    ]
     rows = []
     for family, title in FAMILY_TITLES.items():
         if family == "bigbuffer":
@@ -287,62 +370,101 @@ def reader_tables(results: Results) -> list:
             if name not in reader:
                 continue
             impl = name.split("/")[1]
-            what = (IMPL_TITLES["streams"] + ", " +
-                    WAY_TITLES[name.split("/")[2]] if impl == "streams" else
-                    IMPL_TITLES["cpython"] + " 3.11.7" if impl == "cpython"
-                    else "anchor: " + ANCHOR_TITLES[name.split("/")[2]])
-            rows.append([title, what, fmt(median_of(reader[name])),
-                         spread(reader[name])])
+            what = (
+                IMPL_TITLES["streams"] + ", " + WAY_TITLES[name.split("/")[2]]
+                if impl == "streams"
+                else IMPL_TITLES["cpython"] + " 3.11.7"
+                if impl == "cpython"
+                else "anchor: " + ANCHOR_TITLES[name.split("/")[2]]
+            )
+            rows.append(
+                [
+                    title,
+                    what,
+                    fmt(median_of(reader[name])),
+                    spread(reader[name]),
+                ]
+            )
     lines += table(["Case", "Implementation", "CPU ns/op", "range"], rows)
 
-    lines += ["### Ratios", "",
-              "Speed of //streams relative to each other implementation: "
-              "the other's CPU time per operation ÷ ours, per repetition, "
-              "median. Above 1: //streams is faster.", ""]
+    lines += [
+        "### Ratios",
+        "",
+        "Speed of //streams relative to each other implementation: "
+        "the other's CPU time per operation ÷ ours, per repetition, "
+        "median. Above 1: //streams is faster.",
+        "",
+    ]
     rows = []
     for family, anchors in FAMILY_ANCHORS.items():
         for way in WAYS:
             ours = reader.get(f"{family}/streams/{way}")
             if not ours:
                 continue
-            cells = [FAMILY_TITLES[family], WAY_TITLES[way],
-                     ratio_text(median_ratio(reader.get(f"{family}/cpython",
-                                                        {}), ours))]
+            cells = [
+                FAMILY_TITLES[family],
+                WAY_TITLES[way],
+                ratio_text(
+                    median_ratio(reader.get(f"{family}/cpython", {}), ours)
+                ),
+            ]
             anchor_cells = []
             for anchor in anchors:
                 value = median_ratio(
-                    reader.get(f"{family}/anchor/{anchor}", {}), ours)
-                anchor_cells.append(f"{ANCHOR_TITLES[anchor]}: "
-                                    f"{ratio_text(value)}")
+                    reader.get(f"{family}/anchor/{anchor}", {}), ours
+                )
+                anchor_cells.append(
+                    f"{ANCHOR_TITLES[anchor]}: " f"{ratio_text(value)}"
+                )
             rows.append(cells + ["; ".join(anchor_cells)])
     lines += table(["Case", "Way", "vs CPython", "vs anchors"], rows)
 
     sizes = results.big_sizes()
     if sizes:
-        lines += ["### Big buffer: ReadLine to EOF after one FeedData", "",
-                  "CPU ns per 100-byte line; the cost per line must not grow "
-                  "with what is buffered behind it.", ""]
+        lines += [
+            "### Big buffer: ReadLine to EOF after one FeedData",
+            "",
+            "CPU ns per 100-byte line; the cost per line must not grow "
+            "with what is buffered behind it.",
+            "",
+        ]
         rows = []
         base = reader.get(f"bigbuffer/streams/{sizes[0]}KiB", {})
         for size in sizes:
             ours = reader.get(f"bigbuffer/streams/{size}KiB", {})
             theirs = reader.get(f"bigbuffer/cpython/{size}KiB", {})
-            rows.append([f"{fmt(size / KIB)} MiB", fmt(median_of(ours)),
-                         ratio_text(median_ratio(ours, base)),
-                         fmt(median_of(theirs)),
-                         ratio_text(median_ratio(theirs, ours))])
-        lines += table(["Buffer", "//streams ns/line",
-                        f"÷ at {fmt(sizes[0] / KIB)} MiB", "CPython ns/line",
-                        "vs CPython"], rows)
+            rows.append(
+                [
+                    f"{fmt(size / KIB)} MiB",
+                    fmt(median_of(ours)),
+                    ratio_text(median_ratio(ours, base)),
+                    fmt(median_of(theirs)),
+                    ratio_text(median_ratio(theirs, ours)),
+                ]
+            )
+        lines += table(
+            [
+                "Buffer",
+                "//streams ns/line",
+                f"÷ at {fmt(sizes[0] / KIB)} MiB",
+                "CPython ns/line",
+                "vs CPython",
+            ],
+            rows,
+        )
     return lines
 
 
 def tcp_tables(results: Results) -> list:
-    lines = ["### Absolute figures", "",
-             "Median over repetitions. Rates are the client's (round trips/s; "
-             "bulk: MB/s, 10^6 bytes); CPU is user + system time of each "
-             "process (getrusage) per round trip, or per MB for bulk. "
-             "\"1 CPU\": both processes pinned with `taskset -c 0`.", ""]
+    lines = [
+        "### Absolute figures",
+        "",
+        "Median over repetitions. Rates are the client's (round trips/s; "
+        "bulk: MB/s, 10^6 bytes); CPU is user + system time of each "
+        "process (getrusage) per round trip, or per MB for bulk. "
+        '"1 CPU": both processes pinned with `taskset -c 0`.',
+        "",
+    ]
     rows = []
     for case in ("pingpong", "pingpong100", "bulk"):
         for pinned in (False, True):
@@ -351,21 +473,42 @@ def tcp_tables(results: Results) -> list:
                     continue
 
                 def med(metric, case=case, pinned=pinned, impl=impl):
-                    return median_of(results.tcp_metric(case, pinned, impl,
-                                                        metric))
-                unit = "MB/s" if case == "bulk" else "rt/s"
-                rows.append([
-                    TCP_CASE_TITLES[case], "1" if pinned else "2",
-                    IMPL_TITLES[impl], f"{fmt(med('rate'))} {unit}",
-                    fmt(med("client_cpu_us")), fmt(med("server_cpu_us")),
-                    fmt(med("server_peak_rss_kib"))])
-    lines += table(["Case", "CPUs", "Implementation", "Rate",
-                    "client CPU µs/op", "server CPU µs/op",
-                    "server peak RSS KiB"], rows)
+                    return median_of(
+                        results.tcp_metric(case, pinned, impl, metric)
+                    )
 
-    lines += ["### Ratios vs raw Asio and CPython", "",
-              "Per repetition, median. Rate: ours ÷ theirs (above 1: faster). "
-              "CPU and RSS: ours ÷ theirs (below 1: cheaper).", ""]
+                unit = "MB/s" if case == "bulk" else "rt/s"
+                rows.append(
+                    [
+                        TCP_CASE_TITLES[case],
+                        "1" if pinned else "2",
+                        IMPL_TITLES[impl],
+                        f"{fmt(med('rate'))} {unit}",
+                        fmt(med("client_cpu_us")),
+                        fmt(med("server_cpu_us")),
+                        fmt(med("server_peak_rss_kib")),
+                    ]
+                )
+    lines += table(
+        [
+            "Case",
+            "CPUs",
+            "Implementation",
+            "Rate",
+            "client CPU µs/op",
+            "server CPU µs/op",
+            "server peak RSS KiB",
+        ],
+        rows,
+    )
+
+    lines += [
+        "### Ratios vs raw Asio and CPython",
+        "",
+        "Per repetition, median. Rate: ours ÷ theirs (above 1: faster). "
+        "CPU and RSS: ours ÷ theirs (below 1: cheaper).",
+        "",
+    ]
     rows = []
     for case in ("pingpong", "pingpong100", "bulk"):
         for pinned in (False, True):
@@ -373,16 +516,40 @@ def tcp_tables(results: Results) -> list:
                 continue
             cells = [TCP_CASE_TITLES[case], "1" if pinned else "2"]
             for other in ("asio", "cpython"):
-                for metric in ("rate", "client_cpu_us", "server_cpu_us",
-                               "server_peak_rss_kib"):
-                    cells.append(ratio_text(median_ratio(
-                        results.tcp_metric(case, pinned, "streams", metric),
-                        results.tcp_metric(case, pinned, other, metric))))
+                for metric in (
+                    "rate",
+                    "client_cpu_us",
+                    "server_cpu_us",
+                    "server_peak_rss_kib",
+                ):
+                    cells.append(
+                        ratio_text(
+                            median_ratio(
+                                results.tcp_metric(
+                                    case, pinned, "streams", metric
+                                ),
+                                results.tcp_metric(
+                                    case, pinned, other, metric
+                                ),
+                            )
+                        )
+                    )
             rows.append(cells)
-    lines += table(["Case", "CPUs", "rate vs Asio", "client CPU vs Asio",
-                    "server CPU vs Asio", "RSS vs Asio", "rate vs CPython",
-                    "client CPU vs CPython", "server CPU vs CPython",
-                    "RSS vs CPython"], rows)
+    lines += table(
+        [
+            "Case",
+            "CPUs",
+            "rate vs Asio",
+            "client CPU vs Asio",
+            "server CPU vs Asio",
+            "RSS vs Asio",
+            "rate vs CPython",
+            "client CPU vs CPython",
+            "server CPU vs CPython",
+            "RSS vs CPython",
+        ],
+        rows,
+    )
 
     rows = []
     for impl in ("streams", "asio", "cpython"):
@@ -392,15 +559,30 @@ def tcp_tables(results: Results) -> list:
 
         def med(metric, impl=impl):
             return median_of(results.tcp_metric("idle", False, impl, metric))
-        rows.append([IMPL_TITLES[impl], fmt(med("rss_before_kib")),
-                     fmt(med("rss_after_kib")),
-                     fmt(med("rss_per_connection_kib"))])
+
+        rows.append(
+            [
+                IMPL_TITLES[impl],
+                fmt(med("rss_before_kib")),
+                fmt(med("rss_after_kib")),
+                fmt(med("rss_per_connection_kib")),
+            ]
+        )
     if rows:
         connections = results.meta["settings"].get("idle_connections", 1000)
-        lines += [f"### {connections:,} idle connections: server RSS "
-                  "(VmRSS)", ""]
-        lines += table(["Implementation", "before KiB", "after KiB",
-                        "KiB per connection"], rows)
+        lines += [
+            f"### {connections:,} idle connections: server RSS " "(VmRSS)",
+            "",
+        ]
+        lines += table(
+            [
+                "Implementation",
+                "before KiB",
+                "after KiB",
+                "KiB per connection",
+            ],
+            rows,
+        )
     return lines
 
 
@@ -408,9 +590,14 @@ def tcp_tables(results: Results) -> list:
 # Plots.
 # ---------------------------------------------------------------------------
 
+
 def gnuplot_terminal() -> str:
-    terminals = subprocess.run(["gnuplot", "-e", "set terminal"],
-                               capture_output=True, text=True, check=False)
+    terminals = subprocess.run(
+        ["gnuplot", "-e", "set terminal"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     text = terminals.stdout + terminals.stderr
     return "pngcairo" if "pngcairo" in text else "png"
 
@@ -426,92 +613,150 @@ def number(value) -> str:
 
 def plot_scripts(results: Results, out_dir: str, terminal: str) -> dict:
     """PNG file name -> gnuplot script."""
-    common = (f"set terminal {terminal} size 960,540 noenhanced\n"
-              "set datafile missing '-'\n"
-              "set grid ytics\nset key top left\n")
-    bars = ("set style data histograms\n"
-            "set style histogram clustered gap 1\n"
-            "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
-            "set key outside bottom center horizontal\n"
-            "set xtics scale 0\n")
+    common = (
+        f"set terminal {terminal} size 960,540 noenhanced\n"
+        "set datafile missing '-'\n"
+        "set grid ytics\nset key top left\n"
+    )
+    bars = (
+        "set style data histograms\n"
+        "set style histogram clustered gap 1\n"
+        "set style fill solid 0.85 border -1\nset boxwidth 0.9\n"
+        "set key outside bottom center horizontal\n"
+        "set xtics scale 0\n"
+    )
     scripts = {}
     reader = results.reader
 
     sizes = results.big_sizes()
     if sizes:
-        rows = [[number(size / KIB),
-                 number(median_of(reader.get(f"bigbuffer/streams/{size}KiB",
-                                             {}))),
-                 number(median_of(reader.get(f"bigbuffer/cpython/{size}KiB",
-                                             {})))] for size in sizes]
+        rows = [
+            [
+                number(size / KIB),
+                number(
+                    median_of(reader.get(f"bigbuffer/streams/{size}KiB", {}))
+                ),
+                number(
+                    median_of(reader.get(f"bigbuffer/cpython/{size}KiB", {}))
+                ),
+            ]
+            for size in sizes
+        ]
         scripts["report_bigbuffer.png"] = (
-            common + datablock("d", rows) +
-            "set title 'ReadLine to EOF over one big buffer: CPU per line'\n"
+            common
+            + datablock("d", rows)
+            + "set title 'ReadLine to EOF over one big buffer: CPU per line'\n"
             "set xlabel 'bytes buffered at once (MiB)'\n"
             "set ylabel 'CPU ns per 100-byte line'\n"
             "set logscale x 2\nset yrange [0:*]\n"
             "plot $d using 1:2 with linespoints lw 2 title '//streams', "
-            "$d using 1:3 with linespoints lw 2 title 'CPython 3.11.7'\n")
+            "$d using 1:3 with linespoints lw 2 title 'CPython 3.11.7'\n"
+        )
 
-    best_anchor = {"lines100": "memchr_fresh_string",
-                   "lines10": "memchr_fresh_string",
-                   "exactly100": "offset_reader",
-                   "read65536": "memcpy_64KiB",
-                   "readuntil1k": "offset_reader"}
-    labels = {"lines100": "ReadLine 100 B", "lines10": "ReadLine 10 B",
-              "exactly100": "ReadExactly(100)", "read65536": "Read(65536)",
-              "readuntil1k": "ReadUntil 1 KiB"}
+    best_anchor = {
+        "lines100": "memchr_fresh_string",
+        "lines10": "memchr_fresh_string",
+        "exactly100": "offset_reader",
+        "read65536": "memcpy_64KiB",
+        "readuntil1k": "offset_reader",
+    }
+    labels = {
+        "lines100": "ReadLine 100 B",
+        "lines10": "ReadLine 10 B",
+        "exactly100": "ReadExactly(100)",
+        "read65536": "Read(65536)",
+        "readuntil1k": "ReadUntil 1 KiB",
+    }
     rows = []
     for family, anchor in best_anchor.items():
-        rows.append([f'"{labels[family]}"'] + [
-            number(median_of(reader.get(name, {})))
-            for name in (f"{family}/streams/deferred", f"{family}/cpython",
-                         f"{family}/anchor/{anchor}")])
+        rows.append(
+            [f'"{labels[family]}"']
+            + [
+                number(median_of(reader.get(name, {})))
+                for name in (
+                    f"{family}/streams/deferred",
+                    f"{family}/cpython",
+                    f"{family}/anchor/{anchor}",
+                )
+            ]
+        )
     scripts["report_reader_cpu.png"] = (
-        common + bars + datablock("d", rows) +
-        "set title 'In-memory reads: CPU time per operation (log scale)'\n"
+        common
+        + bars
+        + datablock("d", rows)
+        + "set title 'In-memory reads: CPU time per operation (log scale)'\n"
         "set ylabel 'CPU ns per operation'\nset logscale y\n"
         "plot $d using 2:xtic(1) title '//streams (co_await, default token)',"
         " $d using 3 title 'CPython 3.11.7', "
         "$d using 4 title 'anchor (memchr + fresh string; offset reader; "
-        "memcpy)'\n")
+        "memcpy)'\n"
+    )
 
     rows = []
     for case in ("pingpong", "pingpong100", "bulk"):
         for pinned in (False, True):
-            label = ('"' + {"pingpong": "1 conn", "pingpong100": "100 conns",
-                            "bulk": "bulk, per MB"}[case] +
-                     (", 1 CPU" if pinned else "") + '"')
-            rows.append([label] + [
-                number(median_of(results.tcp_metric(case, pinned, impl,
-                                                    "total_cpu_us")))
-                for impl in ("streams", "asio", "cpython")])
+            label = (
+                '"'
+                + {
+                    "pingpong": "1 conn",
+                    "pingpong100": "100 conns",
+                    "bulk": "bulk, per MB",
+                }[case]
+                + (", 1 CPU" if pinned else "")
+                + '"'
+            )
+            rows.append(
+                [label]
+                + [
+                    number(
+                        median_of(
+                            results.tcp_metric(
+                                case, pinned, impl, "total_cpu_us"
+                            )
+                        )
+                    )
+                    for impl in ("streams", "asio", "cpython")
+                ]
+            )
     scripts["report_tcp_cpu.png"] = (
-        common + bars + datablock("d", rows) +
-        "set title 'Loopback TCP: CPU per round trip (bulk: per MB), "
+        common
+        + bars
+        + datablock("d", rows)
+        + "set title 'Loopback TCP: CPU per round trip (bulk: per MB), "
         "client + server (log scale)'\n"
         "set ylabel 'CPU µs per operation'\nset logscale y\n"
         "set xtics rotate by -15\nset bmargin 6\n"
         "plot $d using 2:xtic(1) title '//streams', "
-        "$d using 3 title 'raw Asio', $d using 4 title 'CPython asyncio'\n")
-    return {os.path.join(out_dir, name): script
-            for name, script in scripts.items()}
+        "$d using 3 title 'raw Asio', $d using 4 title 'CPython asyncio'\n"
+    )
+    return {
+        os.path.join(out_dir, name): script for name, script in scripts.items()
+    }
 
 
 def draw(results: Results, out_dir: str) -> tuple:
     """Draws the plots; (file names drawn, a note when none could be)."""
     if shutil.which("gnuplot") is None:
-        return [], ("gnuplot is not installed (tools/setup.sh --bench "
-                    "installs gnuplot-nox): no plots.")
+        return [], (
+            "gnuplot is not installed (tools/setup.sh --bench "
+            "installs gnuplot-nox): no plots."
+        )
     terminal = gnuplot_terminal()
     drawn = []
     for path, script in plot_scripts(results, out_dir, terminal).items():
         script = f"set output '{path}'\n" + script
-        done = subprocess.run(["gnuplot"], input=script, text=True,
-                              capture_output=True, check=False)
+        done = subprocess.run(
+            ["gnuplot"],
+            input=script,
+            text=True,
+            capture_output=True,
+            check=False,
+        )
         if done.returncode != 0:
-            print(f"report: gnuplot failed for {path}: {done.stderr}",
-                  file=sys.stderr)
+            print(
+                f"report: gnuplot failed for {path}: {done.stderr}",
+                file=sys.stderr,
+            )
             continue
         drawn.append(os.path.basename(path))
     return drawn, ""
@@ -520,6 +765,7 @@ def draw(results: Results, out_dir: str) -> tuple:
 # ---------------------------------------------------------------------------
 # The report.
 # ---------------------------------------------------------------------------
+
 
 def render(results: Results, command: str, plots: list, plot_note: str) -> str:
     meta = results.meta
@@ -533,7 +779,8 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
         "Regenerate with the same command; `benchmarks/report.py` computes "
         "every figure from the raw results.",
         "",
-        "| | |", "|---|---|",
+        "| | |",
+        "|---|---|",
         f"| Compilation mode | {meta['compilation_mode']} |",
         f"| Compiler | {meta['compiler']} |",
         f"| Reference | {meta['python']} (`python3`) |",
@@ -553,24 +800,38 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
         f"## Targets: {passed} of {len(found)} pass",
         "",
     ]
-    rows = [[target.title, target.measured(), target.required(),
-             "**PASS**" if target.passed() else "**FAIL**"]
-            for target in found]
-    lines += table(["Target", "Measured (median, range)", "Required",
-                    "Result"], rows)
+    rows = [
+        [
+            target.title,
+            target.measured(),
+            target.required(),
+            "**PASS**" if target.passed() else "**FAIL**",
+        ]
+        for target in found
+    ]
+    lines += table(
+        ["Target", "Measured (median, range)", "Required", "Result"], rows
+    )
     lines += ["```text"]
-    lines += [f"{'PASS' if target.passed() else 'FAIL'}: {target.title}: "
-              f"{target.measured()}, required {target.required()}"
-              for target in found]
+    lines += [
+        f"{'PASS' if target.passed() else 'FAIL'}: {target.title}: "
+        f"{target.measured()}, required {target.required()}"
+        for target in found
+    ]
     lines += ["```", ""]
     if results.errors:
-        lines += ["## Errors", "", "These runs failed and are missing above:",
-                  ""]
+        lines += [
+            "## Errors",
+            "",
+            "These runs failed and are missing above:",
+            "",
+        ]
         lines += [f"- `{error[:300]}`" for error in results.errors] + [""]
 
     settings = meta["settings"]
     lines += [
-        "## In-memory reads", "",
+        "## In-memory reads",
+        "",
         f"A fresh StreamReader per run; {fmt(settings['stream_kib'] / KIB)} "
         f"MiB of data ({fmt(settings['bulk_kib'] / KIB)} MiB for Read(65536)) "
         "fed in 64 KiB chunks by a producer coroutine that yields "
@@ -581,10 +842,13 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
         "`asio::use_awaitable`, or with callbacks that start the next read. "
         "Anchors run over the same data in the same binary "
         "(`benchmarks/reader_benchmark.cc`); CPython runs "
-        "`benchmarks/reader_benchmark.py`.", ""]
+        "`benchmarks/reader_benchmark.py`.",
+        "",
+    ]
     lines += reader_tables(results)
     lines += [
-        "## Loopback TCP", "",
+        "## Loopback TCP",
+        "",
         "Client and server in separate processes on 127.0.0.1, TCP_NODELAY, "
         "one io_context thread (one asyncio loop) each: "
         "`benchmarks/tcp_streams.cc`, `benchmarks/tcp_asio.cc` "
@@ -593,7 +857,9 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
         "100-byte line, drain, read the echo, for "
         f"{settings['duration']:g} s; "
         f"bulk: {fmt(settings['bytes'] / 2**20)} MiB in 64 KiB writes each "
-        "followed by a drain, the server reading 64 KiB at a time.", ""]
+        "followed by a drain, the server reading 64 KiB at a time.",
+        "",
+    ]
     lines += tcp_tables(results)
     lines += ["## Plots", ""]
     if plots:
@@ -602,9 +868,12 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
         lines += [plot_note or "No plots.", ""]
     context = meta.get("benchmark_context", {})
     if context.get("library_build_type") == "debug":
-        lines += ["Note: Debian's libbenchmark reports itself as a debug "
-                  "build; that concerns its own timing loop, not the code "
-                  "measured (built with the compilation mode above).", ""]
+        lines += [
+            "Note: Debian's libbenchmark reports itself as a debug "
+            "build; that concerns its own timing loop, not the code "
+            "measured (built with the compilation mode above).",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -626,10 +895,14 @@ def main() -> int:
         out.write(render(results, args.command, plots, note))
     found = targets(results)
     for target in found:
-        print(f"{'PASS' if target.passed() else 'FAIL'}: {target.title}: "
-              f"{target.measured()}, required {target.required()}")
-    print(f"report: {sum(t.passed() for t in found)} of {len(found)} targets "
-          f"pass -> {args.out}")
+        print(
+            f"{'PASS' if target.passed() else 'FAIL'}: {target.title}: "
+            f"{target.measured()}, required {target.required()}"
+        )
+    print(
+        f"report: {sum(t.passed() for t in found)} of {len(found)} targets "
+        f"pass -> {args.out}"
+    )
     return 0
 
 

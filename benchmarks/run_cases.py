@@ -27,14 +27,26 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-READER_FAMILIES = ("lines100", "lines10", "exactly100", "read65536",
-                   "readuntil1k", "bigbuffer")
+READER_FAMILIES = (
+    "lines100",
+    "lines10",
+    "exactly100",
+    "read65536",
+    "readuntil1k",
+    "bigbuffer",
+)
 TCP_IMPLEMENTATIONS = ("streams", "asio", "cpython")
 # (case, pinned): every case unpinned and pinned to one CPU (modes may skip
 # some pinned runs: "pinned_cases"); idle measures memory only, so once.
-TCP_CASES = (("pingpong", False), ("pingpong", True), ("pingpong100", False),
-             ("pingpong100", True), ("bulk", False), ("bulk", True),
-             ("idle", False))
+TCP_CASES = (
+    ("pingpong", False),
+    ("pingpong", True),
+    ("pingpong100", False),
+    ("pingpong100", True),
+    ("bulk", False),
+    ("bulk", True),
+    ("idle", False),
+)
 
 # Sizes and durations per mode. KiB for the in-memory data.
 MODES = {
@@ -94,8 +106,9 @@ def load_average() -> list:
 
 def command_output(command) -> str:
     try:
-        return subprocess.run(command, capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            command, capture_output=True, text=True, check=False
+        ).stdout.strip()
     except OSError:
         return ""
 
@@ -112,33 +125,48 @@ def cpu_model() -> str:
 # In-memory cases.
 # ---------------------------------------------------------------------------
 
+
 def run_reader_cpp(binary: str, family: str, mode: dict) -> tuple:
     command = [
-        binary, f"--benchmark_filter=^{family}/", "--benchmark_format=json",
+        binary,
+        f"--benchmark_filter=^{family}/",
+        "--benchmark_format=json",
         f"--benchmark_min_time={mode['min_time']}",
-        f"--stream_kib={mode['stream_kib']}", f"--bulk_kib={mode['bulk_kib']}",
-        "--big_kib=" + ",".join(str(k) for k in mode["big_kib"])]
+        f"--stream_kib={mode['stream_kib']}",
+        f"--bulk_kib={mode['bulk_kib']}",
+        "--big_kib=" + ",".join(str(k) for k in mode["big_kib"]),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise CaseError(f"{' '.join(command)} exited {done.returncode}: "
-                        f"{done.stderr[-2000:]}")
+        raise CaseError(
+            f"{' '.join(command)} exited {done.returncode}: "
+            f"{done.stderr[-2000:]}"
+        )
     output = json.loads(done.stdout)
     rows = []
     for benchmark in output["benchmarks"]:
         if benchmark.get("error_occurred"):
-            raise CaseError(f"{benchmark['name']}: "
-                            f"{benchmark.get('error_message')}")
-        per_op = [value for key, value in benchmark.items()
-                  if key.startswith("cpu/")]
+            raise CaseError(
+                f"{benchmark['name']}: " f"{benchmark.get('error_message')}"
+            )
+        per_op = [
+            value for key, value in benchmark.items() if key.startswith("cpu/")
+        ]
         if len(per_op) != 1:
             raise CaseError(f"{benchmark['name']}: no cpu/<op> counter")
         name = benchmark["name"]
-        rows.append({
-            "kind": "reader", "name": name, "impl": name.split("/")[1],
-            "family": family, "ns_per_op": per_op[0] * 1e9,
-            "items_per_second": benchmark.get("items_per_second"),
-            "bytes_per_second": benchmark.get("bytes_per_second"),
-            "iterations": benchmark["iterations"]})
+        rows.append(
+            {
+                "kind": "reader",
+                "name": name,
+                "impl": name.split("/")[1],
+                "family": family,
+                "ns_per_op": per_op[0] * 1e9,
+                "items_per_second": benchmark.get("items_per_second"),
+                "bytes_per_second": benchmark.get("bytes_per_second"),
+                "iterations": benchmark["iterations"],
+            }
+        )
     if not rows:
         raise CaseError(f"{family}: no C++ benchmark ran")
     return rows, output.get("context", {})
@@ -146,26 +174,42 @@ def run_reader_cpp(binary: str, family: str, mode: dict) -> tuple:
 
 def run_reader_python(python: str, family: str, mode: dict) -> list:
     command = [
-        python, os.path.join(HERE, "reader_benchmark.py"), "--case", family,
-        f"--stream-kib={mode['stream_kib']}", f"--bulk-kib={mode['bulk_kib']}",
-        "--big-kib=" + ",".join(str(k) for k in mode["big_kib"])]
+        python,
+        os.path.join(HERE, "reader_benchmark.py"),
+        "--case",
+        family,
+        f"--stream-kib={mode['stream_kib']}",
+        f"--bulk-kib={mode['bulk_kib']}",
+        "--big-kib=" + ",".join(str(k) for k in mode["big_kib"]),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise CaseError(f"{' '.join(command)} exited {done.returncode}: "
-                        f"{done.stderr[-2000:]}")
+        raise CaseError(
+            f"{' '.join(command)} exited {done.returncode}: "
+            f"{done.stderr[-2000:]}"
+        )
     rows = []
     for line in done.stdout.splitlines():
         result = json.loads(line)
-        rows.append({"kind": "reader", "name": result["name"],
-                     "impl": "cpython", "family": family,
-                     "ns_per_op": result["ns_per_op"], "ops": result["ops"],
-                     "bytes": result["bytes"], "cpu_ns": result["cpu_ns"]})
+        rows.append(
+            {
+                "kind": "reader",
+                "name": result["name"],
+                "impl": "cpython",
+                "family": family,
+                "ns_per_op": result["ns_per_op"],
+                "ops": result["ops"],
+                "bytes": result["bytes"],
+                "cpu_ns": result["cpu_ns"],
+            }
+        )
     return rows
 
 
 # ---------------------------------------------------------------------------
 # TCP cases.
 # ---------------------------------------------------------------------------
+
 
 def tcp_command(implementation: str, bin_dir: str, python: str) -> list:
     if implementation == "cpython":
@@ -196,30 +240,52 @@ def wait_listening(server: subprocess.Popen, timeout_s: float) -> int:
     raise CaseError("the server did not start listening")
 
 
-def run_tcp(server_impl: str, client_impl: str, case: str, pinned: bool,
-            mode: dict, bin_dir: str, python: str) -> dict:
+def run_tcp(
+    server_impl: str,
+    client_impl: str,
+    case: str,
+    pinned: bool,
+    mode: dict,
+    bin_dir: str,
+    python: str,
+) -> dict:
     """One server process and one client process; both results."""
     prefix = ["taskset", "-c", "0"] if pinned else []
-    connections = ([f"--connections={mode['idle_connections']}"]
-                   if case == "idle" else [])
+    connections = (
+        [f"--connections={mode['idle_connections']}"] if case == "idle" else []
+    )
     common = [f"--case={case}", f"--timeout={TCP_TIMEOUT_S}"] + connections
     with tempfile.TemporaryFile("w+") as server_errors:
         server = subprocess.Popen(
-            prefix + tcp_command(server_impl, bin_dir, python) +
-            ["--role=server", "--port=0"] + common,
-            stdout=subprocess.PIPE, stderr=server_errors, text=True)
+            prefix
+            + tcp_command(server_impl, bin_dir, python)
+            + ["--role=server", "--port=0"]
+            + common,
+            stdout=subprocess.PIPE,
+            stderr=server_errors,
+            text=True,
+        )
         try:
             port = wait_listening(server, 30)
             # Idle: the client holds its connections until the server has
             # measured; `duration` only bounds that hold.
             duration = 30 if case == "idle" else mode["duration"]
             client = subprocess.run(
-                prefix + tcp_command(client_impl, bin_dir, python) +
-                ["--role=client", f"--port={port}", f"--duration={duration}",
-                 f"--count={mode['count']}", f"--bytes={mode['bytes']}"] +
-                common,
-                capture_output=True, text=True, timeout=TCP_TIMEOUT_S + 30,
-                check=False)
+                prefix
+                + tcp_command(client_impl, bin_dir, python)
+                + [
+                    "--role=client",
+                    f"--port={port}",
+                    f"--duration={duration}",
+                    f"--count={mode['count']}",
+                    f"--bytes={mode['bytes']}",
+                ]
+                + common,
+                capture_output=True,
+                text=True,
+                timeout=TCP_TIMEOUT_S + 30,
+                check=False,
+            )
             server_output, _ = server.communicate(timeout=60)
         except subprocess.TimeoutExpired as error:
             raise CaseError(f"{case}: timed out: {error}") from error
@@ -231,24 +297,34 @@ def run_tcp(server_impl: str, client_impl: str, case: str, pinned: bool,
         errors = server_errors.read()
     where = f"{case} (server {server_impl}, client {client_impl})"
     if client.returncode != 0:
-        raise CaseError(f"{where}: client exited {client.returncode}: "
-                        f"{client.stdout[-1000:]} {client.stderr[-1000:]}")
+        raise CaseError(
+            f"{where}: client exited {client.returncode}: "
+            f"{client.stdout[-1000:]} {client.stderr[-1000:]}"
+        )
     if server.returncode != 0:
-        raise CaseError(f"{where}: server exited {server.returncode}: "
-                        f"{errors[-1000:]}")
+        raise CaseError(
+            f"{where}: server exited {server.returncode}: " f"{errors[-1000:]}"
+        )
     client_result = last_json(client.stdout)
     server_result = last_json(server_output)
     if not client_result.get("ok") or not server_result.get("ok"):
         raise CaseError(f"{where}: not ok: {client_result} {server_result}")
-    return {"kind": "tcp", "case": case, "pinned": pinned,
-            "impl": server_impl if server_impl == client_impl else
-            f"{server_impl}+{client_impl}",
-            "server": server_result, "client": client_result}
+    return {
+        "kind": "tcp",
+        "case": case,
+        "pinned": pinned,
+        "impl": server_impl
+        if server_impl == client_impl
+        else f"{server_impl}+{client_impl}",
+        "server": server_result,
+        "client": client_result,
+    }
 
 
 # ---------------------------------------------------------------------------
 # The schedule.
 # ---------------------------------------------------------------------------
+
 
 def rotated(items, by: int) -> list:
     items = list(items)
@@ -279,19 +355,31 @@ def run_all(args, mode_name: str) -> dict:
             if args.only and family not in args.only:
                 continue
             for language in rotated(("cpp", "python"), rep):
-                print(f"run_cases: rep {rep + 1}/{mode['reps']} {family} "
-                      f"{language}", file=sys.stderr, flush=True)
+                print(
+                    f"run_cases: rep {rep + 1}/{mode['reps']} {family} "
+                    f"{language}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if language == "cpp":
-                    got = attempt(f"{family} C++", lambda: run_reader_cpp(
-                        reader_binary, family, mode))
+                    got = attempt(
+                        f"{family} C++",
+                        lambda: run_reader_cpp(reader_binary, family, mode),
+                    )
                     if got:
                         rows, context = got
                     else:
                         rows = []
                 else:
-                    rows = attempt(
-                        f"{family} CPython", lambda: run_reader_python(
-                            args.python, family, mode)) or []
+                    rows = (
+                        attempt(
+                            f"{family} CPython",
+                            lambda: run_reader_python(
+                                args.python, family, mode
+                            ),
+                        )
+                        or []
+                    )
                 for row in rows:
                     row["rep"] = rep
                 results.extend(rows)
@@ -300,28 +388,50 @@ def run_all(args, mode_name: str) -> dict:
                 continue
             if pinned and case not in mode["pinned_cases"]:
                 continue
-            pairs = [(impl, impl) for impl in
-                     rotated(TCP_IMPLEMENTATIONS, rep)]
+            pairs = [
+                (impl, impl) for impl in rotated(TCP_IMPLEMENTATIONS, rep)
+            ]
             if mode_name == "smoke":
                 # Each implementation against another too: they speak the
                 # same protocol, and the smoke test checks that.
-                pairs += [("streams", "asio"), ("asio", "cpython"),
-                          ("cpython", "streams")]
+                pairs += [
+                    ("streams", "asio"),
+                    ("asio", "cpython"),
+                    ("cpython", "streams"),
+                ]
             for server_impl, client_impl in pairs:
-                label = (f"{case}{' pinned' if pinned else ''} "
-                         f"{server_impl}/{client_impl}")
-                print(f"run_cases: rep {rep + 1}/{mode['reps']} {label}",
-                      file=sys.stderr, flush=True)
-                row = attempt(label, lambda: run_tcp(
-                    server_impl, client_impl, case, pinned, mode,
-                    args.bin_dir, args.python))
+                label = (
+                    f"{case}{' pinned' if pinned else ''} "
+                    f"{server_impl}/{client_impl}"
+                )
+                print(
+                    f"run_cases: rep {rep + 1}/{mode['reps']} {label}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                row = attempt(
+                    label,
+                    lambda: run_tcp(
+                        server_impl,
+                        client_impl,
+                        case,
+                        pinned,
+                        mode,
+                        args.bin_dir,
+                        args.python,
+                    ),
+                )
                 if row:
                     row["rep"] = rep
                     results.append(row)
 
     python_version = command_output(
-        [args.python, "-c",
-         "import platform; print(platform.python_version())"])
+        [
+            args.python,
+            "-c",
+            "import platform; print(platform.python_version())",
+        ]
+    )
     return {
         "meta": {
             "mode": mode_name,
@@ -333,11 +443,13 @@ def run_all(args, mode_name: str) -> dict:
             "cpu": cpu_model(),
             "load_before": load_before,
             "load_after": load_average(),
-            "started": datetime.datetime.now(datetime.timezone.utc)
-            .isoformat(timespec="seconds"),
+            "started": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
             "seconds": round(time.monotonic() - started, 1),
-            "git": command_output(["git", "-C", HERE, "rev-parse", "--short",
-                                   "HEAD"]),
+            "git": command_output(
+                ["git", "-C", HERE, "rev-parse", "--short", "HEAD"]
+            ),
             "benchmark_context": context,
         },
         "results": results,
@@ -347,28 +459,42 @@ def run_all(args, mode_name: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bin-dir", required=True,
-                        help="the directory of reader_benchmark, "
-                        "tcp_streams and tcp_asio")
+    parser.add_argument(
+        "--bin-dir",
+        required=True,
+        help="the directory of reader_benchmark, " "tcp_streams and tcp_asio",
+    )
     parser.add_argument("--out", required=True, help="the results JSON file")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_true")
     group.add_argument("--smoke", action="store_true")
     parser.add_argument("--reps", type=int, help="override the repetitions")
-    parser.add_argument("--only", action="append",
-                        help="run only this family or TCP case (repeatable)")
-    parser.add_argument("--python", default=sys.executable,
-                        help="the CPython 3.11.7 to compare with")
-    parser.add_argument("--compilation-mode", default="unknown",
-                        help="how the binaries were built, for the report")
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="run only this family or TCP case (repeatable)",
+    )
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the CPython 3.11.7 to compare with",
+    )
+    parser.add_argument(
+        "--compilation-mode",
+        default="unknown",
+        help="how the binaries were built, for the report",
+    )
     args = parser.parse_args()
     mode_name = "smoke" if args.smoke else "quick" if args.quick else "full"
     report = run_all(args, mode_name)
     with open(args.out, "w", encoding="utf-8") as out:
         json.dump(report, out, indent=1)
-    print(f"run_cases: {len(report['results'])} results, "
-          f"{len(report['errors'])} errors, {report['meta']['seconds']} s "
-          f"-> {args.out}", file=sys.stderr)
+    print(
+        f"run_cases: {len(report['results'])} results, "
+        f"{len(report['errors'])} errors, {report['meta']['seconds']} s "
+        f"-> {args.out}",
+        file=sys.stderr,
+    )
     return 1 if report["errors"] else 0
 
 

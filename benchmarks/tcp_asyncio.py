@@ -21,8 +21,12 @@ import time
 IMPLEMENTATION = "cpython"
 LINE = (b"0123456789" * 10)[:99] + b"\n"
 BULK_CHUNK = 64 * 1024
-DEFAULT_CONNECTIONS = {"pingpong": 1, "pingpong100": 100, "bulk": 1,
-                       "idle": 1000}
+DEFAULT_CONNECTIONS = {
+    "pingpong": 1,
+    "pingpong100": 100,
+    "bulk": 1,
+    "idle": 1000,
+}
 
 
 def cpu_seconds() -> float:
@@ -69,8 +73,13 @@ def emit(**fields) -> None:
 
 
 def result(args, **fields) -> None:
-    emit(impl=IMPLEMENTATION, role=args.role, case=args.case,
-         connections=args.connections, **fields)
+    emit(
+        impl=IMPLEMENTATION,
+        role=args.role,
+        case=args.case,
+        connections=args.connections,
+        **fields,
+    )
 
 
 def work(args, ops: int, nbytes: int, cpu_s: float, wall_s: float) -> dict:
@@ -81,13 +90,15 @@ def work(args, ops: int, nbytes: int, cpu_s: float, wall_s: float) -> dict:
     if units and wall_s > 0:
         fields["mb_per_s" if bulk else "rt_per_s"] = units / wall_s
         fields["cpu_us_per_mb" if bulk else "cpu_us_per_rt"] = (
-            cpu_s / units * 1e6)
+            cpu_s / units * 1e6
+        )
     return fields
 
 
 # ---------------------------------------------------------------------------
 # Server.
 # ---------------------------------------------------------------------------
+
 
 class Server:
     def __init__(self, args) -> None:
@@ -101,8 +112,9 @@ class Server:
         self.writers = []
         self.done = asyncio.get_running_loop().create_future()
 
-    async def serve(self, reader: asyncio.StreamReader,
-                    writer: asyncio.StreamWriter) -> None:
+    async def serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         self.accepted += 1
         if self.accepted == 1:
             self.cpu_start = cpu_seconds()
@@ -129,20 +141,31 @@ class Server:
             return
         self.finished += 1
         if self.finished == self.args.connections and not self.done.done():
-            result(self.args,
-                   **work(self.args, self.ops, self.bytes,
-                          cpu_seconds() - self.cpu_start,
-                          time.monotonic() - self.wall_start),
-                   peak_rss_kib=peak_rss_kib(), maxrss_kib=max_rss_kib(),
-                   ok=1)
+            result(
+                self.args,
+                **work(
+                    self.args,
+                    self.ops,
+                    self.bytes,
+                    cpu_seconds() - self.cpu_start,
+                    time.monotonic() - self.wall_start,
+                ),
+                peak_rss_kib=peak_rss_kib(),
+                maxrss_kib=max_rss_kib(),
+                ok=1,
+            )
             self.done.set_result(0)
 
     def report_idle(self) -> None:
-        result(self.args, accepted=self.accepted,
-               rss_before_kib=self.rss_before_kib,
-               rss_after_kib=vm_rss_kib(), peak_rss_kib=peak_rss_kib(),
-               maxrss_kib=max_rss_kib(),
-               ok=int(self.accepted == self.args.connections))
+        result(
+            self.args,
+            accepted=self.accepted,
+            rss_before_kib=self.rss_before_kib,
+            rss_after_kib=vm_rss_kib(),
+            peak_rss_kib=peak_rss_kib(),
+            maxrss_kib=max_rss_kib(),
+            ok=int(self.accepted == self.args.connections),
+        )
         for writer in self.writers:
             writer.transport.abort()
         if not self.done.done():
@@ -166,6 +189,7 @@ async def run_server(args) -> int:
 # ---------------------------------------------------------------------------
 # Client.
 # ---------------------------------------------------------------------------
+
 
 class Client:
     def __init__(self, args) -> None:
@@ -223,18 +247,22 @@ async def run_client(args) -> int:
     connections = []
     try:
         for _ in range(args.connections):
-            reader, writer = await asyncio.open_connection("127.0.0.1",
-                                                           args.port)
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", args.port
+            )
             set_nodelay(writer)
             connections.append((reader, writer))
     except OSError as error:
         client.fail(repr(error))
     cpu_start, wall_start = cpu_seconds(), time.monotonic()
     if not client.error:
-        run = {"bulk": client.bulk, "idle": client.idle}.get(args.case,
-                                                             client.ping_pong)
-        tasks = [asyncio.create_task(run(reader, writer))
-                 for reader, writer in connections]
+        run = {"bulk": client.bulk, "idle": client.idle}.get(
+            args.case, client.ping_pong
+        )
+        tasks = [
+            asyncio.create_task(run(reader, writer))
+            for reader, writer in connections
+        ]
         loop = asyncio.get_running_loop()
 
         def stop() -> None:
@@ -251,18 +279,23 @@ async def run_client(args) -> int:
             for task in pending:
                 task.cancel()
     cpu_s, wall_s = cpu_seconds() - cpu_start, time.monotonic() - wall_start
-    result(args, **work(args, client.ops, client.bytes, cpu_s, wall_s),
-           peak_rss_kib=peak_rss_kib(),
-           maxrss_kib=max_rss_kib(), ok=0 if client.error else 1,
-           error=client.error)
+    result(
+        args,
+        **work(args, client.ops, client.bytes, cpu_s, wall_s),
+        peak_rss_kib=peak_rss_kib(),
+        maxrss_kib=max_rss_kib(),
+        ok=0 if client.error else 1,
+        error=client.error,
+    )
     return 1 if client.error else 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--role", choices=("server", "client"), required=True)
-    parser.add_argument("--case", choices=tuple(DEFAULT_CONNECTIONS),
-                        required=True)
+    parser.add_argument(
+        "--case", choices=tuple(DEFAULT_CONNECTIONS), required=True
+    )
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--duration", type=float, default=2.0)
     parser.add_argument("--count", type=int, default=10_000_000)

@@ -18,8 +18,14 @@ from conformance import payload
 from conformance import scenario_pb2 as pb
 
 ALWAYS = ("completed", "pending", "transport_calls", "error", "returned")
-STATE = ("buffer", "buffer_size", "at_eof", "exception", "exception_set",
-         "paused")
+STATE = (
+    "buffer",
+    "buffer_size",
+    "at_eof",
+    "exception",
+    "exception_set",
+    "paused",
+)
 ALL = ALWAYS + STATE
 
 
@@ -63,8 +69,9 @@ def _completion_matches(expected: Any, observed: Any) -> bool:
         other = pb.Completion()
         other.CopyFrom(observed)
         other.error.CopyFrom(expected.error)
-        return (other == expected) and error_matches(expected.error,
-                                                     observed.error)
+        return (other == expected) and error_matches(
+            expected.error, observed.error
+        )
     return expected == observed
 
 
@@ -73,7 +80,8 @@ def _field_matches(name: str, expected: Any, observed: Any) -> bool:
         return error_matches(expected, observed)
     if name == "completed":
         return len(expected) == len(observed) and all(
-            _completion_matches(e, o) for e, o in zip(expected, observed))
+            _completion_matches(e, o) for e, o in zip(expected, observed)
+        )
     return expected == observed
 
 
@@ -86,8 +94,9 @@ def diff_expectation(expect: Any, observed: Any) -> List[Difference]:
             continue
         observed_value = field_value(observed, name)
         if not _field_matches(name, expected_value, observed_value):
-            differences.append(Difference(name, expected_value,
-                                          observed_value))
+            differences.append(
+                Difference(name, expected_value, observed_value)
+            )
     return differences
 
 
@@ -109,12 +118,14 @@ def compact_bytes(data: bytes, max_tail: int = 64) -> Any:
     for period in range(1, min(16, len(data) - 1) + 1):
         pattern = data[:period]
         length = period
-        while (length < len(data) and
-               data[length] == pattern[length % period]):
+        while length < len(data) and data[length] == pattern[length % period]:
             length += 1
         # A pattern repeated at least twice; the shortest for the longest run.
-        if (length >= 2 * period and len(data) - length <= max_tail and
-                (best is None or length > best[1])):
+        if (
+            length >= 2 * period
+            and len(data) - length <= max_tail
+            and (best is None or length > best[1])
+        ):
             best = (pattern, length)
     if best is None:
         return None

@@ -35,7 +35,7 @@ class Entry:
     @property
     def topic(self) -> str:
         """The scenario file's base name, e.g. "stream_reader_readuntil"."""
-        return self.path.name[:-len(SUFFIX)]
+        return self.path.name[: -len(SUFFIX)]
 
 
 def find_files(paths: Iterable[str]) -> List[pathlib.Path]:
@@ -44,8 +44,9 @@ def find_files(paths: Iterable[str]) -> List[pathlib.Path]:
     for name in paths:
         path = pathlib.Path(name)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*" + SUFFIX)
-                                if p.is_file()))
+            files.extend(
+                sorted(p for p in path.rglob("*" + SUFFIX) if p.is_file())
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -68,8 +69,11 @@ def parse_file(path: pathlib.Path) -> Any:
 def load_file(path: pathlib.Path) -> List[Entry]:
     message = parse_file(path)
     try:
-        nodes = [node for node in textproto.parse(path.read_text("utf-8"))
-                 if node.name == "scenario"]
+        nodes = [
+            node
+            for node in textproto.parse(path.read_text("utf-8"))
+            if node.name == "scenario"
+        ]
     except textproto.TextprotoError:
         nodes = []
     entries = []

@@ -22,14 +22,46 @@ from conformance import scenario_pb2 as pb
 FAMILIES = ("reader", "protocol", "writer")
 
 LIMITS = (1, 2, 3, 7, 16, 65536)
-TOKENS = (b"\n", b"\n", b"ab", b"XYZ", b"a", b"\r\n", b"AAA", b"--", b"\x00",
-          b"SEPARATOR!", b"0123456789", b"\n\n", b"Z")
-SEPARATORS = (b"\n", b"A", b"Z", b"ab", b"\r\n", b"AA", b"XYZ\n", b"--ab",
-              b"SEPARATOR!", b"--boundary--\n", b"")
-EXCEPTIONS = ("ValueError", "RuntimeError", "ConnectionResetError",
-              "BrokenPipeError", "ConnectionAbortedError", "OSError",
-              "TimeoutError", "CancelledError", "IncompleteReadError",
-              "LimitOverrunError")
+TOKENS = (
+    b"\n",
+    b"\n",
+    b"ab",
+    b"XYZ",
+    b"a",
+    b"\r\n",
+    b"AAA",
+    b"--",
+    b"\x00",
+    b"SEPARATOR!",
+    b"0123456789",
+    b"\n\n",
+    b"Z",
+)
+SEPARATORS = (
+    b"\n",
+    b"A",
+    b"Z",
+    b"ab",
+    b"\r\n",
+    b"AA",
+    b"XYZ\n",
+    b"--ab",
+    b"SEPARATOR!",
+    b"--boundary--\n",
+    b"",
+)
+EXCEPTIONS = (
+    "ValueError",
+    "RuntimeError",
+    "ConnectionResetError",
+    "BrokenPipeError",
+    "ConnectionAbortedError",
+    "OSError",
+    "TimeoutError",
+    "CancelledError",
+    "IncompleteReadError",
+    "LimitOverrunError",
+)
 
 
 class _Builder:
@@ -64,31 +96,39 @@ class _Builder:
         if rng.random() < 0.12:
             size = max(1, 2 * self.effective_limit + rng.randint(-2, 2))
             tail = rng.choice((b"", b"\n", b"ab", b"SEPARATOR!"))
-            return pb.Bytes(pattern=rng.choice((b"x", b"ab", b"\n", b"xy\n")),
-                            size=size, data=tail)
+            return pb.Bytes(
+                pattern=rng.choice((b"x", b"ab", b"\n", b"xy\n")),
+                size=size,
+                data=tail,
+            )
         count = rng.choice((0, 1, 1, 2, 2, 3, 4, 6))
-        return pb.Bytes(data=b"".join(rng.choice(TOKENS)
-                                      for _ in range(count)))
+        return pb.Bytes(
+            data=b"".join(rng.choice(TOKENS) for _ in range(count))
+        )
 
     def error(self) -> pb.Error:
         rng = self.rng
         kind = rng.choice(EXCEPTIONS)
         if kind == "IncompleteReadError":
-            error = pb.Error(type=kind,
-                             partial=rng.choice((b"", b"ab", b"x\n")))
+            error = pb.Error(
+                type=kind, partial=rng.choice((b"", b"ab", b"x\n"))
+            )
             if rng.random() < 0.7:
                 error.expected = rng.choice((0, 3, 10))
             return error
         if kind == "LimitOverrunError":
-            return pb.Error(type=kind, message="limit",
-                            consumed=rng.randint(0, 9))
+            return pb.Error(
+                type=kind, message="limit", consumed=rng.randint(0, 9)
+            )
         return pb.Error(type=kind, message=rng.choice(("", "boom", "reset")))
 
     def options(self) -> pb.TransportOptions:
         rng = self.rng
-        return pb.TransportOptions(cannot_pause=rng.random() < 0.2,
-                                   ssl=rng.random() < 0.2,
-                                   cannot_write_eof=rng.random() < 0.2)
+        return pb.TransportOptions(
+            cannot_pause=rng.random() < 0.2,
+            ssl=rng.random() < 0.2,
+            cannot_write_eof=rng.random() < 0.2,
+        )
 
     def new_id(self) -> int:
         op_id = self.next_id
@@ -120,8 +160,16 @@ class _Builder:
         rng = self.rng
         limit = self.effective_limit
         read = pb.Read(id=self.new_id())
-        kind = rng.choice(("readline", "readuntil", "readuntil", "read",
-                           "readexactly", "anext"))
+        kind = rng.choice(
+            (
+                "readline",
+                "readuntil",
+                "readuntil",
+                "read",
+                "readexactly",
+                "anext",
+            )
+        )
         if kind == "readline":
             read.readline.SetInParent()
         elif kind == "anext":
@@ -131,11 +179,13 @@ class _Builder:
             if rng.random() < 0.85:
                 read.readuntil.separator = rng.choice(SEPARATORS)
         elif kind == "read":
-            read.read.n = rng.choice((-1, -1, 0, 1, 2, 5, limit + 1,
-                                      3 * limit))
+            read.read.n = rng.choice(
+                (-1, -1, 0, 1, 2, 5, limit + 1, 3 * limit)
+            )
         else:
-            read.readexactly.n = rng.choice((-1, 0, 1, 2, 3, 7, limit + 1,
-                                             2 * limit + 5))
+            read.readexactly.n = rng.choice(
+                (-1, 0, 1, 2, 3, 7, limit + 1, 2 * limit + 5)
+            )
         return read
 
     def protocol_action(self) -> pb.Action:
@@ -161,10 +211,23 @@ class _Builder:
 
     def writer_action(self) -> pb.Action:
         rng = self.rng
-        kind = rng.choice(("write", "write", "writelines", "write_eof",
-                           "can_write_eof", "close", "is_closing", "drain",
-                           "drain", "wait_closed", "transport_closing",
-                           "pause_writing", "resume_writing"))
+        kind = rng.choice(
+            (
+                "write",
+                "write",
+                "writelines",
+                "write_eof",
+                "can_write_eof",
+                "close",
+                "is_closing",
+                "drain",
+                "drain",
+                "wait_closed",
+                "transport_closing",
+                "pause_writing",
+                "resume_writing",
+            )
+        )
         if kind == "write":
             return pb.Action(write=self.data())
         if kind == "writelines":
@@ -198,12 +261,15 @@ class _Builder:
 
     def scenario(self, name: str, description: str) -> pb.Scenario:
         rng = self.rng
-        scenario = pb.Scenario(name=name, description=description,
-                               limit=self.limit)
-        scenario.server_side = ("protocol" in self.families
-                                and rng.random() < 0.2)
+        scenario = pb.Scenario(
+            name=name, description=description, limit=self.limit
+        )
+        scenario.server_side = (
+            "protocol" in self.families and rng.random() < 0.2
+        )
         connect = "writer" in self.families or (
-            "protocol" in self.families and rng.random() < 0.6)
+            "protocol" in self.families and rng.random() < 0.6
+        )
         for index in range(rng.randint(1, 8)):
             step = scenario.steps.add()
             if index == 0 and connect:
@@ -218,8 +284,9 @@ class _Builder:
         return scenario
 
 
-def generate(seed: int, count: int,
-             families: Optional[Iterable[str]] = None) -> List[pb.Scenario]:
+def generate(
+    seed: int, count: int, families: Optional[Iterable[str]] = None
+) -> List[pb.Scenario]:
     """`count` random scenarios; the same arguments give the same result.
 
     `families` restricts the actions to some of FAMILIES ("reader",
@@ -233,8 +300,11 @@ def generate(seed: int, count: int,
     scenarios = []
     for index in range(count):
         builder = _Builder(rng, chosen)
-        scenarios.append(builder.scenario(
-            f"Generated.Seed{seed}.Case{index:05d}",
-            f"Generated by tools/generate_scenarios.py --seed {seed} "
-            f"(case {index}, families {','.join(chosen)})."))
+        scenarios.append(
+            builder.scenario(
+                f"Generated.Seed{seed}.Case{index:05d}",
+                f"Generated by tools/generate_scenarios.py --seed {seed} "
+                f"(case {index}, families {','.join(chosen)}).",
+            )
+        )
     return scenarios

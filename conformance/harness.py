@@ -68,25 +68,34 @@ def _step_header(entry: corpus.Entry, number: int) -> List[str]:
     step = entry.scenario.steps[number - 1]
     line = entry.step_lines[number - 1] if entry.step_lines else 0
     where = f" ({entry.path}:{line})" if line else ""
-    lines = [f"  step {number} of {len(entry.scenario.steps)}{where}"
-             + (f": {step.note}" if step.note else "")]
+    lines = [
+        f"  step {number} of {len(entry.scenario.steps)}{where}"
+        + (f": {step.note}" if step.note else "")
+    ]
     lines.append("    actions:")
-    lines.extend(f"      {pretty.show_action(action)}"
-                 for action in step.actions)
+    lines.extend(
+        f"      {pretty.show_action(action)}" for action in step.actions
+    )
     return lines
 
 
-def _diff_lines(differences: List[compare.Difference],
-                first: str = "expected", second: str = "observed"
-                ) -> List[str]:
+def _diff_lines(
+    differences: List[compare.Difference],
+    first: str = "expected",
+    second: str = "observed",
+) -> List[str]:
     lines = []
     width = max(len(first), len(second))
     for diff in differences:
         lines.append(f"    {diff.field}:")
-        lines.append(f"      {first:<{width}} "
-                     f"{pretty.show_value(diff.field, diff.expected)}")
-        lines.append(f"      {second:<{width}} "
-                     f"{pretty.show_value(diff.field, diff.observed)}")
+        lines.append(
+            f"      {first:<{width}} "
+            f"{pretty.show_value(diff.field, diff.expected)}"
+        )
+        lines.append(
+            f"      {second:<{width}} "
+            f"{pretty.show_value(diff.field, diff.observed)}"
+        )
     return lines
 
 
@@ -94,20 +103,28 @@ def judge(entry: corpus.Entry, response: Any) -> Outcome:
     """Compares a testee's response with the scenario's expectations."""
     kind = response.WhichOneof("result")
     if kind == "skipped":
-        return Outcome(False, f"skipped by the testee: {response.skipped}",
-                       [f"  skipped by the testee: {response.skipped}"])
+        return Outcome(
+            False,
+            f"skipped by the testee: {response.skipped}",
+            [f"  skipped by the testee: {response.skipped}"],
+        )
     if kind == "runtime_error":
         text = response.runtime_error.rstrip("\n")
-        return Outcome(False, "runtime error in the testee",
-                       ["  runtime error in the testee:"]
-                       + ["    " + line for line in text.splitlines()])
+        return Outcome(
+            False,
+            "runtime error in the testee",
+            ["  runtime error in the testee:"]
+            + ["    " + line for line in text.splitlines()],
+        )
     if kind != "trace":
         return Outcome(False, "empty response", ["  empty response"])
     steps = entry.scenario.steps
     observed = response.trace.steps
     if len(observed) != len(steps):
-        message = (f"the testee returned {len(observed)} observations for "
-                   f"{len(steps)} steps")
+        message = (
+            f"the testee returned {len(observed)} observations for "
+            f"{len(steps)} steps"
+        )
         return Outcome(False, message, ["  " + message])
     failing = []
     for number, (step, observation) in enumerate(zip(steps, observed), 1):
@@ -131,8 +148,9 @@ def judge(entry: corpus.Entry, response: Any) -> Outcome:
 # -- Selecting scenarios ------------------------------------------------------
 
 
-def select(entries: List[corpus.Entry], pattern: Optional[str]
-           ) -> List[corpus.Entry]:
+def select(
+    entries: List[corpus.Entry], pattern: Optional[str]
+) -> List[corpus.Entry]:
     """Sorted by name, filtered, then this Bazel shard's part."""
     chosen = sorted(entries, key=lambda entry: entry.name)
     if pattern:
@@ -141,8 +159,11 @@ def select(entries: List[corpus.Entry], pattern: Optional[str]
     total = int(os.environ.get("TEST_TOTAL_SHARDS", "0") or 0)
     if total > 1:
         index = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
-        chosen = [entry for position, entry in enumerate(chosen)
-                  if position % total == index]
+        chosen = [
+            entry
+            for position, entry in enumerate(chosen)
+            if position % total == index
+        ]
     status_file = os.environ.get("TEST_SHARD_STATUS_FILE")
     if status_file:
         pathlib.Path(status_file).touch()
@@ -168,8 +189,9 @@ def _load(paths: Sequence[str]) -> List[corpus.Entry]:
     entries = corpus.load(paths)
     repeated = duplicates(entries)
     if repeated:
-        raise corpus.CorpusError("duplicate scenario names: "
-                                 + ", ".join(repeated))
+        raise corpus.CorpusError(
+            "duplicate scenario names: " + ", ".join(repeated)
+        )
     return entries
 
 
@@ -183,8 +205,10 @@ def run_corpus(args: argparse.Namespace) -> int:
     problems = []
     for name in listed:
         if name not in known:
-            problems.append(f"failure list: {name} is not a scenario of the "
-                            f"corpus: remove it from the list")
+            problems.append(
+                f"failure list: {name} is not a scenario of the "
+                f"corpus: remove it from the list"
+            )
     listed_set = set(listed)
     chosen = select(entries, args.filter)
     passed = failed = 0
@@ -194,8 +218,10 @@ def run_corpus(args: argparse.Namespace) -> int:
             outcome = judge(entry, testee.run(entry.scenario))
             if entry.name in listed_set:
                 if outcome.passed:
-                    problems.append(f"failure list: {entry.name} now passes: "
-                                    f"remove it from the list")
+                    problems.append(
+                        f"failure list: {entry.name} now passes: "
+                        f"remove it from the list"
+                    )
                 else:
                     expected_failures.append(entry.name)
                 continue
@@ -203,8 +229,11 @@ def run_corpus(args: argparse.Namespace) -> int:
                 passed += 1
                 continue
             failed += 1
-            print(f"FAILED {entry.name} ({entry.path}"
-                  + (f":{entry.line}" if entry.line else "") + ")")
+            print(
+                f"FAILED {entry.name} ({entry.path}"
+                + (f":{entry.line}" if entry.line else "")
+                + ")"
+            )
             print("\n".join(outcome.details))
             print()
     for problem in problems:
@@ -212,8 +241,10 @@ def run_corpus(args: argparse.Namespace) -> int:
     if not chosen:
         print("no scenario ran (check the paths, --filter and sharding)")
     if expected_failures:
-        print(f"{len(expected_failures)} expected failures (listed in "
-              f"{args.failure_list}): " + ", ".join(expected_failures))
+        print(
+            f"{len(expected_failures)} expected failures (listed in "
+            f"{args.failure_list}): " + ", ".join(expected_failures)
+        )
     print(f"{passed} passed, {failed} failed")
     return 0 if (not failed and not problems and chosen) else 1
 
@@ -238,14 +269,17 @@ def run_report(args: argparse.Namespace) -> int:
                     passed += 1
                 else:
                     failed += 1
-                    failures.append(f"  {label}: {entry.name}: "
-                                    f"{outcome.summary}")
+                    failures.append(
+                        f"  {label}: {entry.name}: " f"{outcome.summary}"
+                    )
     rows = [(topic, *counts) for topic, counts in sorted(by_topic.items())]
     total = ("total", *(sum(row[i] for row in rows) for i in (1, 2, 3)))
     headers = ("topic", "scenarios", "pass on reference", "pass on C++")
     width = max([len(headers[0])] + [len(row[0]) for row in rows + [total]])
-    print(f"{headers[0]:<{width}}  {headers[1]:>9}  {headers[2]:>17}  "
-          f"{headers[3]:>11}")
+    print(
+        f"{headers[0]:<{width}}  {headers[1]:>9}  {headers[2]:>17}  "
+        f"{headers[3]:>11}"
+    )
     for row in rows + [total]:
         if row is total:
             print("-" * (width + 45))
@@ -267,28 +301,37 @@ def trace_difference(first: Any, second: Any) -> List[str]:
     if first_kind != "trace" or second_kind != "trace":
         # Both refused the scenario in the same words (an invalid payload,
         # conformance/payload.py): that is agreement.
-        if first_kind == second_kind and first_kind in (
-                "skipped", "runtime_error") and (
-                getattr(first, first_kind) == getattr(second, second_kind)):
+        if (
+            first_kind == second_kind
+            and first_kind in ("skipped", "runtime_error")
+            and (getattr(first, first_kind) == getattr(second, second_kind))
+        ):
             return []
-        return [f"  reference: {first_kind}: "
-                f"{getattr(first, first_kind) if first_kind else ''}",
-                f"  C++:       {second_kind}: "
-                f"{getattr(second, second_kind) if second_kind else ''}"]
+        return [
+            f"  reference: {first_kind}: "
+            f"{getattr(first, first_kind) if first_kind else ''}",
+            f"  C++:       {second_kind}: "
+            f"{getattr(second, second_kind) if second_kind else ''}",
+        ]
     if len(first.trace.steps) != len(second.trace.steps):
-        return [f"  {len(first.trace.steps)} observations on the reference, "
-                f"{len(second.trace.steps)} on C++"]
-    for number, (one, two) in enumerate(zip(first.trace.steps,
-                                            second.trace.steps), 1):
+        return [
+            f"  {len(first.trace.steps)} observations on the reference, "
+            f"{len(second.trace.steps)} on C++"
+        ]
+    for number, (one, two) in enumerate(
+        zip(first.trace.steps, second.trace.steps), 1
+    ):
         differences = compare.diff_exact(one, two)
         if differences:
-            return [f"  step {number}:"] + _diff_lines(differences,
-                                                       "reference", "C++")
+            return [f"  step {number}:"] + _diff_lines(
+                differences, "reference", "C++"
+            )
     return []
 
 
-def shrink(scenario: Any, differs: Callable[[Any], bool],
-           max_tries: int = 400) -> Any:
+def shrink(
+    scenario: Any, differs: Callable[[Any], bool], max_tries: int = 400
+) -> Any:
     """Greedily makes `scenario` smaller while `differs` still holds.
 
     Stops after `max_tries` candidates, so a run with many differences stays
@@ -350,7 +393,8 @@ def _smaller(scenario: Any):
                 for size in _shorter(data.size):
                     candidate = _copy(scenario)
                     target = payload.payloads_of(
-                        candidate.steps[index].actions[position])[number]
+                        candidate.steps[index].actions[position]
+                    )[number]
                     target.size = size
                     if not size:
                         target.ClearField("pattern")
@@ -358,7 +402,8 @@ def _smaller(scenario: Any):
                 for length in _shorter(len(data.data)):
                     candidate = _copy(scenario)
                     target = payload.payloads_of(
-                        candidate.steps[index].actions[position])[number]
+                        candidate.steps[index].actions[position]
+                    )[number]
                     target.data = data.data[:length]
                     yield candidate
     for index, step in enumerate(steps):
@@ -367,7 +412,8 @@ def _smaller(scenario: Any):
                 if data.size and data.size <= 64:
                     candidate = _copy(scenario)
                     target = payload.payloads_of(
-                        candidate.steps[index].actions[position])[number]
+                        candidate.steps[index].actions[position]
+                    )[number]
                     target.CopyFrom(pb.Bytes(data=payload.expand(data)))
                     yield candidate
     if scenario.server_side:
@@ -407,8 +453,10 @@ def action_kinds(scenario: Any) -> List[str]:
             if kind == "read":
                 kind = "read." + action.read.WhichOneof("kind")
             if kind == "task":
-                kinds.extend("task." + str(entry.WhichOneof("kind"))
-                             for entry in action.task.awaits)
+                kinds.extend(
+                    "task." + str(entry.WhichOneof("kind"))
+                    for entry in action.task.awaits
+                )
             kinds.append(kind)
     return kinds
 
@@ -429,8 +477,11 @@ def error_types(response: Any) -> List[str]:
 def transport_call_kinds(response: Any) -> List[str]:
     if response.WhichOneof("result") != "trace":
         return []
-    return [call.WhichOneof("call") for observation in response.trace.steps
-            for call in observation.transport_calls]
+    return [
+        call.WhichOneof("call")
+        for observation in response.trace.steps
+        for call in observation.transport_calls
+    ]
 
 
 def scenario_text(scenario: Any) -> str:
@@ -470,12 +521,14 @@ def run_differential(args: argparse.Namespace) -> int:
     calls: collections.Counter = collections.Counter()
     passed = failed = 0
     reports = []
-    with Testee(args.reference, label="reference") as reference, \
-            Testee(args.cpp, label="C++") as cpp:
+    with Testee(args.reference, label="reference") as reference, Testee(
+        args.cpp, label="C++"
+    ) as cpp:
 
         def differs(candidate: Any) -> bool:
-            return bool(trace_difference(reference.run(candidate),
-                                         cpp.run(candidate)))
+            return bool(
+                trace_difference(reference.run(candidate), cpp.run(candidate))
+            )
 
         for scenario in scenarios:
             kinds.update(action_kinds(scenario))
@@ -489,29 +542,45 @@ def run_differential(args: argparse.Namespace) -> int:
             failed += 1
             if failed > args.max_shrunk:
                 # Only the first few are shrunk: each costs many runs.
-                reports.append([f"DIFFERENT {scenario.name} (not shrunk: "
-                                f"more than {args.max_shrunk} differences)"]
-                               + trace_difference(first, second) + [""])
+                reports.append(
+                    [
+                        f"DIFFERENT {scenario.name} (not shrunk: "
+                        f"more than {args.max_shrunk} differences)"
+                    ]
+                    + trace_difference(first, second)
+                    + [""]
+                )
                 continue
             small = shrink(scenario, differs)
             small_reference = reference.run(small)
             if small_reference.WhichOneof("result") == "trace":
-                for step, observed in zip(small.steps,
-                                          small_reference.trace.steps):
+                for step, observed in zip(
+                    small.steps, small_reference.trace.steps
+                ):
                     step.expect.CopyFrom(
-                        compare.recorded_expectation(observed))
+                        compare.recorded_expectation(observed)
+                    )
             origin = "Files" if args.paths else f"Seed{args.seed}"
-            small.name = (f"Differential.{origin}."
-                          f"{scenario.name.split('.')[-1]}")
-            small.description = (f"Shrunk by harness.py --differential from "
-                                 f"{scenario.name}: {scenario.description}")
-            reports.append([f"DIFFERENT {scenario.name} (shrunk from "
-                            f"{len(scenario.steps)} to {len(small.steps)} "
-                            f"steps):"]
-                           + trace_difference(small_reference,
-                                              cpp.run(small))
-                           + ["  shrunk scenario (expectations from the "
-                              "reference):", scenario_text(small), ""])
+            small.name = (
+                f"Differential.{origin}." f"{scenario.name.split('.')[-1]}"
+            )
+            small.description = (
+                f"Shrunk by harness.py --differential from "
+                f"{scenario.name}: {scenario.description}"
+            )
+            reports.append(
+                [
+                    f"DIFFERENT {scenario.name} (shrunk from "
+                    f"{len(scenario.steps)} to {len(small.steps)} "
+                    f"steps):"
+                ]
+                + trace_difference(small_reference, cpp.run(small))
+                + [
+                    "  shrunk scenario (expectations from the " "reference):",
+                    scenario_text(small),
+                    "",
+                ]
+            )
     print("\n".join(_histogram("action kinds", kinds)))
     print("\n".join(_histogram("error types (on the reference)", errors)))
     print("\n".join(_histogram("transport calls (on the reference)", calls)))
@@ -529,35 +598,60 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR",
-                        help="scenario files (.textproto) or directories")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="FILE_OR_DIR",
+        help="scenario files (.textproto) or directories",
+    )
     parser.add_argument("--testee", help="testee command line")
-    parser.add_argument("--failure_list", metavar="FILE",
-                        help="scenarios expected to fail, one a line")
-    parser.add_argument("--filter", metavar="REGEX",
-                        help="run the scenarios whose name matches")
-    parser.add_argument("--report", action="store_true",
-                        help="table of both testees' results by topic")
-    parser.add_argument("--differential", action="store_true",
-                        help="random scenarios through both testees")
-    parser.add_argument("--reference", metavar="CMD",
-                        help="reference testee command line")
-    parser.add_argument("--cpp", metavar="CMD",
-                        help="C++ testee command line")
+    parser.add_argument(
+        "--failure_list",
+        metavar="FILE",
+        help="scenarios expected to fail, one a line",
+    )
+    parser.add_argument(
+        "--filter",
+        metavar="REGEX",
+        help="run the scenarios whose name matches",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="table of both testees' results by topic",
+    )
+    parser.add_argument(
+        "--differential",
+        action="store_true",
+        help="random scenarios through both testees",
+    )
+    parser.add_argument(
+        "--reference", metavar="CMD", help="reference testee command line"
+    )
+    parser.add_argument("--cpp", metavar="CMD", help="C++ testee command line")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--max_shrunk", type=int, default=5,
-                        help="differential: shrink at most this many "
-                             "differences (default %(default)s)")
-    parser.add_argument("--families", metavar="LIST",
-                        help="generator families, comma-separated "
-                             f"({','.join(generator.FAMILIES)})")
+    parser.add_argument(
+        "--max_shrunk",
+        type=int,
+        default=5,
+        help="differential: shrink at most this many "
+        "differences (default %(default)s)",
+    )
+    parser.add_argument(
+        "--families",
+        metavar="LIST",
+        help="generator families, comma-separated "
+        f"({','.join(generator.FAMILIES)})",
+    )
     args = parser.parse_args(argv)
     if args.report or args.differential:
         if not (args.reference and args.cpp):
-            parser.error("--report and --differential need --reference "
-                         "and --cpp")
+            parser.error(
+                "--report and --differential need --reference " "and --cpp"
+            )
     elif not args.testee:
         parser.error("--testee is required")
     if not args.differential and not args.paths:

@@ -31,8 +31,10 @@ def expanded_size(message: Any) -> int:
         raise PayloadError("Bytes.size is set but Bytes.pattern is empty")
     total = size + len(message.data)
     if total > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"Bytes expands to {total} bytes, more than the "
-                           f"limit of {MAX_PAYLOAD_BYTES} for one Bytes")
+        raise PayloadError(
+            f"Bytes expands to {total} bytes, more than the "
+            f"limit of {MAX_PAYLOAD_BYTES} for one Bytes"
+        )
     return total
 
 
@@ -67,7 +69,8 @@ def check_scenario(scenario: Any) -> None:
                 if total > MAX_REQUEST_PAYLOAD_BYTES:
                     raise PayloadError(
                         f"{where}: the request's payloads expand to more "
-                        f"than {MAX_REQUEST_PAYLOAD_BYTES} bytes in all")
+                        f"than {MAX_REQUEST_PAYLOAD_BYTES} bytes in all"
+                    )
 
 
 def payloads_of(action: Any) -> List[Any]:
@@ -79,6 +82,9 @@ def payloads_of(action: Any) -> List[Any]:
     if kind == "writelines":
         return list(action.writelines.lines)
     if kind == "task":
-        return [entry.feed_data for entry in action.task.awaits
-                if entry.WhichOneof("kind") == "feed_data"]
+        return [
+            entry.feed_data
+            for entry in action.task.awaits
+            if entry.WhichOneof("kind") == "feed_data"
+        ]
     return []

@@ -7,7 +7,7 @@ calls, actions as the Python call the reference testee makes.
 
 from typing import Any, Optional
 
-from conformance import compare, payload
+from conformance import payload
 
 MAX_BYTES = 64
 HEAD_BYTES = 24
@@ -32,8 +32,9 @@ def show_error(error: Optional[Any]) -> str:
     if error is None:
         return "None"
     details = []
-    if error.message or not (error.HasField("partial")
-                             or error.HasField("consumed")):
+    if error.message or not (
+        error.HasField("partial") or error.HasField("consumed")
+    ):
         details.append(repr(error.message))
     if error.HasField("partial"):
         details.append(f"partial={show_bytes(error.partial)}")
@@ -71,8 +72,11 @@ def show_call(call: Any) -> str:
 
 
 def show_transport_options(options: Any) -> str:
-    flags = [name for name in ("cannot_pause", "ssl", "cannot_write_eof")
-             if getattr(options, name)]
+    flags = [
+        name
+        for name in ("cannot_pause", "ssl", "cannot_write_eof")
+        if getattr(options, name)
+    ]
     return f"FakeTransport({', '.join(f'{flag}=True' for flag in flags)})"
 
 
@@ -80,8 +84,11 @@ def read_call(read: Any) -> str:
     """The reader call a `Read` stands for: "reader.readline()"."""
     kind = read.WhichOneof("kind")
     if kind == "readuntil":
-        argument = (show_bytes(read.readuntil.separator)
-                    if read.readuntil.HasField("separator") else "")
+        argument = (
+            show_bytes(read.readuntil.separator)
+            if read.readuntil.HasField("separator")
+            else ""
+        )
         return f"reader.readuntil({argument})"
     if kind in ("read", "readexactly"):
         return f"reader.{kind}({getattr(read, kind).n})"

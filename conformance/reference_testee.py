@@ -35,8 +35,17 @@ import sys
 import traceback
 import warnings
 from asyncio import exceptions as aexc
-from typing import (Any, Awaitable, Callable, Coroutine, Dict, List,
-                    Optional, Set, Tuple)
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Dict,
+    List,
+    Optional,
+    Set,
+    Tuple,
+)
 
 REQUIRED_VERSION = (3, 11, 7)
 
@@ -169,7 +178,7 @@ class FakeTransport(asyncio.Transport):
     def _check_not_eof(self) -> None:
         if self._eof:
             # selector_events._SelectorSocketTransport.write(), verbatim.
-            raise RuntimeError('Cannot call write() after write_eof()')
+            raise RuntimeError("Cannot call write() after write_eof()")
 
     def write(self, data: bytes) -> None:
         self._check_not_eof()
@@ -197,13 +206,15 @@ class FakeTransport(asyncio.Transport):
         self._record(abort=pb.Empty())
 
 
-def _ignore_exception(loop: asyncio.AbstractEventLoop,
-                      context: Dict[str, Any]) -> None:
+def _ignore_exception(
+    loop: asyncio.AbstractEventLoop, context: Dict[str, Any]
+) -> None:
     """Loop exception handler: scenarios observe errors, nothing is logged."""
 
 
-def _do_nothing(reader: asyncio.StreamReader,
-                writer: asyncio.StreamWriter) -> None:
+def _do_nothing(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
     """The client_connected_cb of server-side scenarios."""
 
 
@@ -215,11 +226,13 @@ class ScenarioRun:
         self.loop = asyncio.new_event_loop()
         self.loop.set_debug(False)
         self.loop.set_exception_handler(_ignore_exception)
-        self.reader = asyncio.StreamReader(limit=scenario.limit or 2**16,
-                                           loop=self.loop)
+        self.reader = asyncio.StreamReader(
+            limit=scenario.limit or 2**16, loop=self.loop
+        )
         callback = _do_nothing if scenario.server_side else None
         self.protocol = asyncio.StreamReaderProtocol(
-            self.reader, client_connected_cb=callback, loop=self.loop)
+            self.reader, client_connected_cb=callback, loop=self.loop
+        )
         self.writer: Optional[asyncio.StreamWriter] = None
         # Strong references to everything the scenario created, so that no
         # __del__ (StreamWriter closes its transport) runs mid-scenario.
@@ -249,7 +262,8 @@ class ScenarioRun:
                 if size > wire.MAX_FRAME_BYTES:
                     raise ResponseTooLarge(
                         f"response too large: the trace passes "
-                        f"{wire.MAX_FRAME_BYTES} bytes at step {number}")
+                        f"{wire.MAX_FRAME_BYTES} bytes at step {number}"
+                    )
         finally:
             self.close()
         return trace
@@ -412,21 +426,27 @@ class ScenarioRun:
         self.tasks.append((task_id, running))
         self.task_by_id[task_id] = running
         running.add_done_callback(
-            lambda done: self.on_task_done(task_id, done))
+            lambda done: self.on_task_done(task_id, done)
+        )
 
-    async def run_task(self, task_id: int,
-                       entries: List[Tuple["AwaitFunction", Any]]) -> None:
+    async def run_task(
+        self, task_id: int, entries: List[Tuple["AwaitFunction", Any]]
+    ) -> None:
         """The coroutine of an Action.task; reports its own end."""
         for function, argument in entries:
             try:
                 await function(self, argument)
             except asyncio.CancelledError:
-                self.end_task(pb.Completion(
-                    id=task_id, error=pb.Error(type="CancelledError")))
+                self.end_task(
+                    pb.Completion(
+                        id=task_id, error=pb.Error(type="CancelledError")
+                    )
+                )
                 raise
             except Exception as exc:  # noqa: BLE001 - feed_data raised
-                self.end_task(pb.Completion(
-                    id=task_id, error=error_from_exception(exc)))
+                self.end_task(
+                    pb.Completion(id=task_id, error=error_from_exception(exc))
+                )
                 return
         self.end_task(pb.Completion(id=task_id, done=True))
 
@@ -486,8 +506,9 @@ class ScenarioRun:
         if self.scenario.server_side:
             writer = self.protocol._stream_writer
         else:
-            writer = asyncio.StreamWriter(transport, self.protocol,
-                                          self.reader, self.loop)
+            writer = asyncio.StreamWriter(
+                transport, self.protocol, self.reader, self.loop
+            )
         self.writer = writer
         if writer is not None:
             self.writers.append(writer)
@@ -607,14 +628,20 @@ def run_request(request: Any) -> Any:
 
 def main() -> int:
     version = sys.version.split()[0]
-    print(f"reference_testee: {sys.executable} (Python {version})",
-          file=sys.stderr, flush=True)
+    print(
+        f"reference_testee: {sys.executable} (Python {version})",
+        file=sys.stderr,
+        flush=True,
+    )
     if sys.version_info[:3] != REQUIRED_VERSION:
         wanted = ".".join(str(part) for part in REQUIRED_VERSION)
-        print(f"reference_testee: needs CPython {wanted}, the source the C++ "
-              f"port follows; {sys.executable} is "
-              f"{sys.version.split()[0]}. Run it with the `python3` on PATH.",
-              file=sys.stderr, flush=True)
+        print(
+            f"reference_testee: needs CPython {wanted}, the source the C++ "
+            f"port follows; {sys.executable} is "
+            f"{sys.version.split()[0]}. Run it with the `python3` on PATH.",
+            file=sys.stderr,
+            flush=True,
+        )
         return 2
     requests = sys.stdin.buffer
     responses = sys.stdout.buffer
@@ -625,8 +652,11 @@ def main() -> int:
         try:
             frame = wire.read_frame(requests)
         except wire.WireError as exc:
-            print(f"reference_testee: wire error: {exc}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"reference_testee: wire error: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
             return 1
         if frame is None:
             return 0
@@ -639,8 +669,11 @@ def main() -> int:
         try:
             wire.write_frame(responses, response.SerializeToString())
         except wire.WireError as exc:
-            print(f"reference_testee: wire error: {exc}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"reference_testee: wire error: {exc}",
+                file=sys.stderr,
+                flush=True,
+            )
             return 1
 
 

@@ -26,13 +26,17 @@ def reference_command() -> str:
 
 def cpp_command() -> str:
     """The C++ testee: beside this file under Bazel, else in bazel-bin/."""
-    for candidate in (ROOT / "conformance" / "cpp_testee",
-                      ROOT / "bazel-bin" / "conformance" / "cpp_testee"):
+    for candidate in (
+        ROOT / "conformance" / "cpp_testee",
+        ROOT / "bazel-bin" / "conformance" / "cpp_testee",
+    ):
         if candidate.exists():
             return shlex.quote(str(candidate))
-    raise SystemExit("cpp_testee not found: run it with "
-                     "`bazel test //conformance:cpp_test`, or "
-                     "`bazel build //conformance:cpp_testee` first.")
+    raise SystemExit(
+        "cpp_testee not found: run it with "
+        "`bazel test //conformance:cpp_test`, or "
+        "`bazel build //conformance:cpp_testee` first."
+    )
 
 
 def user_paths(paths: Sequence[str]) -> List[str]:

@@ -25,24 +25,39 @@ def main(argv: List[str]) -> int:
     if mode == "cpp":
         return harness.main(["--testee", suite.cpp_command()] + args)
     if mode == "report":
-        return harness.main(["--report",
-                             "--reference", suite.reference_command(),
-                             "--cpp", suite.cpp_command()] + args)
+        return harness.main(
+            [
+                "--report",
+                "--reference",
+                suite.reference_command(),
+                "--cpp",
+                suite.cpp_command(),
+            ]
+            + args
+        )
     if mode == "differential":
         seeds: List[str] = []
         options: List[str] = []
         for arg in args:
             if arg.startswith("--seeds="):
-                seeds.extend(arg[len("--seeds="):].split(","))
+                seeds.extend(arg[len("--seeds=") :].split(","))
             else:
                 options.append(arg)
         status = 0
         for seed in seeds:
             print(f"=== seed {seed}", flush=True)
-            status |= harness.main(["--differential",
-                                    "--reference", suite.reference_command(),
-                                    "--cpp", suite.cpp_command(),
-                                    "--seed", seed] + options)
+            status |= harness.main(
+                [
+                    "--differential",
+                    "--reference",
+                    suite.reference_command(),
+                    "--cpp",
+                    suite.cpp_command(),
+                    "--seed",
+                    seed,
+                ]
+                + options
+            )
         return status
     print(f"unknown mode {mode!r}\n{__doc__}", file=sys.stderr)
     return 2

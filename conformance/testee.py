@@ -25,8 +25,9 @@ class TesteeError(Exception):
 class Testee:
     """A running testee. Use as a context manager or call close()."""
 
-    def __init__(self, command: str, label: str = "testee",
-                 echo_stderr: bool = True) -> None:
+    def __init__(
+        self, command: str, label: str = "testee", echo_stderr: bool = True
+    ) -> None:
         self.command = command
         self.label = label
         self._echo = echo_stderr
@@ -36,12 +37,16 @@ class Testee:
             raise TesteeError(f"{label}: empty testee command")
         try:
             self._process = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE)
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
         except OSError as exc:
             raise TesteeError(f"{label}: cannot start {command!r}: {exc}")
-        self._stderr_thread = threading.Thread(target=self._pump_stderr,
-                                               daemon=True)
+        self._stderr_thread = threading.Thread(
+            target=self._pump_stderr, daemon=True
+        )
         self._stderr_thread.start()
 
     def _pump_stderr(self) -> None:
@@ -61,7 +66,8 @@ class Testee:
         tail = "\n".join("    " + line for line in self._tail) or "    (empty)"
         return TesteeError(
             f"{self.label} ({self.command!r}) {what}; exit code {code}. "
-            f"Last lines of its stderr:\n{tail}")
+            f"Last lines of its stderr:\n{tail}"
+        )
 
     def run(self, scenario: Any) -> Any:
         """Sends one scenario and returns the testee's Response."""
@@ -81,8 +87,10 @@ class Testee:
         try:
             return pb.Response.FromString(frame)
         except Exception as exc:  # noqa: BLE001 - a protocol error
-            raise TesteeError(f"{self.label}: unreadable Response for "
-                              f"{scenario.name}: {exc}") from exc
+            raise TesteeError(
+                f"{self.label}: unreadable Response for "
+                f"{scenario.name}: {exc}"
+            ) from exc
 
     def close(self) -> int:
         """Closes stdin (the testee exits at EOF) and waits for it."""

@@ -71,9 +71,12 @@ def tokenize(text: str) -> List[Token]:
             pos += 1
         else:
             start = pos
-            while (pos < length and not text[pos].isspace()
-                   and text[pos] not in _PUNCTUATION
-                   and text[pos] not in "#\"'"):
+            while (
+                pos < length
+                and not text[pos].isspace()
+                and text[pos] not in _PUNCTUATION
+                and text[pos] not in "#\"'"
+            ):
                 pos += 1
             tokens.append(Token("ident", text[start:pos], start, pos, line))
     return tokens
@@ -105,7 +108,6 @@ class Node:
 
 
 class _Parser:
-
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.pos = 0
@@ -127,8 +129,9 @@ class _Parser:
             token = self.peek()
             if token is None:
                 if closing is not None:
-                    raise TextprotoError(self.tokens[-1].line,
-                                         f"missing {closing!r}")
+                    raise TextprotoError(
+                        self.tokens[-1].line, f"missing {closing!r}"
+                    )
                 return nodes
             if token.kind == "punct" and token.text == closing:
                 return nodes
@@ -147,11 +150,17 @@ class _Parser:
                 if token.text == "]":
                     break
                 parts.append(token.text)
-            name = Token("ident", "[" + "".join(parts) + "]", name.start,
-                         token.end, name.line)
+            name = Token(
+                "ident",
+                "[" + "".join(parts) + "]",
+                name.start,
+                token.end,
+                name.line,
+            )
         elif name.kind != "ident":
-            raise TextprotoError(name.line, f"expected a field name, "
-                                 f"found {name.text!r}")
+            raise TextprotoError(
+                name.line, f"expected a field name, " f"found {name.text!r}"
+            )
         token = self.peek()
         has_colon = token is not None and token.text == ":"
         if has_colon:
@@ -181,14 +190,21 @@ class _Parser:
             closing = _OPENING[token.text]
             children = self.fields(closing)
             close = self.take()
-            return Node(name.text, name.start, close.end, name.line, children,
-                        token.start, close.start)
+            return Node(
+                name.text,
+                name.start,
+                close.end,
+                name.line,
+                children,
+                token.start,
+                close.start,
+            )
         if token.kind == "punct":
             raise TextprotoError(token.line, f"unexpected {token.text!r}")
         end = token.end
         if token.kind == "string":
             # Adjacent strings concatenate.
-            while (self.peek() is not None and self.peek().kind == "string"):
+            while self.peek() is not None and self.peek().kind == "string":
                 end = self.take().end
         elif token.text == "-":
             end = self.take().end
@@ -249,8 +265,14 @@ def one_line(message: Any) -> str:
     return " ".join(_item(field, value) for field, value in _items(message))
 
 
-def format_field(name: str, message: Any, column: int, width: int = 100,
-                 trailing: int = 0, indent: Optional[int] = None) -> str:
+def format_field(
+    name: str,
+    message: Any,
+    column: int,
+    width: int = 100,
+    trailing: int = 0,
+    indent: Optional[int] = None,
+) -> str:
     """Prints `name { ...message... }` for text starting at `column`.
 
     One line when column + length + trailing <= width; otherwise the fields

@@ -24,8 +24,10 @@ class WireError(Exception):
 
 
 def _too_long(length: int) -> WireError:
-    return WireError(f"frame of {length} bytes exceeds the limit of "
-                     f"{MAX_FRAME_BYTES} bytes")
+    return WireError(
+        f"frame of {length} bytes exceeds the limit of "
+        f"{MAX_FRAME_BYTES} bytes"
+    )
 
 
 def write_frame(stream: BinaryIO, payload: bytes) -> None:

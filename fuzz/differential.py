@@ -44,8 +44,11 @@ def inputs(paths: List[str]) -> List[Tuple[str, bytes]]:
     found = []
     for name in paths:
         path = pathlib.Path(name)
-        files = sorted(p for p in path.rglob("*") if p.is_file()) \
-            if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file())
+            if path.is_dir()
+            else [path]
+        )
         found.extend((file.name, file.read_bytes()) for file in files)
     return found
 
@@ -63,8 +66,9 @@ def random_inputs(spec: str) -> List[Tuple[str, bytes]]:
     for seed in seeds:
         rng = random.Random(seed)
         size = rng.randint(8, 200)
-        found.append((f"seed{seed}",
-                      bytes(rng.randrange(256) for _ in range(size))))
+        found.append(
+            (f"seed{seed}", bytes(rng.randrange(256) for _ in range(size)))
+        )
     return found
 
 
@@ -76,32 +80,49 @@ def scenario_file(programs: List[Tuple[str, bytes]]) -> str:
     for name, data in programs:
         label = "".join(c if c.isalnum() else "_" for c in name)
         scenario = reader_program.to_scenario(
-            reader_program.decode(data), f"Fuzz.Reader.{label}")
+            reader_program.decode(data), f"Fuzz.Reader.{label}"
+        )
         scenarios.scenario.add().CopyFrom(scenario)
-    return ("# proto-file: conformance/scenario.proto\n"
-            "# proto-message: streams.conformance.ScenarioFile\n"
-            "# Written by fuzz/differential.py from reader_fuzz inputs.\n"
-            + text_format.MessageToString(scenarios))
+    return (
+        "# proto-file: conformance/scenario.proto\n"
+        "# proto-message: streams.conformance.ScenarioFile\n"
+        "# Written by fuzz/differential.py from reader_fuzz inputs.\n"
+        + text_format.MessageToString(scenarios)
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR",
-                        help="reader_fuzz inputs")
-    parser.add_argument("--seeds", metavar="A-B",
-                        help="also pseudo-random programs from these seeds")
-    parser.add_argument("--keep", metavar="FILE",
-                        help="write the scenario file here (else a temp)")
-    parser.add_argument("--cpp", metavar="CMD",
-                        default=str(ROOT / "bazel-bin/conformance/cpp_testee"),
-                        help="C++ testee (default: %(default)s)")
-    parser.add_argument("--reference", metavar="CMD",
-                        default=f"{sys.executable} "
-                        f"{ROOT / 'conformance/reference_testee.py'}",
-                        help="reference testee (default: this python3)")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="FILE_OR_DIR", help="reader_fuzz inputs"
+    )
+    parser.add_argument(
+        "--seeds",
+        metavar="A-B",
+        help="also pseudo-random programs from these seeds",
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="FILE",
+        help="write the scenario file here (else a temp)",
+    )
+    parser.add_argument(
+        "--cpp",
+        metavar="CMD",
+        default=str(ROOT / "bazel-bin/conformance/cpp_testee"),
+        help="C++ testee (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--reference",
+        metavar="CMD",
+        default=f"{sys.executable} "
+        f"{ROOT / 'conformance/reference_testee.py'}",
+        help="reference testee (default: this python3)",
+    )
     args = parser.parse_args()
     programs = inputs(args.paths)
     if args.seeds:
@@ -110,15 +131,29 @@ def main() -> int:
         parser.error("give reader_fuzz inputs or --seeds")
     text = scenario_file(programs)
     with tempfile.TemporaryDirectory() as directory:
-        path = pathlib.Path(args.keep) if args.keep else \
-            pathlib.Path(directory) / "fuzz.textproto"
+        path = (
+            pathlib.Path(args.keep)
+            if args.keep
+            else pathlib.Path(directory) / "fuzz.textproto"
+        )
         path.write_text(text, encoding="utf-8")
-        print(f"differential.py: {len(programs)} programs as scenarios in "
-              f"{path}", flush=True)
+        print(
+            f"differential.py: {len(programs)} programs as scenarios in "
+            f"{path}",
+            flush=True,
+        )
         return subprocess.call(
-            [sys.executable, str(ROOT / "conformance/harness.py"),
-             "--differential", "--reference", args.reference,
-             "--cpp", args.cpp, str(path)])
+            [
+                sys.executable,
+                str(ROOT / "conformance/harness.py"),
+                "--differential",
+                "--reference",
+                args.reference,
+                "--cpp",
+                args.cpp,
+                str(path),
+            ]
+        )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,11 @@ from typing import Dict, List
 
 HERE = pathlib.Path(__file__).resolve().parent
 # `bazel run //fuzz:make_corpus` writes into the checkout, not the runfiles.
-CORPUS_ROOT = (pathlib.Path(os.environ["BUILD_WORKSPACE_DIRECTORY"]) / "fuzz"
-               if "BUILD_WORKSPACE_DIRECTORY" in os.environ else HERE)
+CORPUS_ROOT = (
+    pathlib.Path(os.environ["BUILD_WORKSPACE_DIRECTORY"]) / "fuzz"
+    if "BUILD_WORKSPACE_DIRECTORY" in os.environ
+    else HERE
+)
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
@@ -80,99 +83,394 @@ R = rp.Read
 def reader_seeds() -> Dict[str, bytes]:
     """Named programs, one corner each."""
     programs = {
-        "readline_basic": rp.Program(8, "cancel all", [
-            feed(b"ab\nx"), read("readline"), read("readline"), IDLE,
-            feed(b"Z\n"), IDLE, EOF, read("readline"), IDLE]),
-        "readline_over_limit_found": rp.Program(3, "cancel all", [
-            feed(b"aaaaaa\nbb\n"), read("readline"), IDLE, read("readline"),
-            IDLE]),
-        "readline_over_limit_not_found": rp.Program(3, "cancel all", [
-            read("readline"), IDLE, feed(b"aaaaa"), IDLE, feed(b"b\n"),
-            read("readline"), IDLE]),
-        "readuntil_limit": rp.Program(4, "cancel all", [
-            feed(b"xxxxxxAZ"), read("readuntil", b"AZ"), IDLE,
-            read("readuntil", b"xxx"), IDLE, read("readuntil", b""), IDLE]),
-        "readuntil_eof_partial": rp.Program(16, "cancel all", [
-            read("readuntil", b"--"), IDLE, feed(b"a-b-"), IDLE, EOF, IDLE]),
-        "readexactly_eof_partial": rp.Program(8, "cancel all", [
-            feed(b"abA"), read("readexactly", n=5), IDLE, EOF, IDLE,
-            read("readexactly", n=0), read("readexactly", n=-1), IDLE]),
-        "readexactly_over_limit_pauses": rp.Program(2, "cancel all", [
-            transport(), read("readexactly", n=9), IDLE, feed(b"abAZ"), IDLE,
-            feed(b"xZab"), IDLE, feed(b"-\r-"), IDLE]),
-        "pause_then_resume": rp.Program(2, "cancel all", [
-            transport(), feed(b"aaaa\nbbbb\n"), IDLE, read("readline"), IDLE,
-            read("readline"), IDLE, read("read", n=3), IDLE,
-            feed(b"ZZ"), IDLE]),
-        "cannot_pause_is_forgotten": rp.Program(2, "cancel all", [
-            transport(cannot_pause=True), feed(b"aaaaaaaa"), IDLE,
-            transport(), feed(b"bbbbbbb"), IDLE, read("read", n=-1), EOF,
-            IDLE]),
-        "read_all_gathers": rp.Program(3, "cancel all", [
-            transport(), read("read", n=-1), IDLE, feed(b"abAZx-ab"), IDLE,
-            feed(b"ZA\n"), IDLE, EOF, IDLE]),
-        "read_all_cancelled_drops": rp.Program(3, "cancel all", [
-            read("read", n=-1), IDLE, feed(b"abAZx-"), IDLE, cancel(1),
-            IDLE, read("read", n=-1), feed(b"x"), cancel(2, "partial"),
-            IDLE]),
-        "read_all_exception_drops": rp.Program(5, "cancel all", [
-            read("read", n=-1), IDLE, feed(b"abAZx-"), IDLE,
-            exc("ConnectionResetError"), IDLE]),
-        "read_n": rp.Program(5, "cancel all", [
-            read("read", n=2), IDLE, feed(b"abAZx-"), IDLE, read("read", n=0),
-            read("read", n=100), IDLE, EOF, read("read", n=3), IDLE]),
-        "anext_until_eof": rp.Program(6, "cancel all", [
-            feed(b"aZ\nxb\n"), read("anext"), read("anext"), read("anext"),
-            ONE, ONE, EOF, IDLE]),
-        "two_readers": rp.Program(8, "cancel all", [
-            read("readline"), read("readexactly", n=3), IDLE, feed(b"ab"),
-            read("read", n=-1), IDLE, feed(b"Z\n"), IDLE]),
-        "cancel_kinds": rp.Program(8, "cancel all", [
-            read("readline"), IDLE, cancel(1, "partial"), IDLE,
-            read("readuntil", b"ab"), IDLE, cancel(2, "total"), IDLE,
-            read("readexactly", n=4), feed(b"abAZ"), cancel(3), IDLE]),
-        "cancel_woken_read_takes_nothing": rp.Program(8, "cancel all", [
-            read("readline"), IDLE, feed(b"abab\n"), cancel(1), IDLE,
-            read("readline"), IDLE]),
-        "exceptions_wake": rp.Program(8, "cancel all", [
-            read("readline"), IDLE, exc("ValueError"), IDLE,
-            read("readuntil", b"a"), IDLE, exc("CancelledError"), IDLE,
-            read("readexactly", n=2), IDLE, exc("RuntimeError"), IDLE]),
-        "exception_incomplete_read_partial": rp.Program(8, "cancel all", [
-            feed(b"abA"), exc("IncompleteReadError", 2), read("readline"),
-            read("readexactly", n=9), read("anext"), IDLE]),
-        "exception_limit_overrun_drops": rp.Program(8, "cancel all", [
-            feed(b"ab\nAZ\nx-"), read("readline"), IDLE,
-            exc("LimitOverrunError", 2), read("readline"), IDLE,
-            read("readline"), IDLE]),
-        "feed_after_eof": rp.Program(8, "cancel all", [
-            feed(b"ab"), EOF, feed(b"AZ"), read("read", n=-1), IDLE]),
-        "task_fast_path": rp.Program(8, "cancel all", [
-            feed(b"a\nb\nZ\n"), task(R("readline"), R("readline"),
-                                     R("readexactly", n=2)), IDLE]),
-        "task_waits": rp.Program(4, "cancel all", [
-            task(R("readline"), R("readuntil", b"--"), R("read", n=-1)), IDLE,
-            feed(b"x\nA--Z"), IDLE, EOF, IDLE]),
-        "task_cancelled_waiting": rp.Program(8, "cancel all", [
-            task(R("readexactly", n=5), R("readline")), IDLE, feed(b"ab"),
-            IDLE, cancel(1), IDLE]),
-        "task_cancelled_before_start": rp.Program(8, "cancel all", [
-            task(R("readline")), cancel(1), IDLE]),
-        "task_read_all_cancelled": rp.Program(2, "cancel all", [
-            transport(), task(R("read", n=-1)), IDLE, feed(b"abAZx-a"),
-            IDLE, cancel(1), IDLE]),
-        "concurrent_read_alls": rp.Program(2, "cancel all", [
-            read("read", n=-1), IDLE, feed(b"abA"), task(R("read", n=-1)),
-            ONE, feed(b"Zx-"), ONE, ONE, EOF, IDLE]),
-        "stale_offset": rp.Program(64, "cancel all", [
-            read("readline"), read("readline"), IDLE, feed(b"aaa"), IDLE,
-            read("readline"), feed(b"\n\n\n\n"), IDLE]),
-        "destroy_reader_pending": rp.Program(8, "destroy reader", [
-            read("readline"), task(R("readexactly", n=3)),
-            read("read", n=-1), IDLE, feed(b"a"), read("anext")]),
-        "destroy_context_pending": rp.Program(8, "destroy io_context", [
-            read("readline"), task(R("readexactly", n=3)), IDLE,
-            feed(b"ab"), task(R("readline")), ONE]),
+        "readline_basic": rp.Program(
+            8,
+            "cancel all",
+            [
+                feed(b"ab\nx"),
+                read("readline"),
+                read("readline"),
+                IDLE,
+                feed(b"Z\n"),
+                IDLE,
+                EOF,
+                read("readline"),
+                IDLE,
+            ],
+        ),
+        "readline_over_limit_found": rp.Program(
+            3,
+            "cancel all",
+            [
+                feed(b"aaaaaa\nbb\n"),
+                read("readline"),
+                IDLE,
+                read("readline"),
+                IDLE,
+            ],
+        ),
+        "readline_over_limit_not_found": rp.Program(
+            3,
+            "cancel all",
+            [
+                read("readline"),
+                IDLE,
+                feed(b"aaaaa"),
+                IDLE,
+                feed(b"b\n"),
+                read("readline"),
+                IDLE,
+            ],
+        ),
+        "readuntil_limit": rp.Program(
+            4,
+            "cancel all",
+            [
+                feed(b"xxxxxxAZ"),
+                read("readuntil", b"AZ"),
+                IDLE,
+                read("readuntil", b"xxx"),
+                IDLE,
+                read("readuntil", b""),
+                IDLE,
+            ],
+        ),
+        "readuntil_eof_partial": rp.Program(
+            16,
+            "cancel all",
+            [read("readuntil", b"--"), IDLE, feed(b"a-b-"), IDLE, EOF, IDLE],
+        ),
+        "readexactly_eof_partial": rp.Program(
+            8,
+            "cancel all",
+            [
+                feed(b"abA"),
+                read("readexactly", n=5),
+                IDLE,
+                EOF,
+                IDLE,
+                read("readexactly", n=0),
+                read("readexactly", n=-1),
+                IDLE,
+            ],
+        ),
+        "readexactly_over_limit_pauses": rp.Program(
+            2,
+            "cancel all",
+            [
+                transport(),
+                read("readexactly", n=9),
+                IDLE,
+                feed(b"abAZ"),
+                IDLE,
+                feed(b"xZab"),
+                IDLE,
+                feed(b"-\r-"),
+                IDLE,
+            ],
+        ),
+        "pause_then_resume": rp.Program(
+            2,
+            "cancel all",
+            [
+                transport(),
+                feed(b"aaaa\nbbbb\n"),
+                IDLE,
+                read("readline"),
+                IDLE,
+                read("readline"),
+                IDLE,
+                read("read", n=3),
+                IDLE,
+                feed(b"ZZ"),
+                IDLE,
+            ],
+        ),
+        "cannot_pause_is_forgotten": rp.Program(
+            2,
+            "cancel all",
+            [
+                transport(cannot_pause=True),
+                feed(b"aaaaaaaa"),
+                IDLE,
+                transport(),
+                feed(b"bbbbbbb"),
+                IDLE,
+                read("read", n=-1),
+                EOF,
+                IDLE,
+            ],
+        ),
+        "read_all_gathers": rp.Program(
+            3,
+            "cancel all",
+            [
+                transport(),
+                read("read", n=-1),
+                IDLE,
+                feed(b"abAZx-ab"),
+                IDLE,
+                feed(b"ZA\n"),
+                IDLE,
+                EOF,
+                IDLE,
+            ],
+        ),
+        "read_all_cancelled_drops": rp.Program(
+            3,
+            "cancel all",
+            [
+                read("read", n=-1),
+                IDLE,
+                feed(b"abAZx-"),
+                IDLE,
+                cancel(1),
+                IDLE,
+                read("read", n=-1),
+                feed(b"x"),
+                cancel(2, "partial"),
+                IDLE,
+            ],
+        ),
+        "read_all_exception_drops": rp.Program(
+            5,
+            "cancel all",
+            [
+                read("read", n=-1),
+                IDLE,
+                feed(b"abAZx-"),
+                IDLE,
+                exc("ConnectionResetError"),
+                IDLE,
+            ],
+        ),
+        "read_n": rp.Program(
+            5,
+            "cancel all",
+            [
+                read("read", n=2),
+                IDLE,
+                feed(b"abAZx-"),
+                IDLE,
+                read("read", n=0),
+                read("read", n=100),
+                IDLE,
+                EOF,
+                read("read", n=3),
+                IDLE,
+            ],
+        ),
+        "anext_until_eof": rp.Program(
+            6,
+            "cancel all",
+            [
+                feed(b"aZ\nxb\n"),
+                read("anext"),
+                read("anext"),
+                read("anext"),
+                ONE,
+                ONE,
+                EOF,
+                IDLE,
+            ],
+        ),
+        "two_readers": rp.Program(
+            8,
+            "cancel all",
+            [
+                read("readline"),
+                read("readexactly", n=3),
+                IDLE,
+                feed(b"ab"),
+                read("read", n=-1),
+                IDLE,
+                feed(b"Z\n"),
+                IDLE,
+            ],
+        ),
+        "cancel_kinds": rp.Program(
+            8,
+            "cancel all",
+            [
+                read("readline"),
+                IDLE,
+                cancel(1, "partial"),
+                IDLE,
+                read("readuntil", b"ab"),
+                IDLE,
+                cancel(2, "total"),
+                IDLE,
+                read("readexactly", n=4),
+                feed(b"abAZ"),
+                cancel(3),
+                IDLE,
+            ],
+        ),
+        "cancel_woken_read_takes_nothing": rp.Program(
+            8,
+            "cancel all",
+            [
+                read("readline"),
+                IDLE,
+                feed(b"abab\n"),
+                cancel(1),
+                IDLE,
+                read("readline"),
+                IDLE,
+            ],
+        ),
+        "exceptions_wake": rp.Program(
+            8,
+            "cancel all",
+            [
+                read("readline"),
+                IDLE,
+                exc("ValueError"),
+                IDLE,
+                read("readuntil", b"a"),
+                IDLE,
+                exc("CancelledError"),
+                IDLE,
+                read("readexactly", n=2),
+                IDLE,
+                exc("RuntimeError"),
+                IDLE,
+            ],
+        ),
+        "exception_incomplete_read_partial": rp.Program(
+            8,
+            "cancel all",
+            [
+                feed(b"abA"),
+                exc("IncompleteReadError", 2),
+                read("readline"),
+                read("readexactly", n=9),
+                read("anext"),
+                IDLE,
+            ],
+        ),
+        "exception_limit_overrun_drops": rp.Program(
+            8,
+            "cancel all",
+            [
+                feed(b"ab\nAZ\nx-"),
+                read("readline"),
+                IDLE,
+                exc("LimitOverrunError", 2),
+                read("readline"),
+                IDLE,
+                read("readline"),
+                IDLE,
+            ],
+        ),
+        "feed_after_eof": rp.Program(
+            8,
+            "cancel all",
+            [feed(b"ab"), EOF, feed(b"AZ"), read("read", n=-1), IDLE],
+        ),
+        "task_fast_path": rp.Program(
+            8,
+            "cancel all",
+            [
+                feed(b"a\nb\nZ\n"),
+                task(R("readline"), R("readline"), R("readexactly", n=2)),
+                IDLE,
+            ],
+        ),
+        "task_waits": rp.Program(
+            4,
+            "cancel all",
+            [
+                task(R("readline"), R("readuntil", b"--"), R("read", n=-1)),
+                IDLE,
+                feed(b"x\nA--Z"),
+                IDLE,
+                EOF,
+                IDLE,
+            ],
+        ),
+        "task_cancelled_waiting": rp.Program(
+            8,
+            "cancel all",
+            [
+                task(R("readexactly", n=5), R("readline")),
+                IDLE,
+                feed(b"ab"),
+                IDLE,
+                cancel(1),
+                IDLE,
+            ],
+        ),
+        "task_cancelled_before_start": rp.Program(
+            8, "cancel all", [task(R("readline")), cancel(1), IDLE]
+        ),
+        "task_read_all_cancelled": rp.Program(
+            2,
+            "cancel all",
+            [
+                transport(),
+                task(R("read", n=-1)),
+                IDLE,
+                feed(b"abAZx-a"),
+                IDLE,
+                cancel(1),
+                IDLE,
+            ],
+        ),
+        "concurrent_read_alls": rp.Program(
+            2,
+            "cancel all",
+            [
+                read("read", n=-1),
+                IDLE,
+                feed(b"abA"),
+                task(R("read", n=-1)),
+                ONE,
+                feed(b"Zx-"),
+                ONE,
+                ONE,
+                EOF,
+                IDLE,
+            ],
+        ),
+        "stale_offset": rp.Program(
+            64,
+            "cancel all",
+            [
+                read("readline"),
+                read("readline"),
+                IDLE,
+                feed(b"aaa"),
+                IDLE,
+                read("readline"),
+                feed(b"\n\n\n\n"),
+                IDLE,
+            ],
+        ),
+        "destroy_reader_pending": rp.Program(
+            8,
+            "destroy reader",
+            [
+                read("readline"),
+                task(R("readexactly", n=3)),
+                read("read", n=-1),
+                IDLE,
+                feed(b"a"),
+                read("anext"),
+            ],
+        ),
+        "destroy_context_pending": rp.Program(
+            8,
+            "destroy io_context",
+            [
+                read("readline"),
+                task(R("readexactly", n=3)),
+                IDLE,
+                feed(b"ab"),
+                task(R("readline")),
+                ONE,
+            ],
+        ),
     }
     seeds = {name: rp.encode(program) for name, program in programs.items()}
     for name, data in seeds.items():
@@ -182,7 +480,8 @@ def reader_seeds() -> Dict[str, bytes]:
     for number in range(16):
         size = rng.randint(16, 160)
         seeds[f"random_{number:02d}"] = bytes(
-            rng.randrange(256) for _ in range(size))
+            rng.randrange(256) for _ in range(size)
+        )
     return seeds
 
 
@@ -192,8 +491,24 @@ def reader_seeds() -> Dict[str, bytes]:
 # ending 2 destroys the io_context first), then
 # ops, each a byte % 16 and its arguments.
 
-WRITE, WRITELINES, WRITE_EOF, CAN_WRITE_EOF, DRAIN, TASK, PAUSE, RESUME, \
-    LOST, CLOSE, CLOSING, WAIT_CLOSED, CANCEL, W_IDLE, W_ONE, EVENT = range(16)
+(
+    WRITE,
+    WRITELINES,
+    WRITE_EOF,
+    CAN_WRITE_EOF,
+    DRAIN,
+    TASK,
+    PAUSE,
+    RESUME,
+    LOST,
+    CLOSE,
+    CLOSING,
+    WAIT_CLOSED,
+    CANCEL,
+    W_IDLE,
+    W_ONE,
+    EVENT,
+) = range(16)
 
 
 def w_data(data: bytes) -> List[int]:
@@ -201,12 +516,21 @@ def w_data(data: bytes) -> List[int]:
     return [len(data)] + [rp.ALPHABET.index(byte) for byte in data]
 
 
-def w_program(ops: List[List[int]], limit: int = 8, server: bool = False,
-              ssl: bool = False, cannot_write_eof: bool = False,
-              ending: int = 0, context_first: bool = False) -> bytes:
+def w_program(
+    ops: List[List[int]],
+    limit: int = 8,
+    server: bool = False,
+    ssl: bool = False,
+    cannot_write_eof: bool = False,
+    ending: int = 0,
+    context_first: bool = False,
+) -> bytes:
     header = (limit - 1) | (0x40 if server else 0) | (0x80 if ssl else 0)
-    options = ((1 if cannot_write_eof else 0) | ending << 1
-               | (8 if context_first else 0))
+    options = (
+        (1 if cannot_write_eof else 0)
+        | ending << 1
+        | (8 if context_first else 0)
+    )
     out = [header, options]
     for op in ops:
         out.extend(op)
@@ -214,8 +538,9 @@ def w_program(ops: List[List[int]], limit: int = 8, server: bool = False,
 
 
 def w_task(*entries: str) -> List[int]:
-    return [TASK, len(entries) - 1] + [3 if entry == "wait_closed" else 0
-                                       for entry in entries]
+    return [TASK, len(entries) - 1] + [
+        3 if entry == "wait_closed" else 0 for entry in entries
+    ]
 
 
 def w_cancel(target: int, kind: int = 0) -> List[int]:
@@ -229,66 +554,198 @@ def op(*values: int) -> List[int]:
 def writer_seeds() -> Dict[str, bytes]:
     idle, one = op(W_IDLE), op(W_ONE)
     seeds = {
-        "drain_not_paused": w_program([op(DRAIN), idle, w_task("drain"),
-                                       idle]),
-        "drains_wake_together": w_program([
-            op(PAUSE), op(DRAIN), op(DRAIN), w_task("drain", "drain"), idle,
-            op(RESUME), idle, op(PAUSE), op(DRAIN), op(RESUME), op(PAUSE),
-            idle, op(RESUME), idle]),
-        "drain_lost_clean": w_program([op(PAUSE), op(DRAIN), idle,
-                                       op(LOST, 0), idle, op(DRAIN), idle]),
-        "drain_lost_error": w_program([
-            op(PAUSE), op(DRAIN), w_task("drain"), idle, op(LOST, 1), idle,
-            w_task("drain"), idle]),
-        "drain_cancelled": w_program([
-            op(PAUSE), op(DRAIN), w_task("drain", "drain"), idle,
-            w_cancel(1), w_cancel(2, 0), idle, w_cancel(1, 1), idle]),
-        "drain_closing_transport": w_program([
-            op(CLOSE), op(DRAIN), w_task("drain"), one, op(LOST, 0), idle,
-            op(CLOSING), op(DRAIN), idle]),
-        "drain_reader_exception": w_program([
-            op(EVENT, 2), op(DRAIN), w_task("drain"), idle, op(PAUSE),
-            op(EVENT, 6), op(DRAIN), idle]),
-        "wait_closed_then_lost": w_program([
-            op(WAIT_CLOSED), w_task("wait_closed", "drain"), idle,
-            op(LOST, 2), idle, op(WAIT_CLOSED), idle]),
-        "wait_closed_cancelled": w_program([
-            op(WAIT_CLOSED), op(WAIT_CLOSED), idle, w_cancel(1, 2), idle,
-            op(LOST, 0), op(WAIT_CLOSED), idle]),
-        "writer_calls": w_program([
-            op(WRITE, *w_data(b"ab\n")),
-            op(WRITELINES, *w_data(b"a"), *w_data(b"bZ")),
-            op(WRITE_EOF), op(CAN_WRITE_EOF), op(EVENT, 3), op(CLOSE),
-            op(EVENT, 3)], cannot_write_eof=True),
-        "pause_resume_out_of_turn": w_program([
-            op(RESUME), op(PAUSE), op(PAUSE), op(RESUME), op(RESUME),
-            op(DRAIN), idle]),
-        "server_side_tls": w_program([
-            op(EVENT, 0, *w_data(b"ab\n")), op(EVENT, 1),
-            op(EVENT, 0, *w_data(b"x")), op(DRAIN), idle, op(LOST, 3),
-            op(EVENT, 0, *w_data(b"Z")), idle], server=True, ssl=True),
-        "reader_pauses_transport": w_program([
-            op(EVENT, 0, *w_data(b"abAZx")), op(EVENT, 0, *w_data(b"abAZx")),
-            op(WRITE, *w_data(b"Z")), idle], limit=2),
-        "ending_destroy_pending": w_program([
-            op(PAUSE), op(DRAIN), op(WAIT_CLOSED), w_task("drain"), idle,
-            op(DRAIN), w_task("wait_closed")], ending=2),
-        "ending_context_first": w_program([
-            op(PAUSE), op(DRAIN), op(WAIT_CLOSED), w_task("drain"), idle,
-            op(DRAIN), w_task("wait_closed")], ending=2, context_first=True),
+        "drain_not_paused": w_program(
+            [op(DRAIN), idle, w_task("drain"), idle]
+        ),
+        "drains_wake_together": w_program(
+            [
+                op(PAUSE),
+                op(DRAIN),
+                op(DRAIN),
+                w_task("drain", "drain"),
+                idle,
+                op(RESUME),
+                idle,
+                op(PAUSE),
+                op(DRAIN),
+                op(RESUME),
+                op(PAUSE),
+                idle,
+                op(RESUME),
+                idle,
+            ]
+        ),
+        "drain_lost_clean": w_program(
+            [op(PAUSE), op(DRAIN), idle, op(LOST, 0), idle, op(DRAIN), idle]
+        ),
+        "drain_lost_error": w_program(
+            [
+                op(PAUSE),
+                op(DRAIN),
+                w_task("drain"),
+                idle,
+                op(LOST, 1),
+                idle,
+                w_task("drain"),
+                idle,
+            ]
+        ),
+        "drain_cancelled": w_program(
+            [
+                op(PAUSE),
+                op(DRAIN),
+                w_task("drain", "drain"),
+                idle,
+                w_cancel(1),
+                w_cancel(2, 0),
+                idle,
+                w_cancel(1, 1),
+                idle,
+            ]
+        ),
+        "drain_closing_transport": w_program(
+            [
+                op(CLOSE),
+                op(DRAIN),
+                w_task("drain"),
+                one,
+                op(LOST, 0),
+                idle,
+                op(CLOSING),
+                op(DRAIN),
+                idle,
+            ]
+        ),
+        "drain_reader_exception": w_program(
+            [
+                op(EVENT, 2),
+                op(DRAIN),
+                w_task("drain"),
+                idle,
+                op(PAUSE),
+                op(EVENT, 6),
+                op(DRAIN),
+                idle,
+            ]
+        ),
+        "wait_closed_then_lost": w_program(
+            [
+                op(WAIT_CLOSED),
+                w_task("wait_closed", "drain"),
+                idle,
+                op(LOST, 2),
+                idle,
+                op(WAIT_CLOSED),
+                idle,
+            ]
+        ),
+        "wait_closed_cancelled": w_program(
+            [
+                op(WAIT_CLOSED),
+                op(WAIT_CLOSED),
+                idle,
+                w_cancel(1, 2),
+                idle,
+                op(LOST, 0),
+                op(WAIT_CLOSED),
+                idle,
+            ]
+        ),
+        "writer_calls": w_program(
+            [
+                op(WRITE, *w_data(b"ab\n")),
+                op(WRITELINES, *w_data(b"a"), *w_data(b"bZ")),
+                op(WRITE_EOF),
+                op(CAN_WRITE_EOF),
+                op(EVENT, 3),
+                op(CLOSE),
+                op(EVENT, 3),
+            ],
+            cannot_write_eof=True,
+        ),
+        "pause_resume_out_of_turn": w_program(
+            [
+                op(RESUME),
+                op(PAUSE),
+                op(PAUSE),
+                op(RESUME),
+                op(RESUME),
+                op(DRAIN),
+                idle,
+            ]
+        ),
+        "server_side_tls": w_program(
+            [
+                op(EVENT, 0, *w_data(b"ab\n")),
+                op(EVENT, 1),
+                op(EVENT, 0, *w_data(b"x")),
+                op(DRAIN),
+                idle,
+                op(LOST, 3),
+                op(EVENT, 0, *w_data(b"Z")),
+                idle,
+            ],
+            server=True,
+            ssl=True,
+        ),
+        "reader_pauses_transport": w_program(
+            [
+                op(EVENT, 0, *w_data(b"abAZx")),
+                op(EVENT, 0, *w_data(b"abAZx")),
+                op(WRITE, *w_data(b"Z")),
+                idle,
+            ],
+            limit=2,
+        ),
+        "ending_destroy_pending": w_program(
+            [
+                op(PAUSE),
+                op(DRAIN),
+                op(WAIT_CLOSED),
+                w_task("drain"),
+                idle,
+                op(DRAIN),
+                w_task("wait_closed"),
+            ],
+            ending=2,
+        ),
+        "ending_context_first": w_program(
+            [
+                op(PAUSE),
+                op(DRAIN),
+                op(WAIT_CLOSED),
+                w_task("drain"),
+                idle,
+                op(DRAIN),
+                w_task("wait_closed"),
+            ],
+            ending=2,
+            context_first=True,
+        ),
         # Found by writer_fuzz: a wait_closed() still waiting when the
         # io_context goes first was a heap-use-after-free.
         "context_destroyed_before_protocol": w_program(
-            [op(WAIT_CLOSED), idle], ending=2, context_first=True),
-        "ending_destroy_then_run": w_program([
-            op(PAUSE), op(DRAIN), op(WAIT_CLOSED), w_task("drain"), idle,
-            op(DRAIN), w_task("wait_closed")], ending=3),
+            [op(WAIT_CLOSED), idle], ending=2, context_first=True
+        ),
+        "ending_destroy_then_run": w_program(
+            [
+                op(PAUSE),
+                op(DRAIN),
+                op(WAIT_CLOSED),
+                w_task("drain"),
+                idle,
+                op(DRAIN),
+                w_task("wait_closed"),
+            ],
+            ending=3,
+        ),
     }
     rng = random.Random(20231202)
     for number in range(12):
         size = rng.randint(8, 120)
         seeds[f"random_{number:02d}"] = bytes(
-            rng.randrange(256) for _ in range(size))
+            rng.randrange(256) for _ in range(size)
+        )
     return seeds
 
 
@@ -339,7 +796,8 @@ def wire_seeds() -> Dict[str, bytes]:
         requests.append(request)
         seeds[f"frame_{name}"] = frame(request)
         seeds[f"text_{name}"] = text_format.MessageToString(
-            pb.ScenarioFile(scenario=[scenario])).encode()
+            pb.ScenarioFile(scenario=[scenario])
+        ).encode()
     seeds["frames_several"] = b"".join(frame(r) for r in requests[:2])
     seeds["frame_then_truncated"] = frame(requests[0]) + b"\x09\x00"
     seeds["prefix_oversized"] = b"\xff\xff\xff\xff"
@@ -348,8 +806,10 @@ def wire_seeds() -> Dict[str, bytes]:
     seeds["frame_not_a_request"] = frame(b"\xff\xff\xff")
     seeds["frame_empty"] = frame(b"")
     seeds["text_syntax_error"] = b'scenario { name: "x" steps { actions {'
-    seeds["text_deep"] = b"scenario { steps { actions { task { awaits { " \
-        b"read { readuntil { separator: \"a\" } } } } } } }"
+    seeds["text_deep"] = (
+        b"scenario { steps { actions { task { awaits { "
+        b'read { readuntil { separator: "a" } } } } } } }'
+    )
     return seeds
 
 
@@ -362,8 +822,11 @@ def write(target: str, seeds: Dict[str, bytes], check: bool) -> List[str]:
         for stale in directory.iterdir():
             if stale.name not in seeds:
                 stale.unlink()
-    present = {path.name for path in directory.glob("*")} \
-        if directory.exists() else set()
+    present = (
+        {path.name for path in directory.glob("*")}
+        if directory.exists()
+        else set()
+    )
     for name, data in sorted(seeds.items()):
         path = directory / name
         if check:
@@ -372,25 +835,34 @@ def write(target: str, seeds: Dict[str, bytes], check: bool) -> List[str]:
         else:
             path.write_bytes(data)
     if check:
-        problems.extend(f"{directory / name}: not written by make_corpus.py"
-                        for name in sorted(present - set(seeds)))
+        problems.extend(
+            f"{directory / name}: not written by make_corpus.py"
+            for name in sorted(present - set(seeds))
+        )
     return problems
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="compare with the files on disk, write nothing")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with the files on disk, write nothing",
+    )
     args = parser.parse_args()
     problems: List[str] = []
-    targets = (("reader_fuzz", reader_seeds()),
-               ("writer_fuzz", writer_seeds()),
-               ("wire_fuzz", wire_seeds()))
+    targets = (
+        ("reader_fuzz", reader_seeds()),
+        ("writer_fuzz", writer_seeds()),
+        ("wire_fuzz", wire_seeds()),
+    )
     for target, seeds in targets:
         problems.extend(write(target, seeds, args.check))
         if not args.check:
-            print(f"fuzz/corpus/{target}: {len(seeds)} seeds, "
-                  f"{sum(map(len, seeds.values()))} bytes")
+            print(
+                f"fuzz/corpus/{target}: {len(seeds)} seeds, "
+                f"{sum(map(len, seeds.values()))} bytes"
+            )
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

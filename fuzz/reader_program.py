@@ -21,8 +21,18 @@ from typing import Any, Iterator, List, Optional, Tuple
 ALPHABET = b"\nabAZx-\r"
 SEPARATORS = (b"\n", b"a", b"ab", b"AZ", b"--", b"\r\n", b"", b"xxx")
 READ_KINDS = ("readline", "readuntil", "read", "readexactly", "anext")
-OPS = ("feed_text", "feed_run", "feed_eof", "set_exception", "set_transport",
-       "read", "task", "cancel", "run_until_idle", "run_one")
+OPS = (
+    "feed_text",
+    "feed_run",
+    "feed_eof",
+    "set_exception",
+    "set_transport",
+    "read",
+    "task",
+    "cancel",
+    "run_until_idle",
+    "run_one",
+)
 CANCEL_TYPES = ("terminal", "partial", "total")
 ENDINGS = ("cancel all", "cancel all", "destroy reader", "destroy io_context")
 
@@ -50,26 +60,25 @@ def _int8(value: int) -> int:
 
 
 # set_exception's argument: (type, message, partial, expected, consumed).
-ExceptionSpec = Tuple[str, str, Optional[bytes], Optional[int],
-                      Optional[int]]
+ExceptionSpec = Tuple[str, str, Optional[bytes], Optional[int], Optional[int]]
 
 
 @dataclasses.dataclass
 class Read:
     kind: str
     separator: bytes = b""  # readuntil
-    n: int = 0              # read, readexactly
+    n: int = 0  # read, readexactly
 
 
 @dataclasses.dataclass
 class Op:
-    name: str                                    # one of OPS
-    data: bytes = b""                            # feeds
+    name: str  # one of OPS
+    data: bytes = b""  # feeds
     exception: ExceptionSpec = ("", "", None, None, None)
-    cannot_pause: bool = False                   # set_transport
+    cannot_pause: bool = False  # set_transport
     reads: List[Read] = dataclasses.field(default_factory=list)
-    target: int = 0                              # cancel: byte
-    cancel_type: str = "terminal"                # cancel
+    target: int = 0  # cancel: byte
+    cancel_type: str = "terminal"  # cancel
 
 
 @dataclasses.dataclass
@@ -101,8 +110,13 @@ def _exception(stream: _Input) -> ExceptionSpec:
     if kind == 3:
         return ("CancelledError", "", None, None, None)
     if kind == 4:
-        return ("IncompleteReadError", "", b"p" * (argument % 4), argument % 4
-                + 1, None)
+        return (
+            "IncompleteReadError",
+            "",
+            b"p" * (argument % 4),
+            argument % 4 + 1,
+            None,
+        )
     return ("LimitOverrunError", "over", None, None, argument % 8)
 
 
@@ -163,20 +177,33 @@ def encode(program: Program) -> bytes:
             out.append(len(op.data))
             out.extend(ALPHABET.index(byte) for byte in op.data)
         elif op.name == "feed_run":
-            body = op.data[:-1] if op.data.endswith(b"\n") and len(
-                set(op.data[:-1])) <= 1 and op.data[:1] != b"\n" else op.data
+            body = (
+                op.data[:-1]
+                if op.data.endswith(b"\n")
+                and len(set(op.data[:-1])) <= 1
+                and op.data[:1] != b"\n"
+                else op.data
+            )
             newline = len(body) != len(op.data)
             assert len(set(body)) <= 1 and len(body) < 256, op
             out.append(len(body))
             out.append(ALPHABET.index(body[0]) if body else 0)
             out.append(1 if newline else 0)
         elif op.name == "set_exception":
-            kinds = ("ValueError", "ConnectionResetError", "RuntimeError",
-                     "CancelledError", "IncompleteReadError",
-                     "LimitOverrunError")
+            kinds = (
+                "ValueError",
+                "ConnectionResetError",
+                "RuntimeError",
+                "CancelledError",
+                "IncompleteReadError",
+                "LimitOverrunError",
+            )
             kind, _, partial, _, consumed = op.exception
-            argument = len(partial or b"") if kind == "IncompleteReadError" \
+            argument = (
+                len(partial or b"")
+                if kind == "IncompleteReadError"
                 else (consumed or 0)
+            )
             out.extend([kinds.index(kind), argument])
         elif op.name == "set_transport":
             out.append(1 if op.cannot_pause else 0)
@@ -231,8 +258,10 @@ def describe(program: Program) -> str:
         elif op.name == "read":
             text = f"read #{ids[0]} {_show_read(op.reads[0])}"
         elif op.name == "task":
-            reads = ", ".join(f"#{op_id} {_show_read(read)}"
-                              for op_id, read in zip(ids[1:], op.reads))
+            reads = ", ".join(
+                f"#{op_id} {_show_read(read)}"
+                for op_id, read in zip(ids[1:], op.reads)
+            )
             text = f"task #{ids[0]} awaits {reads}"
         elif op.name == "cancel":
             target = op.target % count + 1 if count else None
@@ -248,8 +277,10 @@ def to_scenario(program: Program, name: str) -> Any:
     from conformance import scenario_pb2 as pb
 
     scenario = pb.Scenario(name=name, limit=program.limit)
-    scenario.description = ("From a reader_fuzz input by "
-                            "fuzz/differential.py:\n" + describe(program))
+    scenario.description = (
+        "From a reader_fuzz input by "
+        "fuzz/differential.py:\n" + describe(program)
+    )
     step = pb.Step()
     count = 0
     for op, ids in _ids(program):
@@ -308,6 +339,7 @@ def _fill_read(message: Any, op_id: int, read: Read) -> None:
 
 if __name__ == "__main__":
     import sys
+
     for path in sys.argv[1:]:
         with open(path, "rb") as file:
             print(f"{path}:\n{describe(decode(file.read()))}")

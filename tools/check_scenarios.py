@@ -73,12 +73,15 @@ def _awaited_ids(action: Any) -> List[int]:
     return ids
 
 
-def check_scenario(scenario: Any, where: str,
-                   step_lines: List[int], path: pathlib.Path) -> List[str]:
+def check_scenario(
+    scenario: Any, where: str, step_lines: List[int], path: pathlib.Path
+) -> List[str]:
     problems = []
     if not NAME.match(scenario.name):
-        problems.append(f"{where}: name {scenario.name!r} is not "
-                        f"<Topic>.<Operation>.<Case> (CamelCase parts)")
+        problems.append(
+            f"{where}: name {scenario.name!r} is not "
+            f"<Topic>.<Operation>.<Case> (CamelCase parts)"
+        )
     if not scenario.description.strip():
         problems.append(f"{where}: {scenario.name}: missing description")
     if not scenario.steps:
@@ -94,19 +97,24 @@ def check_scenario(scenario: Any, where: str,
         if not step.actions:
             problems.append(f"{at}: {label}: no actions")
         if not step.HasField("expect"):
-            problems.append(f"{at}: {label}: no expect block (run "
-                            f"tools/record.py, or write `expect {{}}`)")
+            problems.append(
+                f"{at}: {label}: no expect block (run "
+                f"tools/record.py, or write `expect {{}}`)"
+            )
         for action in step.actions:
             kind = action.WhichOneof("action")
             if kind is None:
                 problems.append(f"{at}: {label}: empty action")
             op_id = _started_id(action)
             for new_id in ([op_id] if op_id is not None else []) + (
-                    _awaited_ids(action)):
+                _awaited_ids(action)
+            ):
                 if new_id in started or new_id in awaited:
                     first = started.get(new_id) or awaited[new_id]
-                    problems.append(f"{at}: {label}: id {new_id} already "
-                                    f"used in step {first}")
+                    problems.append(
+                        f"{at}: {label}: id {new_id} already "
+                        f"used in step {first}"
+                    )
                 elif new_id == op_id:
                     started[new_id] = number
                 else:
@@ -114,21 +122,30 @@ def check_scenario(scenario: Any, where: str,
             for entry in action.task.awaits if kind == "task" else []:
                 entry_kind = entry.WhichOneof("kind")
                 if entry_kind is None or (
-                        entry_kind == "read"
-                        and entry.read.WhichOneof("kind") is None):
-                    problems.append(f"{at}: {label}: task {action.task.id}: "
-                                    f"empty await")
+                    entry_kind == "read"
+                    and entry.read.WhichOneof("kind") is None
+                ):
+                    problems.append(
+                        f"{at}: {label}: task {action.task.id}: "
+                        f"empty await"
+                    )
             if kind == "cancel" and action.cancel in awaited:
-                problems.append(f"{at}: {label}: cancel of id "
-                                f"{action.cancel}, which a task awaits: "
-                                f"cancel the task")
-            elif kind == "cancel" and (
-                    action.cancel not in started) and (
-                    UNKNOWN_CANCEL_TAG not in scenario.tags):
-                problems.append(f"{at}: {label}: cancel of id "
-                                f"{action.cancel}, which no earlier action "
-                                f"started (if that is the point, add "
-                                f'tags: "{UNKNOWN_CANCEL_TAG}")')
+                problems.append(
+                    f"{at}: {label}: cancel of id "
+                    f"{action.cancel}, which a task awaits: "
+                    f"cancel the task"
+                )
+            elif (
+                kind == "cancel"
+                and (action.cancel not in started)
+                and (UNKNOWN_CANCEL_TAG not in scenario.tags)
+            ):
+                problems.append(
+                    f"{at}: {label}: cancel of id "
+                    f"{action.cancel}, which no earlier action "
+                    f"started (if that is the point, add "
+                    f'tags: "{UNKNOWN_CANCEL_TAG}")'
+                )
             for data in payload.payloads_of(action):
                 try:
                     payload.expand(data)
@@ -137,8 +154,9 @@ def check_scenario(scenario: Any, where: str,
     return problems
 
 
-def check_file(path: pathlib.Path, seen: Dict[str, str]
-               ) -> Tuple[int, List[str]]:
+def check_file(
+    path: pathlib.Path, seen: Dict[str, str]
+) -> Tuple[int, List[str]]:
     """Returns (number of scenarios, problems). `seen`: name -> location."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -146,15 +164,18 @@ def check_file(path: pathlib.Path, seen: Dict[str, str]
         return 0, [f"{path}: {exc}"]
     problems = []
     if not _has_header(text):
-        problems.append(f"{path}:1: no header comment (say what the file "
-                        f"covers, in '#' lines at the top)")
+        problems.append(
+            f"{path}:1: no header comment (say what the file "
+            f"covers, in '#' lines at the top)"
+        )
     try:
         message = text_format.Parse(text, pb.ScenarioFile())
     except text_format.ParseError as exc:
         return 0, problems + [f"{path}:{exc}"]
     try:
-        nodes = [node for node in textproto.parse(text)
-                 if node.name == "scenario"]
+        nodes = [
+            node for node in textproto.parse(text) if node.name == "scenario"
+        ]
     except textproto.TextprotoError:
         nodes = []
     if not message.scenario:
@@ -167,8 +188,10 @@ def check_file(path: pathlib.Path, seen: Dict[str, str]
             step_lines = [step.line for step in nodes[index].find("steps")]
         where = f"{path}:{line}" if line else str(path)
         if scenario.name in seen:
-            problems.append(f"{where}: duplicate scenario name "
-                            f"{scenario.name} (also at {seen[scenario.name]})")
+            problems.append(
+                f"{where}: duplicate scenario name "
+                f"{scenario.name} (also at {seen[scenario.name]})"
+            )
         else:
             seen[scenario.name] = where
         problems.extend(check_scenario(scenario, where, step_lines, path))

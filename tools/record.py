@@ -59,9 +59,11 @@ class Summary:
     not_run: int = 0  # Skipped by the testee, or it failed.
 
     def line(self, path: pathlib.Path) -> str:
-        text = (f"{path}: {self.recorded} recorded, {self.unchanged} "
-                f"unchanged, {self.agree} hand-written agree, "
-                f"{self.disagree} hand-written DISAGREE")
+        text = (
+            f"{path}: {self.recorded} recorded, {self.unchanged} "
+            f"unchanged, {self.agree} hand-written agree, "
+            f"{self.disagree} hand-written DISAGREE"
+        )
         if self.not_run:
             text += f", {self.not_run} NOT RUN"
         return text
@@ -78,40 +80,43 @@ def _line_end(text: str, offset: int) -> int:
 
 def _indent_of_line(text: str, offset: int) -> int:
     start = _line_start(text, offset)
-    line = text[start:_line_end(text, offset)]
+    line = text[start : _line_end(text, offset)]
     return len(line) - len(line.lstrip(" "))
 
 
 def _starts_line(text: str, offset: int) -> bool:
-    return not text[_line_start(text, offset):offset].strip()
+    return not text[_line_start(text, offset) : offset].strip()
 
 
-def expect_edit(text: str, step: textproto.Node, expect: Any,
-                width: int = WIDTH) -> Edit:
+def expect_edit(
+    text: str, step: textproto.Node, expect: Any, width: int = WIDTH
+) -> Edit:
     """The edit that makes `step`'s expect block say `expect`."""
     assert step.open is not None and step.close is not None
     old = step.find("expect")
     if len(old) > 1:
         raise RecordError(f"line {step.line}: several expect blocks")
     others = [child for child in step.children if child.name != "expect"]
-    single_line = "\n" not in text[step.open:step.close]
+    single_line = "\n" not in text[step.open : step.close]
     if old:
         node = old[0]
         column = node.start - _line_start(text, node.start)
-        trailing = len(text[node.end:_line_end(text, node.end)].rstrip())
-        one = textproto.format_field("expect", expect, column, width,
-                                     trailing)
+        trailing = len(text[node.end : _line_end(text, node.end)].rstrip())
+        one = textproto.format_field("expect", expect, column, width, trailing)
         if not single_line or "\n" not in one:
             indent = _indent_of_line(text, node.start)
-            return (node.start, node.end,
-                    textproto.format_field("expect", expect, column, width,
-                                           trailing, indent))
+            return (
+                node.start,
+                node.end,
+                textproto.format_field(
+                    "expect", expect, column, width, trailing, indent
+                ),
+            )
     elif single_line:
         at = others[-1].end if others else step.open + 1
         column = at - _line_start(text, at) + 1
-        trailing = len(text[at:_line_end(text, at)].rstrip())
-        one = textproto.format_field("expect", expect, column, width,
-                                     trailing)
+        trailing = len(text[at : _line_end(text, at)].rstrip())
+        one = textproto.format_field("expect", expect, column, width, trailing)
         if "\n" not in one:
             return (at, at, " " + one)
     else:
@@ -128,17 +133,25 @@ def expect_edit(text: str, step: textproto.Node, expect: Any,
         at = step.close
         while text[at - 1] in " \t":
             at -= 1
-        return (at, step.close,
-                "\n" + " " * indent + block + "\n" + " " * step_indent)
+        return (
+            at,
+            step.close,
+            "\n" + " " * indent + block + "\n" + " " * step_indent,
+        )
     # A one-line step whose expectation does not fit on its line: one child
     # per line, then the expect block.
     step_indent = _indent_of_line(text, step.start)
     inner = " " * (step_indent + 2)
-    lines = [inner + text[child.start:child.end] for child in others]
-    lines.append(inner + textproto.format_field("expect", expect,
-                                                step_indent + 2, width))
-    return (step.open + 1, step.close,
-            "\n" + "\n".join(lines) + "\n" + " " * step_indent)
+    lines = [inner + text[child.start : child.end] for child in others]
+    lines.append(
+        inner
+        + textproto.format_field("expect", expect, step_indent + 2, width)
+    )
+    return (
+        step.open + 1,
+        step.close,
+        "\n" + "\n".join(lines) + "\n" + " " * step_indent,
+    )
 
 
 def apply_edits(text: str, edits: List[Edit]) -> str:
@@ -149,12 +162,15 @@ def apply_edits(text: str, edits: List[Edit]) -> str:
 
 def _report_disagreement(scenario: Any, trace: Any) -> None:
     print(f"  hand-written {scenario.name} DISAGREES with the reference:")
-    for number, (step, observed) in enumerate(zip(scenario.steps,
-                                                  trace.steps), start=1):
+    for number, (step, observed) in enumerate(
+        zip(scenario.steps, trace.steps), start=1
+    ):
         for diff in compare.diff_expectation(step.expect, observed):
-            print(f"    step {number}: {diff.field}: expected "
-                  f"{pretty.show_value(diff.field, diff.expected)}, reference "
-                  f"{pretty.show_value(diff.field, diff.observed)}")
+            print(
+                f"    step {number}: {diff.field}: expected "
+                f"{pretty.show_value(diff.field, diff.expected)}, reference "
+                f"{pretty.show_value(diff.field, diff.observed)}"
+            )
 
 
 def _trace_of(testee: Testee, scenario: Any) -> Optional[Any]:
@@ -162,19 +178,24 @@ def _trace_of(testee: Testee, scenario: Any) -> Optional[Any]:
     kind = response.WhichOneof("result")
     if kind == "trace":
         if len(response.trace.steps) != len(scenario.steps):
-            print(f"  {scenario.name}: the testee returned "
-                  f"{len(response.trace.steps)} observations for "
-                  f"{len(scenario.steps)} steps")
+            print(
+                f"  {scenario.name}: the testee returned "
+                f"{len(response.trace.steps)} observations for "
+                f"{len(scenario.steps)} steps"
+            )
             return None
         return response.trace
     detail = getattr(response, kind) if kind else "(empty response)"
-    print(f"  {scenario.name}: not recorded, the testee says {kind}: "
-          f"{detail}")
+    print(
+        f"  {scenario.name}: not recorded, the testee says {kind}: "
+        f"{detail}"
+    )
     return None
 
 
-def record_text(text: str, testee: Testee, width: int = WIDTH
-                ) -> Tuple[str, Summary]:
+def record_text(
+    text: str, testee: Testee, width: int = WIDTH
+) -> Tuple[str, Summary]:
     """Records every scenario of one file's text; returns the new text."""
     message = text_format.Parse(text, pb.ScenarioFile())
     nodes = [node for node in textproto.parse(text) if node.name == "scenario"]
@@ -185,23 +206,28 @@ def record_text(text: str, testee: Testee, width: int = WIDTH
     for scenario, node in zip(message.scenario, nodes):
         steps = node.find("steps")
         if len(steps) != len(scenario.steps) or not node.is_message:
-            raise RecordError(f"line {node.line}: cannot match the steps "
-                              f"of {scenario.name}")
+            raise RecordError(
+                f"line {node.line}: cannot match the steps "
+                f"of {scenario.name}"
+            )
         trace = _trace_of(testee, scenario)
         if trace is None:
             summary.not_run += 1
             continue
         if scenario.hand_written:
-            if all(not compare.diff_expectation(step.expect, observed)
-                   for step, observed in zip(scenario.steps, trace.steps)):
+            if all(
+                not compare.diff_expectation(step.expect, observed)
+                for step, observed in zip(scenario.steps, trace.steps)
+            ):
                 summary.agree += 1
             else:
                 summary.disagree += 1
                 _report_disagreement(scenario, trace)
             continue
         changed = False
-        for step, step_node, observed in zip(scenario.steps, steps,
-                                             trace.steps):
+        for step, step_node, observed in zip(
+            scenario.steps, steps, trace.steps
+        ):
             expect = compare.recorded_expectation(observed)
             if step.HasField("expect") and step.expect == expect:
                 continue
@@ -217,13 +243,19 @@ def record_text(text: str, testee: Testee, width: int = WIDTH
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
-    parser.add_argument("--testee", default=DEFAULT_TESTEE,
-                        help="reference testee command line "
-                             "(default: %(default)s)")
-    parser.add_argument("--dry_run", action="store_true",
-                        help="report what would change, write nothing")
+    parser.add_argument(
+        "--testee",
+        default=DEFAULT_TESTEE,
+        help="reference testee command line " "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dry_run",
+        action="store_true",
+        help="report what would change, write nothing",
+    )
     args = parser.parse_args(argv)
     try:
         files = corpus.find_files(suite.user_paths(args.paths))
@@ -237,8 +269,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                 corpus.parse_file(path)  # A readable file:line message.
                 text = path.read_text(encoding="utf-8")
                 new_text, summary = record_text(text, testee)
-            except (corpus.CorpusError, RecordError,
-                    textproto.TextprotoError) as exc:
+            except (
+                corpus.CorpusError,
+                RecordError,
+                textproto.TextprotoError,
+            ) as exc:
                 print(f"{path}: not recorded: {exc}")
                 problems += 1
                 continue

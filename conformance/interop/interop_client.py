@@ -50,9 +50,12 @@ async def echo_lines(flags: argparse.Namespace) -> None:
     async def read_echoes() -> None:
         for i, line in enumerate(lines):
             echoed = await at("readline", reader.readline())
-            check(echoed == line, "echo",
-                  f"line {i}: sent {len(line)} bytes {line[:20]!r}..., got "
-                  f"{len(echoed)} bytes {echoed[:20]!r}...")
+            check(
+                echoed == line,
+                "echo",
+                f"line {i}: sent {len(line)} bytes {line[:20]!r}..., got "
+                f"{len(echoed)} bytes {echoed[:20]!r}...",
+            )
 
     async def write_lines() -> None:
         for line in lines:
@@ -74,26 +77,34 @@ async def large_payload(flags: argparse.Namespace) -> None:
             digest.update(chunk)
             at_sync("write", writer.write, chunk)
             await at("drain", writer.drain())
-        at_sync("write", writer.write,
-                b"sha256 %s\n" % digest.hexdigest().encode())
+        at_sync(
+            "write", writer.write, b"sha256 %s\n" % digest.hexdigest().encode()
+        )
         await at("drain", writer.drain())
 
     async def receive() -> None:
         digest = hashlib.sha256()
         for _ in range(common.PAYLOAD_CHUNKS):
-            digest.update(await at("readexactly",
-                                   reader.readexactly(common.PAYLOAD_CHUNK)))
+            digest.update(
+                await at(
+                    "readexactly", reader.readexactly(common.PAYLOAD_CHUNK)
+                )
+            )
         trailer = await at("readline", reader.readline())
         expected = b"sha256 %s\n" % digest.hexdigest().encode()
-        check(trailer == expected, "sha256",
-              f"received {digest.hexdigest()}, the server sent {trailer!r}")
+        check(
+            trailer == expected,
+            "sha256",
+            f"received {digest.hexdigest()}, the server sent {trailer!r}",
+        )
 
     async with asyncio.TaskGroup() as group:
         group.create_task(send())
         group.create_task(receive())
     verdict = await at("readline", reader.readline())
-    check(verdict == b"verdict ok\n", "verdict",
-          f"the server says {verdict!r}")
+    check(
+        verdict == b"verdict ok\n", "verdict", f"the server says {verdict!r}"
+    )
     await close(writer)
 
 
@@ -106,8 +117,11 @@ async def half_close(flags: argparse.Namespace) -> None:
     at_sync("write_eof", writer.write_eof)
     check(not writer.is_closing(), "is_closing", "True after write_eof()")
     answer = await at("read", reader.read())
-    check(answer == common.half_close_answer(), "answer",
-          f"got {answer!r}, expected {common.half_close_answer()!r}")
+    check(
+        answer == common.half_close_answer(),
+        "answer",
+        f"got {answer!r}, expected {common.half_close_answer()!r}",
+    )
     await close(writer)
 
 
@@ -118,8 +132,11 @@ async def limit_overrun(flags: argparse.Namespace) -> None:
             at_sync("write", writer.write, piece)
             await at("drain", writer.drain())
         report = await at("readline", reader.readline())
-        check(report == expected, "report",
-              f"message {number}: got {report!r}, expected {expected!r}")
+        check(
+            report == expected,
+            "report",
+            f"message {number}: got {report!r}, expected {expected!r}",
+        )
     await close(writer)
 
 
@@ -133,7 +150,8 @@ async def client_abort(flags: argparse.Namespace) -> None:
     if flags.transport != "unix":
         # Closing then sends RST, not FIN.
         writer.get_extra_info("socket").setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+        )
     at_sync("write", writer.write, b"partial")
     await at("drain", writer.drain())
     writer.transport.abort()
@@ -166,8 +184,11 @@ async def server_close_during_drain(flags: argparse.Namespace) -> None:
     except Exception:  # noqa: BLE001 - not asserted (INTEROP.md)
         pass
     expected = ["drain:ConnectionResetError", "readline:ConnectionResetError"]
-    check(observed == expected, "outcome",
-          f"observed {observed}, CPython gets {expected}")
+    check(
+        observed == expected,
+        "outcome",
+        f"observed {observed}, CPython gets {expected}",
+    )
 
 
 async def write_after_eof(flags: argparse.Namespace) -> None:
@@ -175,11 +196,18 @@ async def write_after_eof(flags: argparse.Namespace) -> None:
     at_sync("write", writer.write, b"before-eof\n")
     await at("drain", writer.drain())
     at_sync("write_eof", writer.write_eof)
-    for call, argument in ((writer.write, b"x"), (writer.write, b""),
-                           (writer.writelines, [b"y\n"])):
-        common.expect_raises("write_after_eof", call, argument,
-                             cls=RuntimeError,
-                             message=common.WRITE_AFTER_EOF)
+    for call, argument in (
+        (writer.write, b"x"),
+        (writer.write, b""),
+        (writer.writelines, [b"y\n"]),
+    ):
+        common.expect_raises(
+            "write_after_eof",
+            call,
+            argument,
+            cls=RuntimeError,
+            message=common.WRITE_AFTER_EOF,
+        )
     answer = await at("read", reader.read())
     check(answer == b"server-part\n", "answer", f"got {answer!r}")
     await close(writer)
@@ -199,17 +227,27 @@ async def start_tls_upgrade(flags: argparse.Namespace) -> None:
     at_sync("write", writer.write, b"STARTTLS\n")
     ok = await at("readline", reader.readline())
     check(ok == b"OK\n", "starttls", f"got {ok!r}")
-    await at("start_tls", writer.start_tls(common.client_context(flags),
-                                           server_hostname="localhost"))
-    check(writer.get_extra_info("sslcontext") is not None, "upgraded",
-          "no sslcontext after start_tls()")
+    await at(
+        "start_tls",
+        writer.start_tls(
+            common.client_context(flags), server_hostname="localhost"
+        ),
+    )
+    check(
+        writer.get_extra_info("sslcontext") is not None,
+        "upgraded",
+        "no sslcontext after start_tls()",
+    )
     await exchange(b"tls")
     await close(writer)
 
 
-async def converse(flags: argparse.Namespace, conversation: int,
-                   reader: asyncio.StreamReader,
-                   writer: asyncio.StreamWriter) -> None:
+async def converse(
+    flags: argparse.Namespace,
+    conversation: int,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+) -> None:
     for i in range(common.MANY_LINES):
         line = b"conn %d line %d\n" % (conversation, i)
         at_sync("write", writer.write, line)
@@ -218,8 +256,9 @@ async def converse(flags: argparse.Namespace, conversation: int,
         check(echoed == line, "echo", f"sent {line!r}, got {echoed!r}")
 
 
-async def many_connections(flags: argparse.Namespace,
-                           outcome: Outcome) -> None:
+async def many_connections(
+    flags: argparse.Namespace, outcome: Outcome
+) -> None:
     connections = []
     try:
         for c in range(common.MANY_CONNECTIONS):
@@ -234,9 +273,12 @@ async def many_connections(flags: argparse.Namespace,
         outcome.fail(failure)
         return
     results = await asyncio.gather(
-        *(converse(flags, c, reader, writer)
-          for c, (reader, writer) in enumerate(connections)),
-        return_exceptions=True)
+        *(
+            converse(flags, c, reader, writer)
+            for c, (reader, writer) in enumerate(connections)
+        ),
+        return_exceptions=True,
+    )
     for (_, writer), result in zip(connections, results):
         try:
             if isinstance(result, BaseException):
@@ -265,20 +307,21 @@ async def burst_connect(flags: argparse.Namespace, outcome: Outcome) -> None:
 
     results = await asyncio.gather(
         *(one(i) for i in range(common.BURST_CONNECTIONS)),
-        return_exceptions=True)
+        return_exceptions=True,
+    )
     for result in results:
         if result is None:
             outcome.ok += 1
         elif isinstance(result, Failed):
             outcome.fail(result)
         else:
-            outcome.fail(Failed(f"unknown:{type(result).__name__}",
-                                str(result)))
+            outcome.fail(
+                Failed(f"unknown:{type(result).__name__}", str(result))
+            )
 
 
 SingleCase = Callable[[argparse.Namespace], Coroutine[Any, Any, None]]
-MultiCase = Callable[[argparse.Namespace, Outcome],
-                     Coroutine[Any, Any, None]]
+MultiCase = Callable[[argparse.Namespace, Outcome], Coroutine[Any, Any, None]]
 
 SINGLE: Dict[str, SingleCase] = {
     "echo_lines": echo_lines,
@@ -312,8 +355,12 @@ async def run(flags: argparse.Namespace, outcome: Outcome) -> None:
                     raise
                 outcome.fail(failure)
     except TimeoutError:
-        outcome.fail(Failed("timeout:TimeoutError",
-                            f"not done within the case's {bound} s bound"))
+        outcome.fail(
+            Failed(
+                "timeout:TimeoutError",
+                f"not done within the case's {bound} s bound",
+            )
+        )
 
 
 def main() -> int:
@@ -323,12 +370,16 @@ def main() -> int:
     for detail in outcome.details:
         print(f"FAIL: {detail}", file=sys.stderr)
     if outcome.failed:
-        print(f"FAIL: {flags.test_case} over {flags.transport}: "
-              f"{outcome.ok} completed, failures {dict(outcome.failed)}",
-              file=sys.stderr)
-    print("RESULT " + json.dumps({"ok": outcome.ok,
-                                  "failed": dict(outcome.failed)}),
-          flush=True)
+        print(
+            f"FAIL: {flags.test_case} over {flags.transport}: "
+            f"{outcome.ok} completed, failures {dict(outcome.failed)}",
+            file=sys.stderr,
+        )
+    print(
+        "RESULT "
+        + json.dumps({"ok": outcome.ok, "failed": dict(outcome.failed)}),
+        flush=True,
+    )
     return 1 if outcome.failed else 0
 
 

@@ -29,29 +29,42 @@ class Case:
     not_applicable: Dict[str, str] = dataclasses.field(default_factory=dict)
     # transport -> "<place>:<ErrorClass>" failures CPython 3.11.7 gets too.
     cpython_fails_too: Dict[str, FrozenSet[str]] = dataclasses.field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
 
-_NO_TLS_EOF = ("asyncio's TLS transport cannot write EOF: "
-               "_SSLProtocolTransport.can_write_eof() is False and "
-               "write_eof() raises NotImplementedError")
+_NO_TLS_EOF = (
+    "asyncio's TLS transport cannot write EOF: "
+    "_SSLProtocolTransport.can_write_eof() is False and "
+    "write_eof() raises NotImplementedError"
+)
 
-CASES: Dict[str, Case] = {case.name: case for case in (
-    Case("echo_lines", 30),
-    Case("large_payload", 60),
-    Case("half_close", 30, not_applicable={"tls": _NO_TLS_EOF}),
-    Case("limit_overrun", 30),
-    Case("client_abort", 30),
-    Case("server_close_during_drain", 30),
-    Case("write_after_eof", 30, not_applicable={"tls": _NO_TLS_EOF}),
-    Case("start_tls_upgrade", 30),
-    Case("many_connections", 60),
-    Case("burst_connect", 60, cpython_fails_too={
-        # A Unix connect to a full queue "succeeds" (EAGAIN taken for in
-        # progress); the first write or read then fails (INTEROP.md).
-        "unix": frozenset({"drain:ConnectionResetError", "drain:OSError"}),
-    }),
-)}
+CASES: Dict[str, Case] = {
+    case.name: case
+    for case in (
+        Case("echo_lines", 30),
+        Case("large_payload", 60),
+        Case("half_close", 30, not_applicable={"tls": _NO_TLS_EOF}),
+        Case("limit_overrun", 30),
+        Case("client_abort", 30),
+        Case("server_close_during_drain", 30),
+        Case("write_after_eof", 30, not_applicable={"tls": _NO_TLS_EOF}),
+        Case("start_tls_upgrade", 30),
+        Case("many_connections", 60),
+        Case(
+            "burst_connect",
+            60,
+            cpython_fails_too={
+                # A Unix connect to a full queue "succeeds" (EAGAIN taken
+                # for in progress); the first write or read then fails
+                # (INTEROP.md).
+                "unix": frozenset(
+                    {"drain:ConnectionResetError", "drain:OSError"}
+                ),
+            },
+        ),
+    )
+}
 
 # How long a server waits for its connections to finish after SIGTERM.
 SHUTDOWN_GRACE_S = 10.0
@@ -67,7 +80,7 @@ _ALPHABET = bytes(range(ord("a"), ord("z") + 1)) * (60000 // 26 + 2)
 def echo_line(i: int) -> bytes:
     """Line i of echo_lines; its body's byte j is 'a' + (i + j) % 26."""
     size = 60000 if i % 100 == 99 else (i * 7919) % 4096
-    return b"%04d:" % i + _ALPHABET[i % 26:i % 26 + size] + b"\n"
+    return b"%04d:" % i + _ALPHABET[i % 26 : i % 26 + size] + b"\n"
 
 
 PAYLOAD_CHUNK = 256 * 1024
@@ -109,8 +122,10 @@ def limit_steps() -> Any:
         ([b"a" * LIMIT + b"\n"], None),
         ([b"b" * (LIMIT + 1) + b"\n"], error),
         ([b"after-3\n"], None),
-        ([long_line[i:i + 1024] for i in range(0, len(long_line), 1024)],
-         error),
+        (
+            [long_line[i : i + 1024] for i in range(0, len(long_line), 1024)],
+            error,
+        ),
         ([b"after-5\n"], None),
         ([b"d" * 5000 + b"\n"], error),
         ([b"after-7\n"], None),
@@ -157,7 +172,8 @@ def server_context(flags: argparse.Namespace) -> ssl.SSLContext:
 
 def client_context(flags: argparse.Namespace) -> ssl.SSLContext:
     return ssl.create_default_context(
-        cafile=str(pathlib.Path(flags.tls_dir) / "ca.pem"))
+        cafile=str(pathlib.Path(flags.tls_dir) / "ca.pem")
+    )
 
 
 def raise_file_limit() -> None:
@@ -203,18 +219,23 @@ def at_sync(place: str, call: Callable[..., Any], *args: Any) -> Any:
         raise Failed(f"{place}:{type(exc).__name__}", str(exc)) from exc
 
 
-def expect_raises(place: str, call: Callable[..., Any], *args: Any,
-                  cls: type, message: str) -> None:
+def expect_raises(
+    place: str, call: Callable[..., Any], *args: Any, cls: type, message: str
+) -> None:
     """`call` must raise `cls` with `message` (str() of the exception)."""
     try:
         call(*args)
     except Exception as exc:  # noqa: BLE001 - compared below
-        check(type(exc) is cls and str(exc) == message, place,
-              f"raised {type(exc).__name__}({str(exc)!r}), expected "
-              f"{cls.__name__}({message!r})")
+        check(
+            type(exc) is cls and str(exc) == message,
+            place,
+            f"raised {type(exc).__name__}({str(exc)!r}), expected "
+            f"{cls.__name__}({message!r})",
+        )
         return
-    raise Failed(f"assert:{place}",
-                 f"returned, expected {cls.__name__}({message!r})")
+    raise Failed(
+        f"assert:{place}", f"returned, expected {cls.__name__}({message!r})"
+    )
 
 
 def first_failure(error: BaseException) -> Optional[Failed]:
@@ -236,4 +257,5 @@ async def open_connection(flags: argparse.Namespace) -> Any:
     context = client_context(flags) if flags.transport == "tls" else None
     hostname = "localhost" if context is not None else None
     return await asyncio.open_connection(
-        flags.host, flags.port, ssl=context, server_hostname=hostname)
+        flags.host, flags.port, ssl=context, server_hostname=hostname
+    )

@@ -57,13 +57,19 @@ async def echo_lines(state: State, reader: Reader, writer: Writer) -> None:
     count = 0
     while line := await reader.readline():
         if count < common.ECHO_LINES:
-            check(line == common.echo_line(count), "line",
-                  f"line {count}: got {len(line)} bytes {line[:20]!r}...")
+            check(
+                line == common.echo_line(count),
+                "line",
+                f"line {count}: got {len(line)} bytes {line[:20]!r}...",
+            )
         count += 1
         writer.write(line)
         await writer.drain()
-    check(count == common.ECHO_LINES, "count",
-          f"got {count} lines, expected {common.ECHO_LINES}")
+    check(
+        count == common.ECHO_LINES,
+        "count",
+        f"got {count} lines, expected {common.ECHO_LINES}",
+    )
     await close(writer)
 
 
@@ -83,8 +89,10 @@ async def large_payload(state: State, reader: Reader, writer: Writer) -> None:
             digest.update(await reader.readexactly(common.PAYLOAD_CHUNK))
         trailer = await reader.readline()
         if trailer != b"sha256 %s\n" % digest.hexdigest().encode():
-            return (b"sha256 mismatch: received %s, the client sent %r"
-                    % (digest.hexdigest().encode(), trailer))
+            return b"sha256 mismatch: received %s, the client sent %r" % (
+                digest.hexdigest().encode(),
+                trailer,
+            )
         return b"ok"
 
     async with asyncio.TaskGroup() as group:
@@ -100,8 +108,11 @@ async def large_payload(state: State, reader: Reader, writer: Writer) -> None:
 async def half_close(state: State, reader: Reader, writer: Writer) -> None:
     request = await reader.read()
     check(reader.at_eof(), "at_eof", "False after read() to EOF")
-    check(not writer.is_closing(), "is_closing",
-          "the transport closed at EOF (eof_received() should keep it open)")
+    check(
+        not writer.is_closing(),
+        "is_closing",
+        "the transport closed at EOF (eof_received() should keep it open)",
+    )
     digest = hashlib.sha256(request).hexdigest().encode()
     writer.write(b"received %d sha256 %s\n" % (len(request), digest))
     await writer.drain()
@@ -140,27 +151,36 @@ async def client_abort(state: State, reader: Reader, writer: Writer) -> None:
         while True:
             line = await reader.readline()
             check(bool(line), "reset", f"EOF after {count} lines, not a reset")
-            check(line == b"line %d\n" % count, "line",
-                  f"line {count}: got {line!r}")
+            check(
+                line == b"line %d\n" % count,
+                "line",
+                f"line {count}: got {line!r}",
+            )
             count += 1
             if count == common.ABORT_LINES:
                 writer.write(b"ack %d\n" % count + b"f" * common.ABORT_FILLER)
     except (ConnectionResetError, BrokenPipeError) as error:
-        check(count == common.ABORT_LINES, "lines",
-              f"{count} lines before {error!r}, expected "
-              f"{common.ABORT_LINES}")
+        check(
+            count == common.ABORT_LINES,
+            "lines",
+            f"{count} lines before {error!r}, expected "
+            f"{common.ABORT_LINES}",
+        )
         state.notes.append(f"{count} lines, then {type(error).__name__}")
     except Failed:
         raise
     except Exception as error:  # noqa: BLE001 - the assert
-        raise Failed(f"assert:{type(error).__name__}",
-                     f"{count} lines, then {error!r}; expected "
-                     "ConnectionResetError or BrokenPipeError") from error
+        raise Failed(
+            f"assert:{type(error).__name__}",
+            f"{count} lines, then {error!r}; expected "
+            "ConnectionResetError or BrokenPipeError",
+        ) from error
     writer.close()
 
 
-async def server_close_during_drain(state: State, reader: Reader,
-                                    writer: Writer) -> None:
+async def server_close_during_drain(
+    state: State, reader: Reader, writer: Writer
+) -> None:
     line = await reader.readline()
     check(line == b"stall\n", "stall", f"got {line!r}")
     await asyncio.sleep(common.STALL_SLEEP_S)
@@ -172,22 +192,31 @@ async def server_close_during_drain(state: State, reader: Reader,
         state.notes.append(f"wait_closed: {type(error).__name__}")
 
 
-async def write_after_eof(state: State, reader: Reader,
-                          writer: Writer) -> None:
+async def write_after_eof(
+    state: State, reader: Reader, writer: Writer
+) -> None:
     request = await reader.read()
     check(request == b"before-eof\n", "request", f"got {request!r}")
     writer.write(b"server-part\n")
     await writer.drain()
     writer.write_eof()
-    for call, argument in ((writer.write, b"z"),
-                           (writer.writelines, [b"z\n"])):
-        common.expect_raises("write_after_eof", call, argument,
-                             cls=RuntimeError, message=common.WRITE_AFTER_EOF)
+    for call, argument in (
+        (writer.write, b"z"),
+        (writer.writelines, [b"z\n"]),
+    ):
+        common.expect_raises(
+            "write_after_eof",
+            call,
+            argument,
+            cls=RuntimeError,
+            message=common.WRITE_AFTER_EOF,
+        )
     await close(writer)
 
 
-async def start_tls_upgrade(state: State, reader: Reader,
-                            writer: Writer) -> None:
+async def start_tls_upgrade(
+    state: State, reader: Reader, writer: Writer
+) -> None:
     seen = []
     while line := await reader.readline():
         seen.append(line)
@@ -195,14 +224,19 @@ async def start_tls_upgrade(state: State, reader: Reader,
             writer.write(b"OK\n")
             await writer.drain()
             await writer.start_tls(common.server_context(state.flags))
-            check(writer.get_extra_info("sslcontext") is not None, "upgraded",
-                  "no sslcontext after start_tls()")
+            check(
+                writer.get_extra_info("sslcontext") is not None,
+                "upgraded",
+                "no sslcontext after start_tls()",
+            )
             continue
         writer.write(line)
         await writer.drain()
-    expected = ([b"plain %d\n" % i for i in range(common.UPGRADE_LINES)]
-                + [b"STARTTLS\n"]
-                + [b"tls %d\n" % i for i in range(common.UPGRADE_LINES)])
+    expected = (
+        [b"plain %d\n" % i for i in range(common.UPGRADE_LINES)]
+        + [b"STARTTLS\n"]
+        + [b"tls %d\n" % i for i in range(common.UPGRADE_LINES)]
+    )
     check(seen == expected, "lines", f"got {seen!r}")
     await close(writer)
 
@@ -227,8 +261,10 @@ def final_checks(state: State) -> None:
     if state.flags.test_case == "many_connections":
         wanted = common.MANY_CONNECTIONS
         if state.served != wanted or state.peak != wanted:
-            state.fail(f"served {state.served} connections, {state.peak} at "
-                       f"once; expected {wanted} and {wanted}")
+            state.fail(
+                f"served {state.served} connections, {state.peak} at "
+                f"once; expected {wanted} and {wanted}"
+            )
 
 
 async def serve(flags: argparse.Namespace) -> int:
@@ -249,8 +285,10 @@ async def serve(flags: argparse.Namespace) -> int:
         except Failed as failure:
             state.fail(str(failure))
         except Exception as error:  # noqa: BLE001 - a server-side failure
-            state.fail(f"connection {state.served}: {type(error).__name__}: "
-                       f"{error}")
+            state.fail(
+                f"connection {state.served}: {type(error).__name__}: "
+                f"{error}"
+            )
         finally:
             state.active -= 1
             state.tasks.discard(task)
@@ -260,14 +298,16 @@ async def serve(flags: argparse.Namespace) -> int:
     if flags.test_case == "limit_overrun":
         kwargs["limit"] = common.LIMIT
     if flags.transport == "unix":
-        server = await asyncio.start_unix_server(client_connected, flags.path,
-                                                 **kwargs)
+        server = await asyncio.start_unix_server(
+            client_connected, flags.path, **kwargs
+        )
         print(flags.path, flush=True)
     else:
         if flags.transport == "tls":
             kwargs["ssl"] = common.server_context(flags)
-        server = await asyncio.start_server(client_connected, flags.host,
-                                            flags.port, **kwargs)
+        server = await asyncio.start_server(
+            client_connected, flags.host, flags.port, **kwargs
+        )
         print(server.sockets[0].getsockname()[1], flush=True)
 
     stop = asyncio.Event()
@@ -277,18 +317,24 @@ async def serve(flags: argparse.Namespace) -> int:
     await stop.wait()
     server.close()
     if state.tasks:
-        _, pending = await asyncio.wait(set(state.tasks),
-                                        timeout=common.SHUTDOWN_GRACE_S)
+        _, pending = await asyncio.wait(
+            set(state.tasks), timeout=common.SHUTDOWN_GRACE_S
+        )
         if pending:
-            state.fail(f"{len(pending)} connections still open "
-                       f"{common.SHUTDOWN_GRACE_S} s after SIGTERM")
+            state.fail(
+                f"{len(pending)} connections still open "
+                f"{common.SHUTDOWN_GRACE_S} s after SIGTERM"
+            )
     final_checks(state)
     for note in sorted(set(state.notes)):
         print(f"note: {note} (x{state.notes.count(note)})")
     for failure in state.failures[:20]:
         print(f"FAIL: {failure}", file=sys.stderr)
-    print(f"server: {state.served} connections, {state.peak} at once, "
-          f"{len(state.failures)} failures", flush=True)
+    print(
+        f"server: {state.served} connections, {state.peak} at once, "
+        f"{len(state.failures)} failures",
+        flush=True,
+    )
     return 1 if state.failures else 0
 
 

@@ -86,18 +86,29 @@ class Programs:
         self.commands = {
             ("cpp", "server"): [os.path.abspath(flags.cpp_server or "-")],
             ("cpp", "client"): [os.path.abspath(flags.cpp_client or "-")],
-            ("python", "server"): [self.python,
-                                   str(here / "interop_server.py")],
-            ("python", "client"): [self.python,
-                                   str(here / "interop_client.py")],
+            ("python", "server"): [
+                self.python,
+                str(here / "interop_server.py"),
+            ],
+            ("python", "client"): [
+                self.python,
+                str(here / "interop_client.py"),
+            ],
         }
         self.tls_dir = os.path.abspath(flags.tls_dir)
 
-    def command(self, language: str, role: str, cell: Cell,
-                address: List[str]) -> List[str]:
-        return (self.commands[(language, role)]
-                + [f"--test_case={cell.case}", f"--transport={cell.transport}",
-                   f"--tls_dir={self.tls_dir}"] + address)
+    def command(
+        self, language: str, role: str, cell: Cell, address: List[str]
+    ) -> List[str]:
+        return (
+            self.commands[(language, role)]
+            + [
+                f"--test_case={cell.case}",
+                f"--transport={cell.transport}",
+                f"--tls_dir={self.tls_dir}",
+            ]
+            + address
+        )
 
 
 def tail(text: str) -> str:
@@ -119,7 +130,7 @@ def parse_result(stdout: str) -> Optional[Dict[str, object]]:
     for line in reversed(stdout.splitlines()):
         if line.startswith("RESULT "):
             try:
-                return json.loads(line[len("RESULT "):])
+                return json.loads(line[len("RESULT ") :])
             except json.JSONDecodeError:
                 return None
     return None
@@ -147,42 +158,64 @@ def run_cell(cell: Cell, programs: Programs) -> Result:
             server_address = [f"--path={workdir}/s.sock"]
         else:
             server_address = ["--host=127.0.0.1", "--port=0"]
-        server_log = Log(programs.command(cell.server, "server", cell,
-                                          server_address))
-        server = subprocess.Popen(server_log.command, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True,
-                                  cwd=workdir)
+        server_log = Log(
+            programs.command(cell.server, "server", cell, server_address)
+        )
+        server = subprocess.Popen(
+            server_log.command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=workdir,
+        )
         first = read_first_line(server, STARTUP_S)
         if not first:
             server_log.stdout, server_log.stderr = stop(server, 5)
             server_log.returncode = server.returncode
-            return Result(cell, "fail", "the server printed no port or path "
-                          f"within {STARTUP_S:.0f} s", server=server_log,
-                          seconds=time.monotonic() - started)
+            return Result(
+                cell,
+                "fail",
+                "the server printed no port or path "
+                f"within {STARTUP_S:.0f} s",
+                server=server_log,
+                seconds=time.monotonic() - started,
+            )
         if cell.transport == "unix":
             client_address = [f"--path={first}"]
         else:
             client_address = ["--host=127.0.0.1", f"--port={first}"]
-        client_log = Log(programs.command(cell.client, "client", cell,
-                                          client_address))
+        client_log = Log(
+            programs.command(cell.client, "client", cell, client_address)
+        )
         try:
-            client = subprocess.run(client_log.command, capture_output=True,
-                                    text=True, cwd=workdir,
-                                    timeout=case.bound_s + KILL_AFTER_S)
+            client = subprocess.run(
+                client_log.command,
+                capture_output=True,
+                text=True,
+                cwd=workdir,
+                timeout=case.bound_s + KILL_AFTER_S,
+            )
             client_log.returncode = client.returncode
             client_log.stdout, client_log.stderr = client.stdout, client.stderr
         except subprocess.TimeoutExpired as expired:
             client_log.stdout = _text(expired.stdout)
             client_log.stderr = _text(expired.stderr) + (
                 f"\n[run_matrix: killed after "
-                f"{case.bound_s + KILL_AFTER_S:.0f} s]\n")
+                f"{case.bound_s + KILL_AFTER_S:.0f} s]\n"
+            )
         out, err = stop(server, common.SHUTDOWN_GRACE_S + KILL_AFTER_S)
         server_log.stdout = first + "\n" + out
         server_log.stderr = err
         server_log.returncode = server.returncode
         status, reason = judge(cell, server_log, client_log)
-        return Result(cell, status, reason, time.monotonic() - started,
-                      server_log, client_log)
+        return Result(
+            cell,
+            status,
+            reason,
+            time.monotonic() - started,
+            server_log,
+            client_log,
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -208,12 +241,14 @@ def judge(cell: Cell, server: Log, client: Log) -> Tuple[str, str]:
         problems.append(f"client exited {client.returncode} without RESULT")
         return "fail", "; ".join(problems)
     failed = dict(result.get("failed", {}))  # type: ignore[arg-type]
-    allowed = common.CASES[cell.case].cpython_fails_too.get(cell.transport,
-                                                            frozenset())
+    allowed = common.CASES[cell.case].cpython_fails_too.get(
+        cell.transport, frozenset()
+    )
     unexplained = {key: n for key, n in failed.items() if key not in allowed}
     if unexplained:
-        problems.append(f"client: {result.get('ok')} ok, failed "
-                        f"{unexplained}")
+        problems.append(
+            f"client: {result.get('ok')} ok, failed " f"{unexplained}"
+        )
     if problems:
         return "fail", "; ".join(problems)
     also = ", ".join(f"{key} x{n}" for key, n in sorted(failed.items()))
@@ -232,10 +267,12 @@ def load_failure_list(path: Optional[str]) -> Dict[str, str]:
     return expected
 
 
-def run_all(cells: Sequence[Cell], programs: Programs,
-            jobs: int) -> List[Result]:
-    locks = {group: threading.Lock()
-             for group in set(EXCLUSIVE_GROUPS.values())}
+def run_all(
+    cells: Sequence[Cell], programs: Programs, jobs: int
+) -> List[Result]:
+    locks = {
+        group: threading.Lock() for group in set(EXCLUSIVE_GROUPS.values())
+    }
 
     def run(cell: Cell) -> Result:
         group = EXCLUSIVE_GROUPS.get(cell.case)
@@ -273,11 +310,18 @@ def label(result: Result) -> str:
 
 def print_table(results: Sequence[Result]) -> None:
     by_cell = {result.cell: result for result in results}
-    rows = sorted({(r.cell.case, r.cell.transport) for r in results},
-                  key=lambda row: (list(common.CASES).index(row[0]),
-                                   common.TRANSPORTS.index(row[1])))
-    pairs = [pair for pair in PAIRS
-             if any((r.cell.server, r.cell.client) == pair for r in results)]
+    rows = sorted(
+        {(r.cell.case, r.cell.transport) for r in results},
+        key=lambda row: (
+            list(common.CASES).index(row[0]),
+            common.TRANSPORTS.index(row[1]),
+        ),
+    )
+    pairs = [
+        pair
+        for pair in PAIRS
+        if any((r.cell.server, r.cell.client) == pair for r in results)
+    ]
     headers = [f"{server}->{client}" for server, client in pairs]
     width = max(len(f"{case} {transport}") for case, transport in rows)
     print("server->client".rjust(width), *(h.rjust(13) for h in headers))
@@ -286,29 +330,43 @@ def print_table(results: Sequence[Result]) -> None:
         for server, client in pairs:
             result = by_cell.get(Cell(case, transport, server, client))
             labels.append(label(result) if result else "-")
-        print(f"{case} {transport}".ljust(width),
-              *(text.rjust(13) for text in labels))
+        print(
+            f"{case} {transport}".ljust(width),
+            *(text.rjust(13) for text in labels),
+        )
 
 
 def write_html(path: str, results: Sequence[Result], elapsed: float) -> None:
     by_cell = {result.cell: result for result in results}
-    pairs = [pair for pair in PAIRS
-             if any((r.cell.server, r.cell.client) == pair for r in results)]
-    transports = [t for t in common.TRANSPORTS
-                  if any(r.cell.transport == t for r in results)]
+    pairs = [
+        pair
+        for pair in PAIRS
+        if any((r.cell.server, r.cell.client) == pair for r in results)
+    ]
+    transports = [
+        t
+        for t in common.TRANSPORTS
+        if any(r.cell.transport == t for r in results)
+    ]
     cases = [c for c in common.CASES if any(r.cell.case == c for r in results)]
-    colors = {"pass": "#c8e6c9", "FAIL": "#ffcdd2", "xfail": "#ffe0b2",
-              "N/A": "#eeeeee"}
-    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
-           "<title>//streams interop matrix</title><style>",
-           "body{font-family:sans-serif}table{border-collapse:collapse}",
-           "td,th{border:1px solid #999;padding:3px 6px;text-align:center}",
-           "pre{background:#f6f6f6;padding:6px;overflow:auto;max-height:30em}",
-           "</style></head><body>",
-           "<h1>//streams vs CPython 3.11.7 asyncio: interop matrix</h1>",
-           f"<p>{_summary(results)}; {elapsed:.0f} s. Cases: "
-           "conformance/INTEROP.md. Columns: server &rarr; client.</p>",
-           "<table><tr><th rowspan=2>case</th>"]
+    colors = {
+        "pass": "#c8e6c9",
+        "FAIL": "#ffcdd2",
+        "xfail": "#ffe0b2",
+        "N/A": "#eeeeee",
+    }
+    out = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        "<title>//streams interop matrix</title><style>",
+        "body{font-family:sans-serif}table{border-collapse:collapse}",
+        "td,th{border:1px solid #999;padding:3px 6px;text-align:center}",
+        "pre{background:#f6f6f6;padding:6px;overflow:auto;max-height:30em}",
+        "</style></head><body>",
+        "<h1>//streams vs CPython 3.11.7 asyncio: interop matrix</h1>",
+        f"<p>{_summary(results)}; {elapsed:.0f} s. Cases: "
+        "conformance/INTEROP.md. Columns: server &rarr; client.</p>",
+        "<table><tr><th rowspan=2>case</th>",
+    ]
     for transport in transports:
         out.append(f"<th colspan={len(pairs)}>{transport}</th>")
     out.append("</tr><tr>")
@@ -331,28 +389,38 @@ def write_html(path: str, results: Sequence[Result], elapsed: float) -> None:
                     inner = f"<a href='#{result.cell.name}'>{text}</a>"
                 elif result.status == "pass":
                     inner = f"{text}<br><small>{result.seconds:.1f} s</small>"
-                out.append(f"<td style='background:{colors[text]}' "
-                           f"title='{title}'>{inner}</td>")
+                out.append(
+                    f"<td style='background:{colors[text]}' "
+                    f"title='{title}'>{inner}</td>"
+                )
         out.append("</tr>")
     out.append("</table>")
     failing = [r for r in results if r.status == "fail"]
     if failing:
         out.append("<h2>Failing cells</h2>")
     for result in failing:
-        out.append(f"<h3 id='{result.cell.name}'>{result.cell.name}"
-                   f" ({label(result)})</h3>")
-        out.append(f"<p>{html.escape(result.reason)}"
-                   f" &mdash; {result.seconds:.1f} s</p>")
-        for role, log in (("server", result.server),
-                          ("client", result.client)):
+        out.append(
+            f"<h3 id='{result.cell.name}'>{result.cell.name}"
+            f" ({label(result)})</h3>"
+        )
+        out.append(
+            f"<p>{html.escape(result.reason)}"
+            f" &mdash; {result.seconds:.1f} s</p>"
+        )
+        for role, log in (
+            ("server", result.server),
+            ("client", result.client),
+        ):
             if log is None:
                 continue
             out.append(f"<h4>{role}: exit {log.returncode}</h4>")
             out.append(f"<pre>$ {html.escape(' '.join(log.command))}</pre>")
-            out.append("<p>stdout</p><pre>"
-                       f"{html.escape(tail(log.stdout))}</pre>")
-            out.append("<p>stderr</p><pre>"
-                       f"{html.escape(tail(log.stderr))}</pre>")
+            out.append(
+                "<p>stdout</p><pre>" f"{html.escape(tail(log.stdout))}</pre>"
+            )
+            out.append(
+                "<p>stderr</p><pre>" f"{html.escape(tail(log.stderr))}</pre>"
+            )
     out.append("</body></html>")
     pathlib.Path(path).write_text("\n".join(out))
 
@@ -362,8 +430,10 @@ def _summary(results: Sequence[Result]) -> str:
     failed = sum(r.status == "fail" for r in results)
     expected = sum(r.status == "fail" and r.expected_failure for r in results)
     na = sum(r.status == "n/a" for r in results)
-    return (f"{passed} passed, {failed} failed ({expected} expected by the "
-            f"failure list), {na} N/A")
+    return (
+        f"{passed} passed, {failed} failed ({expected} expected by the "
+        f"failure list), {na} N/A"
+    )
 
 
 def parse_flags(argv: Sequence[str]) -> argparse.Namespace:
@@ -380,15 +450,19 @@ def parse_flags(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--failure_list", default="")
     parser.add_argument("--html", default="")
     flags = parser.parse_args(argv)
-    for name, known in (("cases", common.CASES),
-                        ("transports", common.TRANSPORTS),
-                        ("servers", LANGUAGES), ("clients", LANGUAGES)):
+    for name, known in (
+        ("cases", common.CASES),
+        ("transports", common.TRANSPORTS),
+        ("servers", LANGUAGES),
+        ("clients", LANGUAGES),
+    ):
         unknown = set(getattr(flags, name).split(",")) - set(known)
         if unknown:
             parser.error(f"--{name}: unknown {sorted(unknown)}")
     for role in ("server", "client"):
         if "cpp" in getattr(flags, role + "s").split(",") and not getattr(
-                flags, "cpp_" + role):
+            flags, "cpp_" + role
+        ):
             parser.error(f"--{role}s has cpp: give --cpp_{role}")
     return flags
 
@@ -396,15 +470,20 @@ def parse_flags(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str]) -> int:
     flags = parse_flags(argv)
     if sys.version_info[:3] != (3, 11, 7):
-        print(f"run_matrix: the CPython side must run on 3.11.7; "
-              f"{flags.python} is {sys.version.split()[0]}", file=sys.stderr)
+        print(
+            f"run_matrix: the CPython side must run on 3.11.7; "
+            f"{flags.python} is {sys.version.split()[0]}",
+            file=sys.stderr,
+        )
         return 2
     programs = Programs(flags)
-    cells = [Cell(case, transport, server, client)
-             for case in flags.cases.split(",")
-             for transport in flags.transports.split(",")
-             for server in flags.servers.split(",")
-             for client in flags.clients.split(",")]
+    cells = [
+        Cell(case, transport, server, client)
+        for case in flags.cases.split(",")
+        for transport in flags.transports.split(",")
+        for server in flags.servers.split(",")
+        for client in flags.clients.split(",")
+    ]
     started = time.monotonic()
     results = run_all(cells, programs, flags.jobs)
     elapsed = time.monotonic() - started
@@ -419,28 +498,37 @@ def main(argv: Sequence[str]) -> int:
         elif result.status == "fail":
             unexpected.append(f"{result.cell.name}: FAILED: {result.reason}")
         elif result.status == "pass" and result.cell.name in expected:
-            unexpected.append(f"{result.cell.name}: passes but is in the "
-                              "failure list: remove it")
+            unexpected.append(
+                f"{result.cell.name}: passes but is in the "
+                "failure list: remove it"
+            )
     print_table(results)
     print()
     for result in results:
         if result.status == "fail":
-            print(f"--- {result.cell.name} ({label(result)}): "
-                  f"{result.reason}")
-            for role, log in (("server", result.server),
-                              ("client", result.client)):
+            print(
+                f"--- {result.cell.name} ({label(result)}): "
+                f"{result.reason}"
+            )
+            for role, log in (
+                ("server", result.server),
+                ("client", result.client),
+            ):
                 if log is not None and log.stderr.strip():
                     lines = log.stderr.strip().splitlines()[-5:]
                     print(f"    {role} stderr: " + "\n    ".join(lines))
     if flags.html or os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR"):
         path = flags.html or os.path.join(
-            os.environ["TEST_UNDECLARED_OUTPUTS_DIR"], "interop_matrix.html")
+            os.environ["TEST_UNDECLARED_OUTPUTS_DIR"], "interop_matrix.html"
+        )
         write_html(path, results, elapsed)
         print(f"HTML report: {path}")
     for line in unexpected:
         print(line)
-    print(f"matrix: {len(cells)} cells in {elapsed:.0f} s; "
-          f"{_summary(results)}")
+    print(
+        f"matrix: {len(cells)} cells in {elapsed:.0f} s; "
+        f"{_summary(results)}"
+    )
     passed = sum(r.status == "pass" for r in results)
     failed = sum(r.status == "fail" for r in results)
     print(f"{passed} passed, {failed} failed")

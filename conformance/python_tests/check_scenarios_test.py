@@ -10,61 +10,71 @@ import _path  # noqa: F401
 
 from tools import check_scenarios
 
-GOOD = '''# Header.
+GOOD = """# Header.
 scenario {
   name: "StreamReader.Read.Good"
   description: "d"
   steps { actions { read { id: 1 readline {} } } expect {} }
   steps { actions { cancel: 1 } actions { drain: 2 } expect {} }
 }
-'''
+"""
 
 
 class CheckScenariosTest(unittest.TestCase):
-
     def check(self, text: str, seen: dict = None) -> list:
         with tempfile.TemporaryDirectory() as directory:
             path = pathlib.Path(directory) / "x.textproto"
             path.write_text(text)
             _, problems = check_scenarios.check_file(
-                path, {} if seen is None else seen)
+                path, {} if seen is None else seen
+            )
         return [problem.split(": ", 1)[1] for problem in problems]
 
     def test_good_file(self) -> None:
         self.assertEqual(self.check(GOOD), [])
 
     def test_problems(self) -> None:
-        text = ('scenario {\n  name: "bad.name"\n'
-                '  steps { actions { cancel: 4 } }\n'
-                '  steps { actions { read { id: 1 readline {} } }'
-                ' actions { wait_closed: 1 } expect {} }\n'
-                '  steps { expect {} }\n}\n')
+        text = (
+            'scenario {\n  name: "bad.name"\n'
+            "  steps { actions { cancel: 4 } }\n"
+            "  steps { actions { read { id: 1 readline {} } }"
+            " actions { wait_closed: 1 } expect {} }\n"
+            "  steps { expect {} }\n}\n"
+        )
         problems = self.check(text)
         self.assertEqual(len(problems), 7, problems)
         self.assertIn("no header comment", problems[0])
         joined = "\n".join(problems)
-        for part in ("is not <Topic>.<Operation>.<Case>",
-                     "missing description", "no expect block",
-                     "cancel of id 4", "id 1 already used",
-                     "step 3: no actions"):
+        for part in (
+            "is not <Topic>.<Operation>.<Case>",
+            "missing description",
+            "no expect block",
+            "cancel of id 4",
+            "id 1 already used",
+            "step 3: no actions",
+        ):
             self.assertIn(part, joined)
 
     def test_task_ids(self) -> None:
-        text = ('# h\nscenario {\n  name: "StreamReader.Await.X"\n'
-                '  description: "d"\n'
-                '  steps { actions { task { id: 100'
-                ' awaits { read { id: 1 readline {} } } awaits { drain: 2 }'
-                ' awaits { sleep0 {} } awaits { read { id: 1 read {} } }'
-                ' awaits {} } } expect {} }\n'
-                '  steps { actions { cancel: 100 } actions { cancel: 2 }'
-                ' actions { read { id: 100 readline {} } } expect {} }\n}\n')
+        text = (
+            '# h\nscenario {\n  name: "StreamReader.Await.X"\n'
+            '  description: "d"\n'
+            "  steps { actions { task { id: 100"
+            " awaits { read { id: 1 readline {} } } awaits { drain: 2 }"
+            " awaits { sleep0 {} } awaits { read { id: 1 read {} } }"
+            " awaits {} } } expect {} }\n"
+            "  steps { actions { cancel: 100 } actions { cancel: 2 }"
+            " actions { read { id: 100 readline {} } } expect {} }\n}\n"
+        )
         problems = self.check(text)
         self.assertEqual(len(problems), 4, problems)
         joined = "\n".join(problems)
-        for part in ("id 1 already used in step 1",
-                     "task 100: empty await",
-                     "cancel of id 2, which a task awaits",
-                     "id 100 already used in step 1"):
+        for part in (
+            "id 1 already used in step 1",
+            "task 100: empty await",
+            "cancel of id 2, which a task awaits",
+            "id 100 already used in step 1",
+        ):
             self.assertIn(part, joined)
 
     def test_duplicates_across_files(self) -> None:

@@ -12,7 +12,6 @@ from tools import check_scenarios
 
 
 class GeneratorTest(unittest.TestCase):
-
     def test_deterministic(self) -> None:
         first = generator.generate(5, 50)
         second = generator.generate(5, 50)
@@ -20,8 +19,14 @@ class GeneratorTest(unittest.TestCase):
         self.assertNotEqual(first, generator.generate(6, 50))
 
     def test_families(self) -> None:
-        reader_only = {"feed_data", "feed_eof", "set_exception",
-                       "set_transport", "read", "cancel"}
+        reader_only = {
+            "feed_data",
+            "feed_eof",
+            "set_exception",
+            "set_transport",
+            "read",
+            "cancel",
+        }
         for scenario in generator.generate(1, 100, {"reader"}):
             for step in scenario.steps:
                 for action in step.actions:
@@ -31,7 +36,8 @@ class GeneratorTest(unittest.TestCase):
 
     def test_output_passes_the_checker(self) -> None:
         text = "# Generated.\n" + "\n".join(
-            scenario_text(s) for s in generator.generate(3, 200))
+            scenario_text(s) for s in generator.generate(3, 200)
+        )
         with tempfile.TemporaryDirectory() as directory:
             path = pathlib.Path(directory) / "g.textproto"
             path.write_text(text)
@@ -50,9 +56,13 @@ class GeneratorTest(unittest.TestCase):
                     kind = action.WhichOneof("action")
                     if kind == "read":
                         kind = action.read.WhichOneof("kind")
-                        if kind == "readuntil" and action.read.readuntil.HasField(
-                                "separator"):
-                            separators.add(len(action.read.readuntil.separator))
+                        if (
+                            kind == "readuntil"
+                            and action.read.readuntil.HasField("separator")
+                        ):
+                            separators.add(
+                                len(action.read.readuntil.separator)
+                            )
                     kinds.add(kind)
         self.assertGreater(grouped, 100)
         self.assertTrue({0, 1, 2, 4}.issubset(separators))

@@ -16,9 +16,11 @@ from google.protobuf import text_format
 from conformance import corpus, harness
 from conformance import scenario_pb2 as pb
 
-TESTEE = f"{sys.executable} {_path.ROOT / 'conformance' / 'reference_testee.py'}"
+TESTEE = (
+    f"{sys.executable} {_path.ROOT / 'conformance' / 'reference_testee.py'}"
+)
 
-FILE = '''# Header.
+FILE = """# Header.
 scenario {
   name: "StreamReader.Read.Passes"
   description: "d"
@@ -29,17 +31,17 @@ scenario {
   description: "d"
   steps { note: "n" actions { feed_data { data: "ab" } } expect { buffer: "zz" } }
 }
-'''
+"""
 
 
 def entry(text: str) -> corpus.Entry:
     scenario = text_format.Parse(text, pb.Scenario())
-    return corpus.Entry(scenario, pathlib.Path("t.textproto"), 1,
-                        [0] * len(scenario.steps))
+    return corpus.Entry(
+        scenario, pathlib.Path("t.textproto"), 1, [0] * len(scenario.steps)
+    )
 
 
 class SelectTest(unittest.TestCase):
-
     def entries(self) -> list:
         return [entry(f'name: "A.B.C{n}"') for n in (3, 1, 2, 0)]
 
@@ -51,8 +53,11 @@ class SelectTest(unittest.TestCase):
     def test_shards(self) -> None:
         with tempfile.TemporaryDirectory() as directory:
             status = pathlib.Path(directory) / "status"
-            env = {"TEST_TOTAL_SHARDS": "2", "TEST_SHARD_INDEX": "1",
-                   "TEST_SHARD_STATUS_FILE": str(status)}
+            env = {
+                "TEST_TOTAL_SHARDS": "2",
+                "TEST_SHARD_INDEX": "1",
+                "TEST_SHARD_STATUS_FILE": str(status),
+            }
             with mock.patch.dict(os.environ, env, clear=True):
                 names = [e.name for e in harness.select(self.entries(), None)]
             self.assertTrue(status.exists())
@@ -60,7 +65,6 @@ class SelectTest(unittest.TestCase):
 
 
 class JudgeTest(unittest.TestCase):
-
     def test_pass_fail_and_testee_errors(self) -> None:
         scenario = entry('name: "A.B.C" steps { expect { buffer: "a" } }')
         response = pb.Response()
@@ -71,33 +75,43 @@ class JudgeTest(unittest.TestCase):
         self.assertFalse(outcome.passed)
         self.assertEqual(outcome.summary, "step 1: buffer")
         self.assertIn("      expected b'a'", outcome.details)
-        self.assertFalse(harness.judge(
-            scenario, pb.Response(skipped="why")).passed)
-        self.assertFalse(harness.judge(
-            scenario, pb.Response(runtime_error="tb")).passed)
-        self.assertFalse(harness.judge(scenario, pb.Response(
-            trace=pb.StepTrace())).passed)
+        self.assertFalse(
+            harness.judge(scenario, pb.Response(skipped="why")).passed
+        )
+        self.assertFalse(
+            harness.judge(scenario, pb.Response(runtime_error="tb")).passed
+        )
+        self.assertFalse(
+            harness.judge(scenario, pb.Response(trace=pb.StepTrace())).passed
+        )
 
 
 class ShrinkTest(unittest.TestCase):
-
     def test_keeps_only_what_the_difference_needs(self) -> None:
-        scenario = text_format.Parse('''
+        scenario = text_format.Parse(
+            """
             name: "A.B.C" limit: 16 server_side: true
             steps { actions { feed_data { pattern: "x" size: 40 data: "Qtail" } }
                     actions { feed_eof {} } }
             steps { actions { read { id: 1 readline {} } } }
             steps { actions { write { data: "zzz" } } }
-        ''', pb.Scenario())
+        """,
+            pb.Scenario(),
+        )
 
         def differs(candidate: pb.Scenario) -> bool:
-            return any(b"Q" in action.feed_data.data
-                       for step in candidate.steps for action in step.actions)
+            return any(
+                b"Q" in action.feed_data.data
+                for step in candidate.steps
+                for action in step.actions
+            )
 
         small = harness.shrink(scenario, differs)
-        self.assertEqual(text_format.MessageToString(small, as_one_line=True),
-                         'name: "A.B.C" limit: 1 steps { actions { '
-                         'feed_data { data: "Q" } } }')
+        self.assertEqual(
+            text_format.MessageToString(small, as_one_line=True),
+            'name: "A.B.C" limit: 1 steps { actions { '
+            'feed_data { data: "Q" } } }',
+        )
 
 
 class RunTest(unittest.TestCase):
@@ -105,9 +119,9 @@ class RunTest(unittest.TestCase):
 
     def run_harness(self, *args: str) -> tuple:
         output = io.StringIO()
-        with contextlib.redirect_stdout(output), \
-                contextlib.redirect_stderr(io.StringIO()), \
-                mock.patch.dict(os.environ, {}, clear=False):
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(
+            io.StringIO()
+        ), mock.patch.dict(os.environ, {}, clear=False):
             for name in ("TEST_TOTAL_SHARDS", "TEST_SHARD_INDEX"):
                 os.environ.pop(name, None)
             code = harness.main(list(args))
@@ -127,16 +141,26 @@ class RunTest(unittest.TestCase):
 
             failure_list.write_text("# known\nStreamReader.Read.Fails\n")
             code, output = self.run_harness(
-                "--testee", TESTEE, "--failure_list", str(failure_list),
-                str(path))
+                "--testee",
+                TESTEE,
+                "--failure_list",
+                str(failure_list),
+                str(path),
+            )
             self.assertEqual(code, 0, output)
             self.assertIn("1 expected failures", output)
             self.assertTrue(output.endswith("1 passed, 0 failed\n"))
 
             failure_list.write_text("StreamReader.Read.Passes\nNo.Such.One\n")
             code, output = self.run_harness(
-                "--testee", TESTEE, "--failure_list", str(failure_list),
-                "--filter", "Passes", str(path))
+                "--testee",
+                TESTEE,
+                "--failure_list",
+                str(failure_list),
+                "--filter",
+                "Passes",
+                str(path),
+            )
             self.assertEqual(code, 1)
             self.assertIn("StreamReader.Read.Passes now passes", output)
             self.assertIn("No.Such.One is not a scenario", output)
@@ -146,15 +170,24 @@ class RunTest(unittest.TestCase):
             path = pathlib.Path(directory) / "topic.textproto"
             path.write_text(FILE)
             code, output = self.run_harness(
-                "--report", "--reference", TESTEE, "--cpp", TESTEE, str(path))
+                "--report", "--reference", TESTEE, "--cpp", TESTEE, str(path)
+            )
         self.assertEqual(code, 1)
         self.assertIn("topic", output)
         self.assertTrue(output.endswith("2 passed, 2 failed\n"))
 
     def test_differential_same_testee(self) -> None:
         code, output = self.run_harness(
-            "--differential", "--reference", TESTEE, "--cpp", TESTEE,
-            "--seed", "4", "--count", "150")
+            "--differential",
+            "--reference",
+            TESTEE,
+            "--cpp",
+            TESTEE,
+            "--seed",
+            "4",
+            "--count",
+            "150",
+        )
         self.assertEqual(code, 0, output)
         self.assertIn("action kinds:", output)
         self.assertTrue(output.endswith("150 passed, 0 failed\n"))
@@ -164,14 +197,18 @@ class RunTest(unittest.TestCase):
             path = pathlib.Path(directory) / "topic.textproto"
             path.write_text(FILE)
             errors = io.StringIO()
-            command = (f"{sys.executable} -c 'import sys; "
-                       f"print(\"dying words\", file=sys.stderr)'")
-            with contextlib.redirect_stdout(io.StringIO()), \
-                    contextlib.redirect_stderr(errors):
+            command = (
+                f"{sys.executable} -c 'import sys; "
+                f'print("dying words", file=sys.stderr)\''
+            )
+            with contextlib.redirect_stdout(
+                io.StringIO()
+            ), contextlib.redirect_stderr(errors):
                 code = harness.main(["--testee", command, str(path)])
         self.assertEqual(code, 1)
         self.assertIn("exited while running", errors.getvalue())
         self.assertIn("dying words", errors.getvalue())
+
 
 if __name__ == "__main__":
     unittest.main()

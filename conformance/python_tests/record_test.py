@@ -29,103 +29,150 @@ class FakeTestee:
 
 
 def observed(buffer: bytes = b"", **fields: Any) -> pb.Observation:
-    observation = pb.Observation(buffer=buffer, buffer_size=len(buffer),
-                                 at_eof=False, exception_set=False,
-                                 paused=False, **fields)
+    observation = pb.Observation(
+        buffer=buffer,
+        buffer_size=len(buffer),
+        at_eof=False,
+        exception_set=False,
+        paused=False,
+        **fields,
+    )
     return observation
 
 
-SHORT = 'expect { buffer: "" at_eof: false exception_set: false paused: false }'
+SHORT = (
+    'expect { buffer: "" at_eof: false exception_set: false paused: false }'
+)
 
 
 class RecordTest(unittest.TestCase):
-
-    def record(self, text: str, observation: pb.Observation,
-               width: int = 100) -> str:
-        new_text, _ = record.record_text(text, FakeTestee([observation]),
-                                         width)
+    def record(
+        self, text: str, observation: pb.Observation, width: int = 100
+    ) -> str:
+        new_text, _ = record.record_text(
+            text, FakeTestee([observation]), width
+        )
         return new_text
 
     def test_inserts_into_one_line_step_when_it_fits(self) -> None:
-        text = HEADER + 'scenario {\n  name: "A.B.C"\n  steps { actions { feed_eof {} } }  # c\n}\n'
+        text = (
+            HEADER
+            + 'scenario {\n  name: "A.B.C"\n  steps { actions { feed_eof {} } }  # c\n}\n'
+        )
         self.assertEqual(
             self.record(text, observed(), width=200),
-            HEADER + 'scenario {\n  name: "A.B.C"\n  steps { actions { feed_eof {} } '
-            + SHORT + ' }  # c\n}\n')
+            HEADER
+            + 'scenario {\n  name: "A.B.C"\n  steps { actions { feed_eof {} } '
+            + SHORT
+            + " }  # c\n}\n",
+        )
 
     def test_expands_one_line_step_when_too_wide(self) -> None:
-        text = HEADER + 'scenario {\n  steps { actions { feed_eof {} } actions { feed_eof {} } }\n}\n'
+        text = (
+            HEADER
+            + "scenario {\n  steps { actions { feed_eof {} } actions { feed_eof {} } }\n}\n"
+        )
         self.assertEqual(
             self.record(text, observed()),
-            HEADER + 'scenario {\n  steps {\n    actions { feed_eof {} }\n'
-            '    actions { feed_eof {} }\n    ' + SHORT + '\n  }\n}\n')
+            HEADER + "scenario {\n  steps {\n    actions { feed_eof {} }\n"
+            "    actions { feed_eof {} }\n    " + SHORT + "\n  }\n}\n",
+        )
 
     def test_inserts_before_closing_brace_line(self) -> None:
-        text = HEADER + ('scenario {\n  steps {\n    # keep me\n'
-                         '    actions { feed_eof {} }  # and me\n  }\n}\n')
+        text = HEADER + (
+            "scenario {\n  steps {\n    # keep me\n"
+            "    actions { feed_eof {} }  # and me\n  }\n}\n"
+        )
         self.assertEqual(
             self.record(text, observed()),
-            HEADER + ('scenario {\n  steps {\n    # keep me\n'
-                      '    actions { feed_eof {} }  # and me\n    ' + SHORT
-                      + '\n  }\n}\n'))
+            HEADER
+            + (
+                "scenario {\n  steps {\n    # keep me\n"
+                "    actions { feed_eof {} }  # and me\n    "
+                + SHORT
+                + "\n  }\n}\n"
+            ),
+        )
 
     def test_replaces_existing_expect_keeping_comments_around(self) -> None:
-        text = HEADER + ('scenario {\n  steps {\n    actions { feed_eof {} }\n'
-                         '    expect { at_eof: true }  # old\n  }\n}\n'
-                         '# trailer\n')
+        text = HEADER + (
+            "scenario {\n  steps {\n    actions { feed_eof {} }\n"
+            "    expect { at_eof: true }  # old\n  }\n}\n"
+            "# trailer\n"
+        )
         self.assertEqual(
             self.record(text, observed()),
-            HEADER + ('scenario {\n  steps {\n    actions { feed_eof {} }\n'
-                      '    ' + SHORT + '  # old\n  }\n}\n# trailer\n'))
+            HEADER
+            + (
+                "scenario {\n  steps {\n    actions { feed_eof {} }\n"
+                "    " + SHORT + "  # old\n  }\n}\n# trailer\n"
+            ),
+        )
 
     def test_multi_line_expect_is_indented_like_the_step(self) -> None:
-        text = HEADER + 'scenario {\n  steps {\n    actions { feed_eof {} }\n  }\n}\n'
+        text = (
+            HEADER
+            + "scenario {\n  steps {\n    actions { feed_eof {} }\n  }\n}\n"
+        )
         observation = observed(b"abc", pending=[1, 2])
-        observation.completed.add(id=3, error=pb.Error(type="ValueError",
-                                                       message="m"))
+        observation.completed.add(
+            id=3, error=pb.Error(type="ValueError", message="m")
+        )
         new_text = self.record(text, observation)
-        self.assertEqual(new_text, HEADER + (
-            'scenario {\n  steps {\n    actions { feed_eof {} }\n'
-            '    expect {\n'
-            '      completed { id: 3 error { type: "ValueError" message: "m" } }\n'
-            '      pending: [1, 2]\n'
-            '      buffer: "abc"\n'
-            '      at_eof: false\n'
-            '      exception_set: false\n'
-            '      paused: false\n'
-            '    }\n  }\n}\n'))
+        self.assertEqual(
+            new_text,
+            HEADER
+            + (
+                "scenario {\n  steps {\n    actions { feed_eof {} }\n"
+                "    expect {\n"
+                '      completed { id: 3 error { type: "ValueError" message: "m" } }\n'
+                "      pending: [1, 2]\n"
+                '      buffer: "abc"\n'
+                "      at_eof: false\n"
+                "      exception_set: false\n"
+                "      paused: false\n"
+                "    }\n  }\n}\n"
+            ),
+        )
 
     def test_unchanged_expect_is_kept_byte_for_byte(self) -> None:
-        text = HEADER + ('scenario {\n  steps {\n    actions { feed_eof {} }\n'
-                         '    expect {   buffer:"" at_eof :false\n'
-                         '  exception_set: false paused: false}\n  }\n}\n')
+        text = HEADER + (
+            "scenario {\n  steps {\n    actions { feed_eof {} }\n"
+            '    expect {   buffer:"" at_eof :false\n'
+            "  exception_set: false paused: false}\n  }\n}\n"
+        )
         new_text, summary = record.record_text(text, FakeTestee([observed()]))
         self.assertEqual(new_text, text)
         self.assertEqual(summary.unchanged, 1)
         self.assertEqual(summary.recorded, 0)
 
     def test_big_buffer_is_recorded_as_its_size(self) -> None:
-        text = HEADER + 'scenario { steps { actions { feed_eof {} } } }\n'
+        text = HEADER + "scenario { steps { actions { feed_eof {} } } }\n"
         new_text = self.record(text, observed(b"x" * 65))
         self.assertIn("buffer_size: 65", new_text)
         self.assertNotIn("buffer:", new_text)
 
     def test_hand_written_scenarios_are_only_checked(self) -> None:
-        text = HEADER + ('scenario { hand_written: true steps { actions '
-                         '{ feed_eof {} } expect { at_eof: true } } }\n'
-                         'scenario { hand_written: true steps { actions '
-                         '{ feed_eof {} } expect { at_eof: false } } }\n')
+        text = HEADER + (
+            "scenario { hand_written: true steps { actions "
+            "{ feed_eof {} } expect { at_eof: true } } }\n"
+            "scenario { hand_written: true steps { actions "
+            "{ feed_eof {} } expect { at_eof: false } } }\n"
+        )
         with contextlib.redirect_stdout(io.StringIO()) as output:
-            new_text, summary = record.record_text(text,
-                                                   FakeTestee([observed()]))
+            new_text, summary = record.record_text(
+                text, FakeTestee([observed()])
+            )
         self.assertIn("DISAGREES", output.getvalue())
         self.assertEqual(new_text, text)
         self.assertEqual((summary.agree, summary.disagree), (1, 1))
 
     def test_several_scenarios_and_steps(self) -> None:
-        text = HEADER + ('scenario { steps { actions { feed_eof {} } }\n'
-                         '  steps { actions { feed_eof {} } } }\n'
-                         'scenario { steps { actions { feed_eof {} } } }\n')
+        text = HEADER + (
+            "scenario { steps { actions { feed_eof {} } }\n"
+            "  steps { actions { feed_eof {} } } }\n"
+            "scenario { steps { actions { feed_eof {} } } }\n"
+        )
         new_text = self.record(text, observed(), width=200)
         self.assertEqual(new_text.count(SHORT), 3)
 

@@ -9,7 +9,6 @@ from conformance import wire
 
 
 class WireTest(unittest.TestCase):
-
     def test_round_trip(self) -> None:
         stream = io.BytesIO()
         wire.write_frame(stream, b"hello")
@@ -36,15 +35,18 @@ class WireTest(unittest.TestCase):
     def test_oversized_prefix_reads_no_payload(self) -> None:
         stream = io.BytesIO(b"\xff\xff\xff\xffpayload")
         with self.assertRaisesRegex(
-                wire.WireError, "^frame of 4294967295 bytes exceeds the limit "
-                "of 67108864 bytes$"):
+            wire.WireError,
+            "^frame of 4294967295 bytes exceeds the limit "
+            "of 67108864 bytes$",
+        ):
             wire.read_frame(stream)
         self.assertEqual(stream.tell(), 4)
 
     def test_largest_frame_is_accepted(self) -> None:
         prefix = wire.MAX_FRAME_BYTES.to_bytes(4, "little")
-        with self.assertRaisesRegex(wire.WireError,
-                                    r"^truncated frame \(1 of"):
+        with self.assertRaisesRegex(
+            wire.WireError, r"^truncated frame \(1 of"
+        ):
             wire.read_frame(io.BytesIO(prefix + b"x"))
 
     def test_oversized_write_writes_nothing(self) -> None:
