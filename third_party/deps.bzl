@@ -199,7 +199,9 @@ def _python_repository_impl(rctx):
     if interpreter:
         substitutions["%{FOUND}"] = "found"
     else:
-        # C++ targets must still build: Python targets fail when run, with this message.
+        # C++ targets must still build: Python targets fail when run, with
+        # this message. The print is the one place a user sees why early.
+        # buildifier: disable=print
         print("asyncio_streams: no CPython %s found; Python targets will fail. Looked at: %s" %
               (wanted, "; ".join(looked)))
         rctx.template("not_found.sh", rctx.attr._not_found_template, substitutions, executable = True)
@@ -237,6 +239,9 @@ def _maybe(rule, name, **kwargs):
     if not native.existing_rule(name):
         rule(name = name, **kwargs)
 
+# A WORKSPACE dependency function, called once, as every *_deps() of the
+# ecosystem: it has no target of its own to name.
+# buildifier: disable=unnamed-macro
 def asyncio_streams_deps():
     """Declares every external repository asyncio_streams needs, offline."""
 

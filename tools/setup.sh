@@ -9,8 +9,9 @@
 #            protobuf for the reference runner;
 #   --ci     also the packages of the CI-only stages: clang 14 with its
 #            sanitizer and libFuzzer runtimes, lld and llvm-symbolizer, for
-#            the libFuzzer build (tools/fuzz.sh). g++'s own sanitizers
-#            (--config=asan/ubsan/tsan) come with g++ already;
+#            the libFuzzer build (tools/fuzz.sh); clang-format, black,
+#            flake8 (and npm, for buildifier) for tools/lint.sh. g++'s own
+#            sanitizers (--config=asan/ubsan/tsan) come with g++ already;
 #   --bench  also what only the benchmarks need (benchmarks/run.sh calls it).
 set -euo pipefail
 
@@ -51,7 +52,13 @@ if ((ci)); then
     libclang-rt-14-dev   # libFuzzer, ASan and LSan runtimes for clang 14
     lld-14               # its linker (gold warns once per ASan symbol)
     llvm-14              # llvm-symbolizer: symbolized reports, -print_coverage
+    clang-format         # tools/lint.sh: the C++ format check (14)
+    black                # tools/lint.sh: Python format
+    flake8               # tools/lint.sh: Python lint
   )
+  # tools/lint.sh installs buildifier with npm. This machine kind ships
+  # Node.js and npm; a machine without them gets Debian's.
+  if ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
 fi
 if ((bench)); then
   packages+=(
