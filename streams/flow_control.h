@@ -77,10 +77,15 @@ class FlowControl : public Protocol,
   // asyncio: _drain_helper(). Completes at once (in a later step) unless
   // writing is paused; then when it resumes or the connection is lost.
   //
-  // Completion: void(absl::Status). Errors: kUnavailable ConnectionResetError
-  //   "Connection lost" after ConnectionLost(); ConnectionLost()'s error.
-  // Cancellation: all types; a cancelled drain completes with kCancelled.
-  template <typename CompletionToken = asio::deferred_t>
+  // Completion: void(absl::Status). Never inside this call.
+  // Errors: kUnavailable ConnectionResetError "Connection lost" after
+  //   ConnectionLost(); ConnectionLost()'s error.
+  // Cancellation: terminal, partial, total (all types); a cancelled drain
+  //   completes with kCancelled.
+  // Concurrency: any number may wait; all wake together. On the protocol's
+  //   executor only.
+  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
+                asio::deferred_t>
   auto AsyncDrainHelper(CompletionToken&& token = asio::deferred_t{}) {
     return asio::async_initiate<CompletionToken, void(absl::Status)>(
         [this](auto handler) {

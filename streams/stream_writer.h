@@ -125,17 +125,20 @@ class StreamWriter {
   // asyncio: drain(). Yields once first when the transport is closing, so
   // that connection loss is seen.
   //
-  // Completion: void(absl::Status).
+  // Completion: void(absl::Status): OK once below the high-water mark.
+  //   Never inside this call, except awaited (the default token, or
+  //   asio::use_awaitable) with nothing to wait for: then it returns at once,
+  //   as asyncio's `await drain()` does; with other tokens it runs as its own
+  //   task.
   // Errors: the reader's exception; kUnavailable ConnectionResetError
   //   "Connection lost" after the connection was lost; the connection's error
   //   when it is lost while waiting.
-  // Cancellation: all types; a cancelled drain completes with kCancelled.
-  // Concurrency: any number of drains may wait; all wake together.
-  //
-  // Awaited (the default token, or asio::use_awaitable) a drain that has
-  // nothing to wait for returns at once, as asyncio's `await drain()` does;
-  // with other tokens it runs as its own task.
-  template <typename CompletionToken = asio::use_awaitable_t<>>
+  // Cancellation: terminal, partial, total (all types); a cancelled drain
+  //   completes with kCancelled and changes nothing.
+  // Concurrency: any number of drains may wait; all wake together. On the
+  //   writer's executor only.
+  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
+                asio::use_awaitable_t<>>
   auto AsyncDrain(CompletionToken&& token = asio::use_awaitable_t<>{}) {
     using Token = std::decay_t<CompletionToken>;
     if constexpr (internal::IsUseAwaitable<Token>::value) {
@@ -155,11 +158,16 @@ class StreamWriter {
   //
   // Waits until the connection is lost. asyncio: wait_closed().
   //
-  // Completion: void(absl::Status): OK, or the connection's error.
-  // Cancellation: as in asyncio, cancelling it cancels the protocol's closed
-  //   future, so every AsyncWaitClosed() of this connection completes with
-  //   kCancelled.
-  template <typename CompletionToken = asio::deferred_t>
+  // Completion: void(absl::Status). Never inside this call.
+  // Errors: the connection's error (kUnavailable ConnectionResetError, ...)
+  //   when it was lost with one; OK after a clean close.
+  // Cancellation: terminal, partial, total (all types). As in asyncio,
+  //   cancelling one cancels the protocol's closed future, so every
+  //   AsyncWaitClosed() of this connection completes with kCancelled.
+  // Concurrency: any number may wait; all complete together. On the
+  //   writer's executor only.
+  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
+                asio::deferred_t>
   auto AsyncWaitClosed(CompletionToken&& token = asio::deferred_t{}) {
     return asio::async_initiate<CompletionToken, void(absl::Status)>(
         [this](auto handler) {
@@ -179,22 +187,31 @@ class StreamWriter {
   // loses them, so a peer's ClientHello sent right behind "STARTTLS\n" is
   // not lost here). `context` must outlive the connection.
   //
-  // Completion: void(absl::Status).
+  // Over a TLS connection the new session runs inside the first (TLS in
+  // TLS, as asyncio allows); a third layer is kUnimplemented.
+  //
+  // Completion: void(absl::Status): OK once the handshake is done. Never
+  //   inside this call.
   // Errors: as AsyncDrain(); TLS: kPermissionDenied SSLCertVerificationError,
-  //   kUnavailable SSLError, kDeadlineExceeded TimeoutError; kUnimplemented
-  //   for a transport that cannot start TLS. A failed handshake closes the
+  //   kUnavailable SSLError, kUnavailable ConnectionAbortedError (handshake
+  //   timeout, as asyncio); kUnimplemented NotImplementedError for a
+  //   transport that cannot start TLS. A failed handshake closes the
   //   connection (the protocol sees ConnectionLost with the error).
-  // Cancellation: while draining only.
-  template <typename CompletionToken = asio::deferred_t>
-  requires(!std::is_same_v<
-           std::decay_t<CompletionToken>,
-           StartTlsOptions>) auto AsyncStartTls(asio::ssl::context& context,
-                                                CompletionToken&& token =
-                                                    asio::deferred_t{}) {
+  // Cancellation: terminal, partial, total while draining (kCancelled,
+  //   nothing changed); the handshake itself is bounded by
+  //   options.handshake_timeout instead.
+  // Concurrency: one upgrade at a time, on the writer's executor only. The
+  //   reader's unread bytes go to the TLS engine, so upgrade once the
+  //   plaintext exchange before it is read (as after "STARTTLS\n").
+  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
+                asio::deferred_t>
+  auto AsyncStartTls(asio::ssl::context& context,
+                     CompletionToken&& token = asio::deferred_t{}) {
     return AsyncStartTls(context, StartTlsOptions(),
                          std::forward<CompletionToken>(token));
   }
-  template <typename CompletionToken = asio::deferred_t>
+  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
+                asio::deferred_t>
   auto AsyncStartTls(asio::ssl::context& context, StartTlsOptions options,
                      CompletionToken&& token = asio::deferred_t{}) {
     return asio::async_initiate<CompletionToken, void(absl::Status)>(

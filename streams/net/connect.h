@@ -7,6 +7,7 @@
 // happy-eyeballs delay (RFC 8305), starting the next attempt whenever the
 // previous one has not connected within the delay (or has failed), keeping
 // earlier attempts going; the first to connect wins, the others are closed.
+// Private to //streams/net (AsyncOpenConnection() uses it).
 
 #ifndef STREAMS_NET_CONNECT_H_
 #define STREAMS_NET_CONNECT_H_
@@ -52,12 +53,16 @@ void StartConnect(const asio::any_io_executor& executor,
 
 // AsyncConnect()
 //
-// Completion: void(absl::StatusOr<tcp::socket>). Errors: the attempt's
-//   OSError ("[Errno 111] Connect call failed ('127.0.0.1', 8888)",
-//   ConnectionRefusedError...) when all failed alike; else OSError
-//   "Multiple exceptions: ...". Cancellation: all types; closes every
-//   attempt and completes with kCancelled.
-template <typename CompletionToken>
+// Completion: void(absl::StatusOr<tcp::socket>). Never inside this call.
+// Errors: the attempt's kUnavailable OSError ("[Errno 111] Connect call
+//   failed ('127.0.0.1', 8888)", ConnectionRefusedError...) when all failed
+//   alike; else kUnavailable OSError "Multiple exceptions: ...".
+// Cancellation: terminal, partial, total (all types); closes every attempt
+//   and completes with kCancelled.
+// Concurrency: any number may run at once, on `executor`.
+template <
+    asio::completion_token_for<void(absl::StatusOr<asio::ip::tcp::socket>)>
+        CompletionToken>
 auto AsyncConnect(const asio::any_io_executor& executor,
                   std::vector<asio::ip::tcp::endpoint> endpoints,
                   ConnectOptions options, CompletionToken&& token) {

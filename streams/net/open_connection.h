@@ -94,16 +94,26 @@ void StartOpenUnixConnection(const asio::any_io_executor& executor,
 
 // AsyncOpenConnection()
 //
-// Resolves `host` and connects to `port` (a number or a service name).
+// Resolves `host` and connects to `port` (a number or a service name),
+// trying the addresses as asyncio does (happy eyeballs when asked), then for
+// TLS (options.ssl) shakes hands. asyncio: open_connection().
 //
-// Completion: void(absl::StatusOr<Connection>).
+// Completion: void(absl::StatusOr<Connection>): its reader and writer, which
+//   live on the connection's strand (writer.get_executor(): run code that
+//   touches them there when the io_context has several threads). Never
+//   inside this call.
 // Errors: kInvalidArgument ValueError (limit <= 0); kNotFound gaierror
 //   (resolver); kUnavailable ConnectionRefusedError "[Errno 111] Connect call
 //   failed ('127.0.0.1', 8888)" and other OSErrors; TLS: kPermissionDenied
 //   SSLCertVerificationError, kUnavailable SSLError, kUnavailable
 //   ConnectionAbortedError (handshake timeout, as asyncio).
-// Cancellation: terminal; closes whatever was opened.
-template <typename CompletionToken = asio::deferred_t>
+// Cancellation: terminal (the operation is a coroutine: Asio's co_spawn
+//   passes terminal cancellation only); closes whatever was opened and
+//   completes with kCancelled.
+// Concurrency: any number may run at once; call from a thread that may use
+//   `executor`.
+template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = asio::deferred_t>
 auto AsyncOpenConnection(const asio::any_io_executor& executor,
                          std::string host, std::string port,
                          ConnectionOptions options,
@@ -119,7 +129,8 @@ auto AsyncOpenConnection(const asio::any_io_executor& executor,
       token, executor, std::move(host), std::move(port), std::move(options));
 }
 
-template <typename CompletionToken = asio::deferred_t>
+template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = asio::deferred_t>
 auto AsyncOpenConnection(const asio::any_io_executor& executor,
                          std::string host, uint16_t port,
                          ConnectionOptions options,
@@ -131,16 +142,12 @@ auto AsyncOpenConnection(const asio::any_io_executor& executor,
 
 // Without options: the defaults. (Options are never a `= {}` default
 // argument; see StartTlsOptions in stream_writer.h for why.)
-template <typename Port, typename CompletionToken = asio::deferred_t>
-requires(!std::is_same_v<
-         std::decay_t<CompletionToken>,
-         ConnectionOptions>) auto AsyncOpenConnection(const asio::
-                                                          any_io_executor&
-                                                              executor,
-                                                      std::string host,
-                                                      Port port,
-                                                      CompletionToken&& token =
-                                                          asio::deferred_t{}) {
+template <typename Port,
+          asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = asio::deferred_t>
+auto AsyncOpenConnection(const asio::any_io_executor& executor,
+                         std::string host, Port port,
+                         CompletionToken&& token = asio::deferred_t{}) {
   return AsyncOpenConnection(executor, std::move(host), std::move(port),
                              ConnectionOptions(),
                              std::forward<CompletionToken>(token));
@@ -148,20 +155,23 @@ requires(!std::is_same_v<
 
 // AsyncOpenUnixConnection()
 //
-// Connects to the Unix-domain socket at `path`. As AsyncOpenConnection()
-// otherwise (TLS needs options.server_hostname).
-template <typename CompletionToken = asio::deferred_t>
-requires(!std::is_same_v<
-         std::decay_t<CompletionToken>,
-         ConnectionOptions>) auto AsyncOpenUnixConnection(const asio::
-                                                              any_io_executor&
-                                                                  executor,
-                                                          std::string path,
-                                                          CompletionToken&&
-                                                              token = asio::
-                                                                  deferred_t{});
-
-template <typename CompletionToken = asio::deferred_t>
+// Connects to the Unix-domain socket at `path`, then for TLS (options.ssl;
+// it needs options.server_hostname) shakes hands. asyncio:
+// open_unix_connection().
+//
+// Completion: void(absl::StatusOr<Connection>), as AsyncOpenConnection().
+//   Never inside this call.
+// Errors: kInvalidArgument ValueError (limit <= 0); kNotFound
+//   FileNotFoundError "[Errno 2] No such file or directory" (no socket
+//   there); kUnavailable ConnectionRefusedError (nobody listening) and other
+//   OSErrors; TLS errors as AsyncOpenConnection().
+// Cancellation: terminal (the operation is a coroutine: Asio's co_spawn
+//   passes terminal cancellation only); closes whatever was opened and
+//   completes with kCancelled.
+// Concurrency: any number may run at once; call from a thread that may use
+//   `executor`.
+template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = asio::deferred_t>
 auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
                              std::string path, ConnectionOptions options,
                              CompletionToken&& token = asio::deferred_t{}) {
@@ -176,15 +186,11 @@ auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
       token, executor, std::move(path), std::move(options));
 }
 
-template <typename CompletionToken>
-requires(!std::is_same_v<
-         std::decay_t<CompletionToken>,
-         ConnectionOptions>) auto AsyncOpenUnixConnection(const asio::
-                                                              any_io_executor&
-                                                                  executor,
-                                                          std::string path,
-                                                          CompletionToken&&
-                                                              token) {
+template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = asio::deferred_t>
+auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
+                             std::string path,
+                             CompletionToken&& token = asio::deferred_t{}) {
   return AsyncOpenUnixConnection(executor, std::move(path), ConnectionOptions(),
                                  std::forward<CompletionToken>(token));
 }

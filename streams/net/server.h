@@ -188,8 +188,14 @@ class Server : public std::enable_shared_from_this<Server> {
   // already called (3.11 behaviour); otherwise once Close() is called and
   // every connection is lost.
   //
-  // Completion: void(absl::Status), OK. Cancellation: all types.
-  template <typename CompletionToken = asio::deferred_t>
+  // Completion: void(absl::Status). Never inside this call (a posted step
+  //   even when Close() was already called).
+  // Errors: none: always OK, unless cancelled (kCancelled).
+  // Cancellation: terminal, partial, total (all types).
+  // Concurrency: any number may wait; all complete together. On the
+  //   server's executor only.
+  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
+                asio::deferred_t>
   auto AsyncWaitClosed(CompletionToken&& token = asio::deferred_t{}) {
     return asio::async_initiate<CompletionToken, void(absl::Status)>(
         [self = shared_from_this()](auto handler) {
@@ -250,13 +256,24 @@ void StartUnixServer(const asio::any_io_executor& executor,
 // AsyncStartServer()
 //
 // Listens on every address `hosts` resolve to (IPv4 and IPv6; empty: all
-// interfaces) at `port` ("0": a free port each; see Server::endpoints()).
+// interfaces) at `port` ("0": a free port each; see Server::endpoints()),
+// and serves: `callback` runs as its own coroutine for each connection.
+// asyncio: start_server().
 //
-// Completion: void(absl::StatusOr<std::shared_ptr<Server>>).
-// Errors: kNotFound gaierror (resolver); OSError "[Errno 98] error while
-//   attempting to bind on address ('127.0.0.1', 8888): address already in
-//   use" and others.
-template <typename CompletionToken = asio::deferred_t>
+// Completion: void(absl::StatusOr<std::shared_ptr<Server>>): the server,
+//   serving unless options.start_serving is false. Never inside this call.
+// Errors: kInvalidArgument ValueError (limit <= 0); kNotFound gaierror
+//   (resolver); kUnavailable OSError "[Errno 98] error while attempting to
+//   bind on address ('127.0.0.1', 8888): address already in use" and other
+//   OSErrors.
+// Cancellation: terminal (the operation is a coroutine: Asio's co_spawn
+//   passes terminal cancellation only): the resolve it waits on stops, and
+//   it completes with that error. Once it completed, close the server.
+// Concurrency: any number may run at once; call from a thread that may use
+//   `executor`.
+template <
+    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
+        CompletionToken = asio::deferred_t>
 auto AsyncStartServer(const asio::any_io_executor& executor,
                       ClientConnected callback, std::vector<std::string> hosts,
                       std::string port, ServerOptions options,
@@ -274,7 +291,9 @@ auto AsyncStartServer(const asio::any_io_executor& executor,
       std::move(options));
 }
 
-template <typename CompletionToken = asio::deferred_t>
+template <
+    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
+        CompletionToken = asio::deferred_t>
 auto AsyncStartServer(const asio::any_io_executor& executor,
                       ClientConnected callback, std::string host, uint16_t port,
                       ServerOptions options,
@@ -288,16 +307,13 @@ auto AsyncStartServer(const asio::any_io_executor& executor,
 
 // Without options: the defaults. (Options are never a `= {}` default
 // argument; see StartTlsOptions in stream_writer.h for why.)
-template <typename Hosts, typename Port,
-          typename CompletionToken = asio::deferred_t>
-requires(!std::is_same_v<
-         std::decay_t<CompletionToken>,
-         ServerOptions>) auto AsyncStartServer(const asio::any_io_executor&
-                                                   executor,
-                                               ClientConnected callback,
-                                               Hosts hosts, Port port,
-                                               CompletionToken&& token =
-                                                   asio::deferred_t{}) {
+template <
+    typename Hosts, typename Port,
+    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
+        CompletionToken = asio::deferred_t>
+auto AsyncStartServer(const asio::any_io_executor& executor,
+                      ClientConnected callback, Hosts hosts, Port port,
+                      CompletionToken&& token = asio::deferred_t{}) {
   return AsyncStartServer(executor, std::move(callback), std::move(hosts),
                           std::move(port), ServerOptions(),
                           std::forward<CompletionToken>(token));
@@ -306,8 +322,22 @@ requires(!std::is_same_v<
 // AsyncStartUnixServer()
 //
 // Listens on the Unix-domain socket `path` (a stale socket file there is
-// removed first, as asyncio does).
-template <typename CompletionToken = asio::deferred_t>
+// removed first, as asyncio does), and serves as AsyncStartServer().
+// asyncio: start_unix_server().
+//
+// Completion: void(absl::StatusOr<std::shared_ptr<Server>>): the server,
+//   serving unless options.start_serving is false. Never inside this call.
+// Errors: kInvalidArgument ValueError (limit <= 0); the OSErrors of
+//   socket(), bind() and listen(), as asyncio raises them: kNotFound
+//   FileNotFoundError (a missing directory), kPermissionDenied
+//   PermissionError, kUnavailable OSError (e.g. a path too long).
+// Cancellation: terminal accepted, but nothing in it waits: it completes
+//   once the socket is bound. Once it completed, close the server.
+// Concurrency: any number may run at once; call from a thread that may use
+//   `executor`.
+template <
+    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
+        CompletionToken = asio::deferred_t>
 auto AsyncStartUnixServer(const asio::any_io_executor& executor,
                           ClientConnected callback, std::string path,
                           ServerOptions options,
@@ -324,15 +354,12 @@ auto AsyncStartUnixServer(const asio::any_io_executor& executor,
       std::move(options));
 }
 
-template <typename CompletionToken = asio::deferred_t>
-requires(!std::is_same_v<
-         std::decay_t<CompletionToken>,
-         ServerOptions>) auto AsyncStartUnixServer(const asio::any_io_executor&
-                                                       executor,
-                                                   ClientConnected callback,
-                                                   std::string path,
-                                                   CompletionToken&& token =
-                                                       asio::deferred_t{}) {
+template <
+    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
+        CompletionToken = asio::deferred_t>
+auto AsyncStartUnixServer(const asio::any_io_executor& executor,
+                          ClientConnected callback, std::string path,
+                          CompletionToken&& token = asio::deferred_t{}) {
   return AsyncStartUnixServer(executor, std::move(callback), std::move(path),
                               ServerOptions(),
                               std::forward<CompletionToken>(token));
