@@ -26,7 +26,7 @@ struct KindInfo {
   absl::StatusCode code;
 };
 
-// DESIGN.md's error table, in one place.
+// errors.h's table (docs/design.md, "Errors"), in one place.
 constexpr std::array<KindInfo, 22> kKinds = {{
     {ErrorKind::kIncompleteReadError, "IncompleteReadError",
      absl::StatusCode::kOutOfRange},

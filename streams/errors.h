@@ -163,9 +163,11 @@ std::string PythonTypeName(const absl::Status& status);
 
 // PythonString()
 //
-// How Python prints the exception: "ConnectionRefusedError: [Errno 111]
-// Connect call failed ('127.0.0.1', 8888)" ("OK" for an OK status). For
-// messages to people; `operator<<` on a status also prints its payloads.
+// The last line of Python's traceback for the exception, "<type>: <str>":
+// "ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1',
+// 8888)" ("OK" for an OK status). Python's str(e) alone is
+// `status.message()`. For messages to people; `operator<<` on a status also
+// prints its payloads.
 std::string PythonString(const absl::Status& status);
 
 // IncompleteRead

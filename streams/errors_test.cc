@@ -19,7 +19,8 @@ using ::streams::testing::StatusIs;
 using ::testing::Eq;
 using ::testing::Optional;
 
-// Every kind with its Python name and the code DESIGN.md's table gives it.
+// Every kind with its Python name and the code errors.h's table gives it
+// (docs/design.md, "Errors").
 struct KindRow {
   ErrorKind kind;
   const char* python_name;

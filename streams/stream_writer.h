@@ -115,6 +115,11 @@ class StreamWriter {
   bool CanWriteEof() const { return state_->transport->CanWriteEof(); }
   void Close() { state_->transport->Close(); }
   bool IsClosing() const { return state_->transport->IsClosing(); }
+  // asyncio's get_extra_info(). Socket transports: "peername", "sockname"
+  // (asio::ip::tcp::endpoint, or asio::local::stream_protocol::endpoint over
+  // Unix), "socket" (the native handle); TLS also "sslcontext"
+  // (asio::ssl::context*), "ssl_object" (SSL*), "peercert" (PEM
+  // std::string), "cipher" (std::string). Empty when unknown.
   std::any GetExtraInfo(absl::string_view name) const {
     return state_->transport->GetExtraInfo(name);
   }

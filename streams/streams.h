@@ -12,6 +12,7 @@
 #include "streams/flow_control.h"            // IWYU pragma: export
 #include "streams/net/open_connection.h"     // IWYU pragma: export
 #include "streams/net/server.h"              // IWYU pragma: export
+#include "streams/net/tls.h"                 // IWYU pragma: export
 #include "streams/protocol.h"                // IWYU pragma: export
 #include "streams/stream_reader.h"           // IWYU pragma: export
 #include "streams/stream_reader_protocol.h"  // IWYU pragma: export
