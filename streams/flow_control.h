@@ -30,12 +30,10 @@
 
 namespace streams {
 
-namespace asio = ::boost::asio;
-
 class FlowControl : public Protocol,
                     public std::enable_shared_from_this<FlowControl> {
  public:
-  using executor_type = asio::any_io_executor;
+  using executor_type = boost::asio::any_io_executor;
 
   explicit FlowControl(const executor_type& executor) : executor_(executor) {}
   ~FlowControl() override = default;
@@ -84,10 +82,10 @@ class FlowControl : public Protocol,
   //   completes with kCancelled.
   // Concurrency: any number may wait; all wake together. On the protocol's
   //   executor only.
-  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
-                asio::deferred_t>
-  auto AsyncDrainHelper(CompletionToken&& token = asio::deferred_t{}) {
-    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+  template <boost::asio::completion_token_for<void(absl::Status)>
+                CompletionToken = boost::asio::deferred_t>
+  auto AsyncDrainHelper(CompletionToken&& token = boost::asio::deferred_t{}) {
+    return boost::asio::async_initiate<CompletionToken, void(absl::Status)>(
         [this](auto handler) {
           StartDrain(internal::StatusOperation::Handler(std::move(handler)));
         },

@@ -94,20 +94,18 @@
 
 namespace streams {
 
-namespace asio = ::boost::asio;
-
 class StreamReaderProtocol;
 class StreamWriter;
 
 class StreamReader {
  public:
-  using executor_type = asio::any_io_executor;
+  using executor_type = boost::asio::any_io_executor;
   // The reads' completion signatures.
   using Signature = void(absl::StatusOr<std::string>);
   using NextLineSignature = void(absl::StatusOr<std::optional<std::string>>);
   // The completion token used when none is given: `co_await` the read in an
   // `asio::awaitable` coroutine (see "Completion tokens" above).
-  using DefaultToken = asio::use_awaitable_t<>;
+  using DefaultToken = boost::asio::use_awaitable_t<>;
 
   // asyncio's _DEFAULT_LIMIT.
   static constexpr int64_t kDefaultLimit = 64 * 1024;
@@ -202,8 +200,8 @@ class StreamReader {
   //   awaiting coroutine's); completes with kCancelled, consuming nothing.
   // Concurrency: one read waits at a time (another completes with
   //   kFailedPrecondition RuntimeError); on the reader's executor only.
-  template <
-      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
+  template <boost::asio::completion_token_for<Signature> CompletionToken =
+                DefaultToken>
   auto AsyncReadLine(CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kLine});
@@ -226,8 +224,8 @@ class StreamReader {
   //   awaiting coroutine's); completes with kCancelled, consuming nothing.
   // Concurrency: one read waits at a time (another completes with
   //   kFailedPrecondition RuntimeError); on the reader's executor only.
-  template <
-      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
+  template <boost::asio::completion_token_for<Signature> CompletionToken =
+                DefaultToken>
   auto AsyncReadUntil(std::string separator = "\n",
                       CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(
@@ -252,8 +250,8 @@ class StreamReader {
   //   Completes with kCancelled; n >= 0 consumes nothing.
   // Concurrency: one read waits at a time (another completes with
   //   kFailedPrecondition RuntimeError); on the reader's executor only.
-  template <
-      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
+  template <boost::asio::completion_token_for<Signature> CompletionToken =
+                DefaultToken>
   auto AsyncRead(int64_t n = -1, CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kRead, "", n});
@@ -273,8 +271,8 @@ class StreamReader {
   //   awaiting coroutine's); completes with kCancelled, consuming nothing.
   // Concurrency: one read waits at a time (another completes with
   //   kFailedPrecondition RuntimeError); on the reader's executor only.
-  template <
-      asio::completion_token_for<Signature> CompletionToken = DefaultToken>
+  template <boost::asio::completion_token_for<Signature> CompletionToken =
+                DefaultToken>
   auto AsyncReadExactly(int64_t n, CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kExactly, "", n});
@@ -301,8 +299,8 @@ class StreamReader {
   //   awaiting coroutine's); completes with kCancelled, consuming nothing.
   // Concurrency: one read waits at a time (another completes with
   //   kFailedPrecondition RuntimeError); on the reader's executor only.
-  template <asio::completion_token_for<NextLineSignature> CompletionToken =
-                DefaultToken>
+  template <boost::asio::completion_token_for<NextLineSignature>
+                CompletionToken = DefaultToken>
   auto AsyncNextLine(CompletionToken&& token = DefaultToken{}) {
     return Initiate<NextLineSignature>(std::forward<CompletionToken>(token),
                                        {internal::ReadKind::kNextLine});
@@ -338,10 +336,10 @@ class StreamReader {
   // Any other token: the read runs as its own asyncio task.
   template <typename Sig, typename CompletionToken>
   auto InitiateTask(CompletionToken&& token, internal::ReadRequest request) {
-    return asio::async_initiate<CompletionToken, Sig>(
+    return boost::asio::async_initiate<CompletionToken, Sig>(
         [](auto handler, std::shared_ptr<internal::ReaderCore> core,
            internal::ReadRequest request) {
-          using Erased = asio::any_completion_handler<Sig>;
+          using Erased = boost::asio::any_completion_handler<Sig>;
           core->StartRead(std::move(request), Erased(std::move(handler)));
         },
         token, core_, std::move(request));

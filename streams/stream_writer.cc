@@ -7,6 +7,8 @@
 #include "streams/internal/drain_operation.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using WarningHandler = absl::AnyInvocable<void(absl::string_view) const>;

@@ -77,7 +77,7 @@ struct StartTlsOptions {
 
 class StreamWriter {
  public:
-  using executor_type = asio::any_io_executor;
+  using executor_type = boost::asio::any_io_executor;
 
   // A writer over `transport`, flow-controlled by `protocol`; drains raise
   // `reader`'s exception when it has one (`reader` may be null).
@@ -142,16 +142,16 @@ class StreamWriter {
   //   completes with kCancelled and changes nothing.
   // Concurrency: any number of drains may wait; all wake together. On the
   //   writer's executor only.
-  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
-                asio::use_awaitable_t<>>
-  auto AsyncDrain(CompletionToken&& token = asio::use_awaitable_t<>{}) {
+  template <boost::asio::completion_token_for<void(absl::Status)>
+                CompletionToken = boost::asio::use_awaitable_t<>>
+  auto AsyncDrain(CompletionToken&& token = boost::asio::use_awaitable_t<>{}) {
     using Token = std::decay_t<CompletionToken>;
     if constexpr (internal::IsUseAwaitable<Token>::value) {
       return AwaitDrain<
           typename internal::IsUseAwaitable<Token>::executor_type>(
           state_.get());
     } else {
-      return asio::async_initiate<CompletionToken, void(absl::Status)>(
+      return boost::asio::async_initiate<CompletionToken, void(absl::Status)>(
           [this](auto handler) {
             StartDrain(internal::StatusOperation::Handler(std::move(handler)));
           },
@@ -171,10 +171,10 @@ class StreamWriter {
   //   AsyncWaitClosed() of this connection completes with kCancelled.
   // Concurrency: any number may wait; all complete together. On the
   //   writer's executor only.
-  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
-                asio::deferred_t>
-  auto AsyncWaitClosed(CompletionToken&& token = asio::deferred_t{}) {
-    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+  template <boost::asio::completion_token_for<void(absl::Status)>
+                CompletionToken = boost::asio::deferred_t>
+  auto AsyncWaitClosed(CompletionToken&& token = boost::asio::deferred_t{}) {
+    return boost::asio::async_initiate<CompletionToken, void(absl::Status)>(
         [this](auto handler) {
           StartWaitClosed(
               internal::StatusOperation::Handler(std::move(handler)));
@@ -208,18 +208,19 @@ class StreamWriter {
   // Concurrency: one upgrade at a time, on the writer's executor only. The
   //   reader's unread bytes go to the TLS engine, so upgrade once the
   //   plaintext exchange before it is read (as after "STARTTLS\n").
-  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
-                asio::deferred_t>
-  auto AsyncStartTls(asio::ssl::context& context,
-                     CompletionToken&& token = asio::deferred_t{}) {
+  template <boost::asio::completion_token_for<void(absl::Status)>
+                CompletionToken = boost::asio::deferred_t>
+  auto AsyncStartTls(boost::asio::ssl::context& context,
+                     CompletionToken&& token = boost::asio::deferred_t{}) {
     return AsyncStartTls(context, StartTlsOptions(),
                          std::forward<CompletionToken>(token));
   }
-  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
-                asio::deferred_t>
-  auto AsyncStartTls(asio::ssl::context& context, StartTlsOptions options,
-                     CompletionToken&& token = asio::deferred_t{}) {
-    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+  template <boost::asio::completion_token_for<void(absl::Status)>
+                CompletionToken = boost::asio::deferred_t>
+  auto AsyncStartTls(boost::asio::ssl::context& context,
+                     StartTlsOptions options,
+                     CompletionToken&& token = boost::asio::deferred_t{}) {
+    return boost::asio::async_initiate<CompletionToken, void(absl::Status)>(
         [this, &context](auto handler, StartTlsOptions options) {
           StartTls(context, std::move(options),
                    internal::StatusOperation::Handler(std::move(handler)));
@@ -268,16 +269,17 @@ class StreamWriter {
   static void StartDrainInline(const State& state,
                                internal::StatusOperation::Handler handler);
   template <typename Executor>
-  static asio::awaitable<absl::Status, Executor> AwaitDrain(State* state) {
-    const asio::cancellation_state cancellation =
-        co_await asio::this_coro::cancellation_state;
-    if (cancellation.cancelled() != asio::cancellation_type::none) {
+  static boost::asio::awaitable<absl::Status, Executor> AwaitDrain(
+      State* state) {
+    const boost::asio::cancellation_state cancellation =
+        co_await boost::asio::this_coro::cancellation_state;
+    if (cancellation.cancelled() != boost::asio::cancellation_type::none) {
       co_return CancelledError();
     }
     if (std::optional<absl::Status> now = DrainNow(*state)) co_return *now;
-    asio::use_awaitable_t<Executor> token;
-    co_return co_await asio::async_initiate<asio::use_awaitable_t<Executor>,
-                                            void(absl::Status)>(
+    boost::asio::use_awaitable_t<Executor> token;
+    co_return co_await boost::asio::async_initiate<
+        boost::asio::use_awaitable_t<Executor>, void(absl::Status)>(
         [state](auto handler) {
           StartDrainInline(
               *state, internal::StatusOperation::Handler(std::move(handler)));
@@ -285,7 +287,7 @@ class StreamWriter {
         token);
   }
   void StartWaitClosed(internal::StatusOperation::Handler handler);
-  void StartTls(asio::ssl::context& context, StartTlsOptions options,
+  void StartTls(boost::asio::ssl::context& context, StartTlsOptions options,
                 internal::StatusOperation::Handler handler);
   void CloseIfUnclosed();
 

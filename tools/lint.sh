@@ -26,7 +26,9 @@ esac
 buildifier_version=8.2.1
 lint_dir=${XDG_CACHE_HOME:-$HOME/.cache}/asyncio_streams_lint
 buildifier=$lint_dir/node_modules/@bazel/buildifier/buildifier-linux_amd64
-if [[ ! -x $buildifier ]] || ! "$buildifier" --version | grep -q "version: $buildifier_version "; then
+installed=""
+if [[ -x $buildifier ]]; then installed=$("$buildifier" --version 2>/dev/null || true); fi
+if [[ $installed != *"version: $buildifier_version "* ]]; then
   echo "lint: installing @bazel/buildifier@$buildifier_version (npm) into $lint_dir"
   mkdir -p "$lint_dir"
   npm install --no-audit --no-fund --silent --prefix "$lint_dir" \

@@ -16,6 +16,8 @@
 
 namespace streams::net {
 
+namespace asio = ::boost::asio;
+
 using asio::ip::tcp;
 
 std::string PythonAddress(const tcp::endpoint& endpoint) {

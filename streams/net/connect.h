@@ -27,28 +27,26 @@
 
 namespace streams::net {
 
-namespace asio = ::boost::asio;
-
 // Python's repr of a socket address: ('127.0.0.1', 8888) or
 // ('::1', 8888, 0, 0), as asyncio's error messages show it.
-std::string PythonAddress(const asio::ip::tcp::endpoint& endpoint);
+std::string PythonAddress(const boost::asio::ip::tcp::endpoint& endpoint);
 
 // asyncio's _interleave_addrinfos: group by address family keeping order,
 // take `first_family_count` of the first family, then alternate families.
-std::vector<asio::ip::tcp::endpoint> InterleaveByFamily(
-    const std::vector<asio::ip::tcp::endpoint>& endpoints,
+std::vector<boost::asio::ip::tcp::endpoint> InterleaveByFamily(
+    const std::vector<boost::asio::ip::tcp::endpoint>& endpoints,
     int first_family_count);
 
 struct ConnectOptions {
-  std::optional<asio::ip::tcp::endpoint> local_addr;
+  std::optional<boost::asio::ip::tcp::endpoint> local_addr;
   std::optional<std::chrono::milliseconds> happy_eyeballs_delay;
 };
 
-using ConnectHandler =
-    asio::any_completion_handler<void(absl::StatusOr<asio::ip::tcp::socket>)>;
+using ConnectHandler = boost::asio::any_completion_handler<void(
+    absl::StatusOr<boost::asio::ip::tcp::socket>)>;
 
-void StartConnect(const asio::any_io_executor& executor,
-                  std::vector<asio::ip::tcp::endpoint> endpoints,
+void StartConnect(const boost::asio::any_io_executor& executor,
+                  std::vector<boost::asio::ip::tcp::endpoint> endpoints,
                   ConnectOptions options, ConnectHandler handler);
 
 // AsyncConnect()
@@ -60,16 +58,16 @@ void StartConnect(const asio::any_io_executor& executor,
 // Cancellation: terminal, partial, total (all types); closes every attempt
 //   and completes with kCancelled.
 // Concurrency: any number may run at once, on `executor`.
-template <
-    asio::completion_token_for<void(absl::StatusOr<asio::ip::tcp::socket>)>
-        CompletionToken>
-auto AsyncConnect(const asio::any_io_executor& executor,
-                  std::vector<asio::ip::tcp::endpoint> endpoints,
+template <boost::asio::completion_token_for<
+    void(absl::StatusOr<boost::asio::ip::tcp::socket>)>
+              CompletionToken>
+auto AsyncConnect(const boost::asio::any_io_executor& executor,
+                  std::vector<boost::asio::ip::tcp::endpoint> endpoints,
                   ConnectOptions options, CompletionToken&& token) {
-  return asio::async_initiate<CompletionToken,
-                              void(absl::StatusOr<asio::ip::tcp::socket>)>(
-      [](auto handler, const asio::any_io_executor& executor,
-         std::vector<asio::ip::tcp::endpoint> endpoints,
+  return boost::asio::async_initiate<
+      CompletionToken, void(absl::StatusOr<boost::asio::ip::tcp::socket>)>(
+      [](auto handler, const boost::asio::any_io_executor& executor,
+         std::vector<boost::asio::ip::tcp::endpoint> endpoints,
          ConnectOptions options) {
         StartConnect(executor, std::move(endpoints), std::move(options),
                      ConnectHandler(std::move(handler)));

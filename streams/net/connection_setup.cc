@@ -11,6 +11,8 @@
 
 namespace streams::net {
 
+namespace asio = ::boost::asio;
+
 absl::Status ResolverError(const boost::system::error_code& error) {
   if (error == asio::error::operation_aborted) return CancelledError();
   // asyncio shows getaddrinfo()'s own error: EAI_* number and text.

@@ -29,26 +29,26 @@ absl::Status ResolverError(const boost::system::error_code& error);
 
 // AsyncTlsHandshake() as an awaitable.
 template <typename Socket>
-asio::awaitable<absl::Status> Handshake(TlsStream<Socket>& stream,
-                                        bool server_side,
-                                        const std::string& hostname,
-                                        std::chrono::milliseconds timeout);
+boost::asio::awaitable<absl::Status> Handshake(
+    TlsStream<Socket>& stream, bool server_side, const std::string& hostname,
+    std::chrono::milliseconds timeout);
 
 // Coroutines: every parameter is taken by value (a reference would dangle
 // once the caller returns).
 
 // Client side: TLS (when options.ssl) with `hostname`, then the connection.
 template <typename Socket>
-asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
+boost::asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
     Socket socket, std::string hostname, ConnectionOptions options);
 
 // Server side: TLS (when `ssl`), then the transport for `protocol`, whose
 // ConnectionMade() runs the client-connected callback.
 template <typename Socket>
-asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishServer(
-    Socket socket, std::shared_ptr<Protocol> protocol, asio::ssl::context* ssl,
-    std::chrono::milliseconds handshake_timeout,
-    TransportOptions transport_options);
+boost::asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>>
+EstablishServer(Socket socket, std::shared_ptr<Protocol> protocol,
+                boost::asio::ssl::context* ssl,
+                std::chrono::milliseconds handshake_timeout,
+                TransportOptions transport_options);
 
 }  // namespace streams::net
 

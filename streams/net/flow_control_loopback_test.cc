@@ -38,6 +38,8 @@
 #include "streams/stream_writer.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::RunUntilDone;

@@ -29,6 +29,8 @@
 #include "streams/stream_writer.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using ::boost::asio::ip::tcp;

@@ -40,6 +40,8 @@
 #include "streams/transport.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using ::boost::asio::ip::tcp;

@@ -30,6 +30,8 @@
 #include "streams/transport.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::ClientTlsContext;

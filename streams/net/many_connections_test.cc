@@ -30,6 +30,8 @@
 #include "streams/stream_writer.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::Echo;

@@ -60,7 +60,7 @@ struct ConnectionOptions {
   int64_t limit = StreamReader::kDefaultLimit;
   // TLS when set (asyncio: ssl=context). Not owned: it must outlive the
   // connection.
-  asio::ssl::context* ssl = nullptr;
+  boost::asio::ssl::context* ssl = nullptr;
   // SNI and the name the certificate must match; unset: the host. An empty
   // string sends no SNI and checks no name (asyncio: server_hostname='').
   // Needed for TLS over a Unix socket.
@@ -68,7 +68,7 @@ struct ConnectionOptions {
   std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds ssl_shutdown_timeout = std::chrono::seconds(30);
   // TCP only: bind here before connecting (asyncio: local_addr).
-  std::optional<asio::ip::tcp::endpoint> local_addr;
+  std::optional<boost::asio::ip::tcp::endpoint> local_addr;
   // TCP only, RFC 8305: start the next address's attempt when the previous
   // one has not connected after this delay (asyncio: happy_eyeballs_delay;
   // unset: one attempt after another).
@@ -83,11 +83,11 @@ struct ConnectionOptions {
 
 namespace internal {
 using ConnectionHandler =
-    asio::any_completion_handler<void(absl::StatusOr<Connection>)>;
-void StartOpenConnection(const asio::any_io_executor& executor,
+    boost::asio::any_completion_handler<void(absl::StatusOr<Connection>)>;
+void StartOpenConnection(const boost::asio::any_io_executor& executor,
                          std::string host, std::string port,
                          ConnectionOptions options, ConnectionHandler handler);
-void StartOpenUnixConnection(const asio::any_io_executor& executor,
+void StartOpenUnixConnection(const boost::asio::any_io_executor& executor,
                              std::string path, ConnectionOptions options,
                              ConnectionHandler handler);
 }  // namespace internal
@@ -112,16 +112,16 @@ void StartOpenUnixConnection(const asio::any_io_executor& executor,
 //   completes with kCancelled.
 // Concurrency: any number may run at once; call from a thread that may use
 //   `executor`.
-template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
-              CompletionToken = asio::deferred_t>
-auto AsyncOpenConnection(const asio::any_io_executor& executor,
+template <boost::asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncOpenConnection(const boost::asio::any_io_executor& executor,
                          std::string host, std::string port,
                          ConnectionOptions options,
-                         CompletionToken&& token = asio::deferred_t{}) {
-  return asio::async_initiate<CompletionToken,
-                              void(absl::StatusOr<Connection>)>(
-      [](auto handler, const asio::any_io_executor& executor, std::string host,
-         std::string port, ConnectionOptions options) {
+                         CompletionToken&& token = boost::asio::deferred_t{}) {
+  return boost::asio::async_initiate<CompletionToken,
+                                     void(absl::StatusOr<Connection>)>(
+      [](auto handler, const boost::asio::any_io_executor& executor,
+         std::string host, std::string port, ConnectionOptions options) {
         internal::StartOpenConnection(
             executor, std::move(host), std::move(port), std::move(options),
             internal::ConnectionHandler(std::move(handler)));
@@ -129,12 +129,12 @@ auto AsyncOpenConnection(const asio::any_io_executor& executor,
       token, executor, std::move(host), std::move(port), std::move(options));
 }
 
-template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
-              CompletionToken = asio::deferred_t>
-auto AsyncOpenConnection(const asio::any_io_executor& executor,
+template <boost::asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncOpenConnection(const boost::asio::any_io_executor& executor,
                          std::string host, uint16_t port,
                          ConnectionOptions options,
-                         CompletionToken&& token = asio::deferred_t{}) {
+                         CompletionToken&& token = boost::asio::deferred_t{}) {
   return AsyncOpenConnection(executor, std::move(host), std::to_string(port),
                              std::move(options),
                              std::forward<CompletionToken>(token));
@@ -143,11 +143,11 @@ auto AsyncOpenConnection(const asio::any_io_executor& executor,
 // Without options: the defaults. (Options are never a `= {}` default
 // argument; see StartTlsOptions in stream_writer.h for why.)
 template <typename Port,
-          asio::completion_token_for<void(absl::StatusOr<Connection>)>
-              CompletionToken = asio::deferred_t>
-auto AsyncOpenConnection(const asio::any_io_executor& executor,
+          boost::asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncOpenConnection(const boost::asio::any_io_executor& executor,
                          std::string host, Port port,
-                         CompletionToken&& token = asio::deferred_t{}) {
+                         CompletionToken&& token = boost::asio::deferred_t{}) {
   return AsyncOpenConnection(executor, std::move(host), std::move(port),
                              ConnectionOptions(),
                              std::forward<CompletionToken>(token));
@@ -170,15 +170,16 @@ auto AsyncOpenConnection(const asio::any_io_executor& executor,
 //   completes with kCancelled.
 // Concurrency: any number may run at once; call from a thread that may use
 //   `executor`.
-template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
-              CompletionToken = asio::deferred_t>
-auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
-                             std::string path, ConnectionOptions options,
-                             CompletionToken&& token = asio::deferred_t{}) {
-  return asio::async_initiate<CompletionToken,
-                              void(absl::StatusOr<Connection>)>(
-      [](auto handler, const asio::any_io_executor& executor, std::string path,
-         ConnectionOptions options) {
+template <boost::asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncOpenUnixConnection(
+    const boost::asio::any_io_executor& executor, std::string path,
+    ConnectionOptions options,
+    CompletionToken&& token = boost::asio::deferred_t{}) {
+  return boost::asio::async_initiate<CompletionToken,
+                                     void(absl::StatusOr<Connection>)>(
+      [](auto handler, const boost::asio::any_io_executor& executor,
+         std::string path, ConnectionOptions options) {
         internal::StartOpenUnixConnection(
             executor, std::move(path), std::move(options),
             internal::ConnectionHandler(std::move(handler)));
@@ -186,11 +187,11 @@ auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
       token, executor, std::move(path), std::move(options));
 }
 
-template <asio::completion_token_for<void(absl::StatusOr<Connection>)>
-              CompletionToken = asio::deferred_t>
-auto AsyncOpenUnixConnection(const asio::any_io_executor& executor,
-                             std::string path,
-                             CompletionToken&& token = asio::deferred_t{}) {
+template <boost::asio::completion_token_for<void(absl::StatusOr<Connection>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncOpenUnixConnection(
+    const boost::asio::any_io_executor& executor, std::string path,
+    CompletionToken&& token = boost::asio::deferred_t{}) {
   return AsyncOpenUnixConnection(executor, std::move(path), ConnectionOptions(),
                                  std::forward<CompletionToken>(token));
 }

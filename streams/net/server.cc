@@ -36,6 +36,8 @@
 
 namespace streams {
 
+namespace asio = ::boost::asio;
+
 using asio::ip::tcp;
 using asio::local::stream_protocol;
 

@@ -74,23 +74,25 @@ namespace streams {
 class ClientConnected {
  public:
   using Plain = std::function<void(StreamReader, StreamWriter)>;
-  using Coroutine =
-      std::function<asio::awaitable<absl::Status>(StreamReader, StreamWriter)>;
+  using Coroutine = std::function<boost::asio::awaitable<absl::Status>(
+      StreamReader, StreamWriter)>;
 
   template <typename F>
   ClientConnected(F f) {  // NOLINT: implicit, so any callable fits
     using Result = std::invoke_result_t<F&, StreamReader, StreamWriter>;
     if constexpr (std::is_void_v<Result>) {
       plain_ = std::move(f);
-    } else if constexpr (std::is_same_v<Result, asio::awaitable<void>>) {
+    } else if constexpr (std::is_same_v<Result, boost::asio::awaitable<void>>) {
       coroutine_ = [f = std::move(f)](StreamReader reader,
                                       StreamWriter writer) {
         return RunVoid(f, std::move(reader), std::move(writer));
       };
     } else {
-      static_assert(std::is_same_v<Result, asio::awaitable<absl::Status>>,
-                    "the client-connected callback returns void, "
-                    "asio::awaitable<void> or asio::awaitable<absl::Status>");
+      static_assert(
+          std::is_same_v<Result, boost::asio::awaitable<absl::Status>>,
+          "the client-connected callback returns void, "
+          "boost::asio::awaitable<void> or "
+          "boost::asio::awaitable<absl::Status>");
       coroutine_ = [f = std::move(f)](StreamReader reader,
                                       StreamWriter writer) {
         return RunStatus(f, std::move(reader), std::move(writer));
@@ -104,14 +106,15 @@ class ClientConnected {
  private:
   // The callable is copied into the coroutine frame, so it outlives the call.
   template <typename F>
-  static asio::awaitable<absl::Status> RunVoid(F f, StreamReader reader,
-                                               StreamWriter writer) {
+  static boost::asio::awaitable<absl::Status> RunVoid(F f, StreamReader reader,
+                                                      StreamWriter writer) {
     co_await f(std::move(reader), std::move(writer));
     co_return absl::OkStatus();
   }
   template <typename F>
-  static asio::awaitable<absl::Status> RunStatus(F f, StreamReader reader,
-                                                 StreamWriter writer) {
+  static boost::asio::awaitable<absl::Status> RunStatus(F f,
+                                                        StreamReader reader,
+                                                        StreamWriter writer) {
     co_return co_await f(std::move(reader), std::move(writer));
   }
 
@@ -132,7 +135,7 @@ struct ServerOptions {
   // Each connection's reader limit (asyncio: limit).
   int64_t limit = StreamReader::kDefaultLimit;
   // TLS when set. Not owned: it must outlive the server and its connections.
-  asio::ssl::context* ssl = nullptr;
+  boost::asio::ssl::context* ssl = nullptr;
   std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
   std::chrono::milliseconds ssl_shutdown_timeout = std::chrono::seconds(30);
   // listen()'s backlog, which is also how many connections the server
@@ -151,7 +154,7 @@ struct ServerOptions {
 
 class Server : public std::enable_shared_from_this<Server> {
  public:
-  using executor_type = asio::any_io_executor;
+  using executor_type = boost::asio::any_io_executor;
 
   executor_type get_executor() const { return executor_; }
 
@@ -174,7 +177,7 @@ class Server : public std::enable_shared_from_this<Server> {
   bool IsServing() const { return serving_; }
 
   // The addresses listened on (TCP servers), with the ports bound.
-  const std::vector<asio::ip::tcp::endpoint>& endpoints() const {
+  const std::vector<boost::asio::ip::tcp::endpoint>& endpoints() const {
     return endpoints_;
   }
   // The socket path (Unix servers).
@@ -194,10 +197,10 @@ class Server : public std::enable_shared_from_this<Server> {
   // Cancellation: terminal, partial, total (all types).
   // Concurrency: any number may wait; all complete together. On the
   //   server's executor only.
-  template <asio::completion_token_for<void(absl::Status)> CompletionToken =
-                asio::deferred_t>
-  auto AsyncWaitClosed(CompletionToken&& token = asio::deferred_t{}) {
-    return asio::async_initiate<CompletionToken, void(absl::Status)>(
+  template <boost::asio::completion_token_for<void(absl::Status)>
+                CompletionToken = boost::asio::deferred_t>
+  auto AsyncWaitClosed(CompletionToken&& token = boost::asio::deferred_t{}) {
+    return boost::asio::async_initiate<CompletionToken, void(absl::Status)>(
         [self = shared_from_this()](auto handler) {
           self->StartWaitClosed(
               internal::StatusOperation::Handler(std::move(handler)));
@@ -227,7 +230,7 @@ class Server : public std::enable_shared_from_this<Server> {
   ClientConnected callback_;
   ServerOptions options_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<asio::ip::tcp::endpoint> endpoints_;
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
   std::string unix_path_;
   bool serving_ = false;
   bool closed_ = false;
@@ -242,13 +245,13 @@ class Server : public std::enable_shared_from_this<Server> {
 };
 
 namespace internal {
-using ServerHandler =
-    asio::any_completion_handler<void(absl::StatusOr<std::shared_ptr<Server>>)>;
-void StartServer(const asio::any_io_executor& executor,
+using ServerHandler = boost::asio::any_completion_handler<void(
+    absl::StatusOr<std::shared_ptr<Server>>)>;
+void StartServer(const boost::asio::any_io_executor& executor,
                  ClientConnected callback, std::vector<std::string> hosts,
                  std::string port, ServerOptions options,
                  ServerHandler handler);
-void StartUnixServer(const asio::any_io_executor& executor,
+void StartUnixServer(const boost::asio::any_io_executor& executor,
                      ClientConnected callback, std::string path,
                      ServerOptions options, ServerHandler handler);
 }  // namespace internal
@@ -271,16 +274,16 @@ void StartUnixServer(const asio::any_io_executor& executor,
 //   it completes with that error. Once it completed, close the server.
 // Concurrency: any number may run at once; call from a thread that may use
 //   `executor`.
-template <
-    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
-        CompletionToken = asio::deferred_t>
-auto AsyncStartServer(const asio::any_io_executor& executor,
+template <boost::asio::completion_token_for<
+              void(absl::StatusOr<std::shared_ptr<Server>>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncStartServer(const boost::asio::any_io_executor& executor,
                       ClientConnected callback, std::vector<std::string> hosts,
                       std::string port, ServerOptions options,
-                      CompletionToken&& token = asio::deferred_t{}) {
-  return asio::async_initiate<CompletionToken,
-                              void(absl::StatusOr<std::shared_ptr<Server>>)>(
-      [](auto handler, const asio::any_io_executor& executor,
+                      CompletionToken&& token = boost::asio::deferred_t{}) {
+  return boost::asio::async_initiate<
+      CompletionToken, void(absl::StatusOr<std::shared_ptr<Server>>)>(
+      [](auto handler, const boost::asio::any_io_executor& executor,
          ClientConnected callback, std::vector<std::string> hosts,
          std::string port, ServerOptions options) {
         internal::StartServer(executor, std::move(callback), std::move(hosts),
@@ -291,13 +294,13 @@ auto AsyncStartServer(const asio::any_io_executor& executor,
       std::move(options));
 }
 
-template <
-    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
-        CompletionToken = asio::deferred_t>
-auto AsyncStartServer(const asio::any_io_executor& executor,
+template <boost::asio::completion_token_for<
+              void(absl::StatusOr<std::shared_ptr<Server>>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncStartServer(const boost::asio::any_io_executor& executor,
                       ClientConnected callback, std::string host, uint16_t port,
                       ServerOptions options,
-                      CompletionToken&& token = asio::deferred_t{}) {
+                      CompletionToken&& token = boost::asio::deferred_t{}) {
   std::vector<std::string> hosts;
   if (!host.empty()) hosts.push_back(std::move(host));
   return AsyncStartServer(executor, std::move(callback), std::move(hosts),
@@ -307,13 +310,13 @@ auto AsyncStartServer(const asio::any_io_executor& executor,
 
 // Without options: the defaults. (Options are never a `= {}` default
 // argument; see StartTlsOptions in stream_writer.h for why.)
-template <
-    typename Hosts, typename Port,
-    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
-        CompletionToken = asio::deferred_t>
-auto AsyncStartServer(const asio::any_io_executor& executor,
+template <typename Hosts, typename Port,
+          boost::asio::completion_token_for<
+              void(absl::StatusOr<std::shared_ptr<Server>>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncStartServer(const boost::asio::any_io_executor& executor,
                       ClientConnected callback, Hosts hosts, Port port,
-                      CompletionToken&& token = asio::deferred_t{}) {
+                      CompletionToken&& token = boost::asio::deferred_t{}) {
   return AsyncStartServer(executor, std::move(callback), std::move(hosts),
                           std::move(port), ServerOptions(),
                           std::forward<CompletionToken>(token));
@@ -335,16 +338,16 @@ auto AsyncStartServer(const asio::any_io_executor& executor,
 //   once the socket is bound. Once it completed, close the server.
 // Concurrency: any number may run at once; call from a thread that may use
 //   `executor`.
-template <
-    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
-        CompletionToken = asio::deferred_t>
-auto AsyncStartUnixServer(const asio::any_io_executor& executor,
+template <boost::asio::completion_token_for<
+              void(absl::StatusOr<std::shared_ptr<Server>>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncStartUnixServer(const boost::asio::any_io_executor& executor,
                           ClientConnected callback, std::string path,
                           ServerOptions options,
-                          CompletionToken&& token = asio::deferred_t{}) {
-  return asio::async_initiate<CompletionToken,
-                              void(absl::StatusOr<std::shared_ptr<Server>>)>(
-      [](auto handler, const asio::any_io_executor& executor,
+                          CompletionToken&& token = boost::asio::deferred_t{}) {
+  return boost::asio::async_initiate<
+      CompletionToken, void(absl::StatusOr<std::shared_ptr<Server>>)>(
+      [](auto handler, const boost::asio::any_io_executor& executor,
          ClientConnected callback, std::string path, ServerOptions options) {
         internal::StartUnixServer(executor, std::move(callback),
                                   std::move(path), std::move(options),
@@ -354,12 +357,12 @@ auto AsyncStartUnixServer(const asio::any_io_executor& executor,
       std::move(options));
 }
 
-template <
-    asio::completion_token_for<void(absl::StatusOr<std::shared_ptr<Server>>)>
-        CompletionToken = asio::deferred_t>
-auto AsyncStartUnixServer(const asio::any_io_executor& executor,
+template <boost::asio::completion_token_for<
+              void(absl::StatusOr<std::shared_ptr<Server>>)>
+              CompletionToken = boost::asio::deferred_t>
+auto AsyncStartUnixServer(const boost::asio::any_io_executor& executor,
                           ClientConnected callback, std::string path,
-                          CompletionToken&& token = asio::deferred_t{}) {
+                          CompletionToken&& token = boost::asio::deferred_t{}) {
   return AsyncStartUnixServer(executor, std::move(callback), std::move(path),
                               ServerOptions(),
                               std::forward<CompletionToken>(token));

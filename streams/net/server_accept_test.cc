@@ -19,6 +19,8 @@
 #include "streams/net/testing/loopback.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::Echo;

@@ -47,6 +47,8 @@
 #include "streams/stream_writer.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using namespace std::chrono_literals;

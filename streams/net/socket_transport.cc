@@ -24,6 +24,8 @@
 #include "streams/net/tls.h"
 
 namespace streams::net {
+
+namespace asio = ::boost::asio;
 namespace {
 
 // How many TLS layers a stream has: 0 for a socket, 1 for TLS over it, 2

@@ -51,8 +51,6 @@
 
 namespace streams::net {
 
-namespace asio = ::boost::asio;
-
 // Sizes and timeouts of a socket transport.
 struct TransportOptions {
   // Bytes asked of the socket per read: asyncio's max_size, 256 KiB. Plain
@@ -66,10 +64,10 @@ struct TransportOptions {
   std::chrono::milliseconds tls_shutdown_timeout = std::chrono::seconds(30);
 };
 
-using TcpSocket = asio::ip::tcp::socket;
-using UnixSocket = asio::local::stream_protocol::socket;
+using TcpSocket = boost::asio::ip::tcp::socket;
+using UnixSocket = boost::asio::local::stream_protocol::socket;
 template <typename Socket>
-using TlsStream = asio::ssl::stream<PrefixedStream<Socket>>;
+using TlsStream = boost::asio::ssl::stream<PrefixedStream<Socket>>;
 
 // StartSocketTransport()
 //
@@ -81,7 +79,8 @@ using TlsStream = asio::ssl::stream<PrefixedStream<Socket>>;
 template <typename Stream>
 std::shared_ptr<Transport> StartSocketTransport(
     Stream stream, std::shared_ptr<Protocol> protocol,
-    const TransportOptions& options, asio::ssl::context* ssl_context = nullptr,
+    const TransportOptions& options,
+    boost::asio::ssl::context* ssl_context = nullptr,
     bool connection_made = true);
 
 }  // namespace streams::net

@@ -18,6 +18,8 @@
 
 namespace streams::net {
 
+namespace asio = ::boost::asio;
+
 asio::ssl::context MakeClientTlsContext() {
   asio::ssl::context context(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);

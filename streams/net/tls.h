@@ -26,7 +26,7 @@ namespace streams::net {
 // later, the peer's certificate verified against the system's CAs (add yours
 // with load_verify_file()); AsyncOpenConnection() adds SNI and hostname
 // verification.
-asio::ssl::context MakeClientTlsContext();
+boost::asio::ssl::context MakeClientTlsContext();
 
 // TlsError()
 //

@@ -20,6 +20,8 @@
 #include "streams/net/testing/loopback.h"
 
 namespace streams {
+
+namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::ClientTlsContext;
