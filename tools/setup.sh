@@ -9,7 +9,8 @@
 #            protobuf for the reference runner;
 #   --ci     also the packages of the CI-only stages: clang 14 with its
 #            sanitizer and libFuzzer runtimes, lld and llvm-symbolizer, for
-#            the libFuzzer build (tools/fuzz.sh). g++'s own sanitizers
+#            the libFuzzer build (tools/fuzz.sh); cmake and ninja-build for
+#            the packaging stage (tools/cmake_build.sh). g++'s own sanitizers
 #            (--config=asan/ubsan/tsan) come with g++ already;
 #   --bench  also what only the benchmarks need (benchmarks/run.sh calls it).
 set -euo pipefail
@@ -51,6 +52,8 @@ if ((ci)); then
     libclang-rt-14-dev   # libFuzzer, ASan and LSan runtimes for clang 14
     lld-14               # its linker (gold warns once per ASan symbol)
     llvm-14              # llvm-symbolizer: symbolized reports, -print_coverage
+    cmake                # the CMake build (tools/cmake_build.sh): 3.25
+    ninja-build          # its generator
   )
 fi
 if ((bench)); then

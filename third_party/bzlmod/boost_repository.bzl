@@ -17,11 +17,16 @@ _TARGETS = {
     ],
 }
 
+# As WORKSPACE mode's @boost//:asio (third_party/boost/BUILD.bazel.tpl): only
+# the current executor model, for every user of //streams alike.
+_DEFINES = ["BOOST_ASIO_NO_DEPRECATED"]
+
 def _boost_repository_impl(rctx):
     rules = ['package(default_visibility = ["//visibility:public"])']
     for name in sorted(_TARGETS):
-        rules.append("cc_library(\n    name = \"%s\",\n    deps = [%s],\n)" % (
+        rules.append("cc_library(\n    name = \"%s\",\n    defines = [%s],\n    deps = [%s],\n)" % (
             name,
+            ", ".join(['"%s"' % define for define in _DEFINES]),
             ", ".join(['"%s"' % label for label in _TARGETS[name]]),
         ))
     rctx.file("BUILD.bazel", "\n\n".join(rules) + "\n")
