@@ -12,7 +12,7 @@ import pathlib
 from typing import Dict
 
 # Folders of the source tree that are not part of this Bazel module.
-_SKIP_DIRS = {".git", "dist", "examples/consumer"}
+_SKIP_DIRS = {".git", "build", "dist", "examples/bzlmod", "examples/consumer"}
 
 
 def runfiles_root() -> pathlib.Path:
@@ -28,6 +28,11 @@ def source_root() -> pathlib.Path:
 def read(path: str) -> str:
     """A declared input, by its path from the repository root."""
     return (runfiles_root() / path).read_text()
+
+
+def read_source(path: str) -> str:
+    """A file of the source tree that Bazel cannot declare (.bazelignore'd)."""
+    return (source_root() / path).read_text()
 
 
 def build_files() -> Dict[str, str]:

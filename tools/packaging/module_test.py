@@ -36,9 +36,11 @@ def _call_kwargs(call: ast.Call) -> Dict[str, object]:
     return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
 
 
-def _parse_module() -> Tuple[Dict[str, object], List[Dict[str, object]], Dict[str, str]]:
+def _parse_module(
+    text: str, path: str
+) -> Tuple[Dict[str, object], List[Dict[str, object]], Dict[str, str]]:
     """(module() kwargs, bazel_dep kwargs in order, repo name -> .bzl of its repo rule)."""
-    tree = ast.parse(_read("MODULE.bazel"), "MODULE.bazel")
+    tree = ast.parse(text, path)
     module: Dict[str, object] = {}
     deps: List[Dict[str, object]] = []
     rules: Dict[str, str] = {}  # variable -> .bzl label
@@ -95,7 +97,7 @@ def _bzl_dict(label: str, variable: str) -> Dict[str, List[str]]:
 class ModuleTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        cls.module, cls.deps, cls.own_repos = _parse_module()
+        cls.module, cls.deps, cls.own_repos = _parse_module(_read("MODULE.bazel"), "MODULE.bazel")
         cls.table = {
             k: v
             for k, v in json.loads(_read("third_party/bcr_modules.json")).items()
@@ -165,7 +167,22 @@ class ModuleTest(unittest.TestCase):
         metadata = json.loads(_read(".bcr/metadata.template.json"))
         self.assertIn("maintainers", metadata)
         presubmit = _read(".bcr/presubmit.yml")
-        self.assertIn("@asyncio_streams//streams", presubmit)
+        self.assertIn('module_path: "examples/bzlmod"', presubmit)
+
+    def test_example_module_uses_this_release(self) -> None:
+        path = "examples/bzlmod/MODULE.bazel"
+        _, deps, _ = _parse_module(build_files.read_source(path), path)
+        versions = {dep["name"]: dep["version"] for dep in deps}
+        self.assertEqual(versions.pop("asyncio_streams"), self.module["version"])
+        ours = {dep["name"]: dep["version"] for dep in self.deps}
+        for name, version in versions.items():
+            with self.subTest(module=name):
+                self.assertEqual(version, ours.get(name), "pin what MODULE.bazel pins")
+        self.assertEqual(
+            build_files.read_source("examples/bzlmod/read_lines.cc"),
+            build_files.read_source("examples/consumer/read_lines.cc"),
+            "the bzlmod example runs the same program as examples/consumer",
+        )
 
 
 if __name__ == "__main__":
