@@ -42,8 +42,14 @@ def build_files() -> Dict[str, str]:
     for folder, dirs, files in os.walk(root):
         relative = pathlib.Path(folder).relative_to(root).as_posix()
         prefix = "" if relative == "." else relative + "/"
-        dirs[:] = [d for d in dirs if not d.startswith("bazel-") and prefix + d not in _SKIP_DIRS]
+        dirs[:] = [
+            d
+            for d in dirs
+            if not d.startswith("bazel-") and prefix + d not in _SKIP_DIRS
+        ]
         for name in files:
             if name in ("BUILD", "BUILD.bazel") or name.endswith(".bzl"):
-                found[prefix + name] = (pathlib.Path(folder) / name).read_text()
+                found[prefix + name] = (
+                    pathlib.Path(folder) / name
+                ).read_text()
     return found

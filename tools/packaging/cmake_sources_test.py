@@ -28,7 +28,10 @@ def _srcs(package: str, rule: str) -> Set[str]:
     text = build_files.build_files()[f"{package}/BUILD.bazel"]
     found = set()
     for node in ast.walk(ast.parse(text, f"{package}/BUILD.bazel")):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == rule:
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == rule
+        ):
             for keyword in node.keywords:
                 if keyword.arg == "srcs":
                     for src in ast.literal_eval(keyword.value):
@@ -41,7 +44,9 @@ def _cmake_list(text: str, variable: str) -> Set[str]:
     match = re.search(r"set\(\s*%s\s+([^)]*)\)" % variable, text)
     if not match:
         raise AssertionError(f"CMakeLists.txt does not set({variable} ...)")
-    return {word for word in match.group(1).split() if not word.startswith("#")}
+    return {
+        word for word in match.group(1).split() if not word.startswith("#")
+    }
 
 
 class CmakeSourcesTest(unittest.TestCase):
@@ -53,7 +58,9 @@ class CmakeSourcesTest(unittest.TestCase):
                 for package in packages:
                     bazel |= _srcs(package, "cc_library")
                 listed = _cmake_list(cmake, variable)
-                self.assertTrue(bazel, "no cc_library sources found: is the parser stale?")
+                self.assertTrue(
+                    bazel, "no cc_library sources found: is the parser stale?"
+                )
                 self.assertEqual(
                     sorted(bazel - listed),
                     [],
@@ -67,16 +74,24 @@ class CmakeSourcesTest(unittest.TestCase):
 
     def test_unit_tests_are_ctest_tests(self) -> None:
         tests = build_files.read("cmake/tests.cmake")
-        listed = set(re.findall(r"^\s*(streams/\S+_test\.cc)", tests, re.MULTILINE))
+        listed = set(
+            re.findall(r"^\s*(streams/\S+_test\.cc)", tests, re.MULTILINE)
+        )
         wanted: List[str] = []
         for package in _TESTED_PACKAGES:
             wanted.extend(_srcs(package, "cc_test"))
         self.assertTrue(wanted)
         self.assertEqual(
-            sorted(set(wanted) - listed), [], "cc_test not registered in cmake/tests.cmake"
+            sorted(set(wanted) - listed),
+            [],
+            "cc_test not registered in cmake/tests.cmake",
         )
         for test in listed:
-            self.assertIn(test.rsplit("/", 1)[0], _TESTED_PACKAGES + ["streams/net"], test)
+            self.assertIn(
+                test.rsplit("/", 1)[0],
+                _TESTED_PACKAGES + ["streams/net"],
+                test,
+            )
 
 
 if __name__ == "__main__":

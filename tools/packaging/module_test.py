@@ -26,7 +26,9 @@ _SELF = "asyncio_streams"
 _LABEL = re.compile(r"""["']@([A-Za-z0-9_.+-]+)(//[^"':]*(?::[^"']*)?)?["']""")
 # WORKSPACE mode only: deps.bzl and the repositories it backs with Debian
 # packages (their labels are rewritten by BCR's modules under bzlmod).
-_WORKSPACE_ONLY = re.compile(r"^third_party/(?!bzlmod/)[^/]+/|^third_party/deps\.bzl$")
+_WORKSPACE_ONLY = re.compile(
+    r"^third_party/(?!bzlmod/)[^/]+/|^third_party/deps\.bzl$"
+)
 
 
 _read = build_files.read
@@ -39,7 +41,7 @@ def _call_kwargs(call: ast.Call) -> Dict[str, object]:
 def _parse_module(
     text: str, path: str
 ) -> Tuple[Dict[str, object], List[Dict[str, object]], Dict[str, str]]:
-    """(module() kwargs, bazel_dep kwargs in order, repo name -> .bzl of its repo rule)."""
+    """(module() kwargs, bazel_dep kwargs, repo name -> .bzl of its rule)."""
     tree = ast.parse(text, path)
     module: Dict[str, object] = {}
     deps: List[Dict[str, object]] = []
@@ -47,7 +49,9 @@ def _parse_module(
     repos: Dict[str, str] = {}
     for statement in tree.body:
         value = getattr(statement, "value", None)
-        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+        if not isinstance(value, ast.Call) or not isinstance(
+            value.func, ast.Name
+        ):
             continue
         name = value.func.id
         if name == "module":
@@ -78,7 +82,9 @@ def _used_labels() -> Dict[str, Set[Tuple[str, str]]]:
             if line.lstrip().startswith("#"):
                 continue
             for repo, target in _LABEL.findall(line):
-                used.setdefault(repo, set()).add((_normalize(target or f"//:{repo}"), path))
+                used.setdefault(repo, set()).add(
+                    (_normalize(target or f"//:{repo}"), path)
+                )
     return used
 
 
@@ -97,14 +103,20 @@ def _bzl_dict(label: str, variable: str) -> Dict[str, List[str]]:
 class ModuleTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
-        cls.module, cls.deps, cls.own_repos = _parse_module(_read("MODULE.bazel"), "MODULE.bazel")
+        cls.module, cls.deps, cls.own_repos = _parse_module(
+            _read("MODULE.bazel"), "MODULE.bazel"
+        )
         cls.table = {
             k: v
-            for k, v in json.loads(_read("third_party/bcr_modules.json")).items()
+            for k, v in json.loads(
+                _read("third_party/bcr_modules.json")
+            ).items()
             if not k.startswith("_")
         }
         # repo name as our files spell it -> BCR module name
-        cls.repos = {dep.get("repo_name", dep["name"]): dep["name"] for dep in cls.deps}
+        cls.repos = {
+            dep.get("repo_name", dep["name"]): dep["name"] for dep in cls.deps
+        }
 
     def test_module_version_is_version_file(self) -> None:
         self.assertEqual(self.module.get("name"), _SELF)
@@ -114,9 +126,13 @@ class ModuleTest(unittest.TestCase):
         for dep in self.deps:
             with self.subTest(module=dep["name"]):
                 self.assertIn(
-                    dep["name"], self.table, "describe it in third_party/bcr_modules.json"
+                    dep["name"],
+                    self.table,
+                    "describe it in third_party/bcr_modules.json",
                 )
-                self.assertEqual(dep["version"], self.table[dep["name"]]["version"])
+                self.assertEqual(
+                    dep["version"], self.table[dep["name"]]["version"]
+                )
         self.assertEqual(
             sorted(self.table),
             sorted(dep["name"] for dep in self.deps),
@@ -124,7 +140,8 @@ class ModuleTest(unittest.TestCase):
         )
 
     def test_repo_names_are_workspace_names(self) -> None:
-        # The names third_party/deps.bzl declares, so labels read the same in both modes.
+        # The names third_party/deps.bzl declares: labels read the same in
+        # both modes.
         workspace_names = set(
             re.findall(
                 r'_maybe\(\s*[\w.]+,\s*"([\w.-]+)"',
@@ -132,7 +149,10 @@ class ModuleTest(unittest.TestCase):
             )
         )
         for repo in self.repos:
-            if repo not in ("boost.asio", "openssl"):  # no WORKSPACE-mode twin: behind @boost
+            if repo not in (
+                "boost.asio",
+                "openssl",
+            ):  # no WORKSPACE-mode twin: behind @boost
                 with self.subTest(repo=repo):
                     self.assertIn(repo, workspace_names)
 
@@ -146,15 +166,23 @@ class ModuleTest(unittest.TestCase):
                         continue
                     if repo in self.own_repos:
                         offered = {
-                            f"//:{name}" for name in _bzl_dict(self.own_repos[repo], "_TARGETS")
+                            f"//:{name}"
+                            for name in _bzl_dict(
+                                self.own_repos[repo], "_TARGETS"
+                            )
                         }
                     else:
-                        self.assertIn(repo, self.repos, "no bazel_dep has this repo_name")
-                        offered = {_normalize(t) for t in self.table[self.repos[repo]]["targets"]}
+                        self.assertIn(
+                            repo, self.repos, "no bazel_dep has this repo_name"
+                        )
+                        offered = {
+                            _normalize(t)
+                            for t in self.table[self.repos[repo]]["targets"]
+                        }
                     self.assertIn(
                         target,
                         offered,
-                        "not a target the pinned module provides (bcr_modules.json)",
+                        "not a target of the pinned module (bcr_modules.json)",
                     )
 
     def test_bcr_templates_name_the_release_archive(self) -> None:
@@ -162,7 +190,10 @@ class ModuleTest(unittest.TestCase):
         release = _read("tools/release.sh")
         self.assertIn('--prefix="asyncio_streams-$version/"', release)
         self.assertEqual(source["strip_prefix"], "asyncio_streams-{VERSION}")
-        self.assertTrue(source["url"].endswith("/asyncio_streams-{VERSION}.tar.gz"), source["url"])
+        self.assertTrue(
+            source["url"].endswith("/asyncio_streams-{VERSION}.tar.gz"),
+            source["url"],
+        )
         self.assertIn("integrity", source)
         metadata = json.loads(_read(".bcr/metadata.template.json"))
         self.assertIn("maintainers", metadata)
@@ -173,11 +204,15 @@ class ModuleTest(unittest.TestCase):
         path = "examples/bzlmod/MODULE.bazel"
         _, deps, _ = _parse_module(build_files.read_source(path), path)
         versions = {dep["name"]: dep["version"] for dep in deps}
-        self.assertEqual(versions.pop("asyncio_streams"), self.module["version"])
+        self.assertEqual(
+            versions.pop("asyncio_streams"), self.module["version"]
+        )
         ours = {dep["name"]: dep["version"] for dep in self.deps}
         for name, version in versions.items():
             with self.subTest(module=name):
-                self.assertEqual(version, ours.get(name), "pin what MODULE.bazel pins")
+                self.assertEqual(
+                    version, ours.get(name), "pin what MODULE.bazel pins"
+                )
         self.assertEqual(
             build_files.read_source("examples/bzlmod/read_lines.cc"),
             build_files.read_source("examples/consumer/read_lines.cc"),
