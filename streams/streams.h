@@ -18,5 +18,6 @@
 #include "streams/stream_reader_protocol.h"  // IWYU pragma: export
 #include "streams/stream_writer.h"           // IWYU pragma: export
 #include "streams/transport.h"               // IWYU pragma: export
+#include "streams/version.h"                 // IWYU pragma: export
 
 #endif  // STREAMS_STREAMS_H_

@@ -10,8 +10,9 @@
 #   --ci     also the packages of the CI-only stages: clang 14 with its
 #            sanitizer and libFuzzer runtimes, lld and llvm-symbolizer, for
 #            the libFuzzer build (tools/fuzz.sh); clang-format, black,
-#            flake8 (and npm, for buildifier) for tools/lint.sh. g++'s own
-#            sanitizers (--config=asan/ubsan/tsan) come with g++ already;
+#            flake8 (and npm, for buildifier) for tools/lint.sh; cmake and
+#            ninja-build for the packaging stage (tools/cmake_build.sh).
+#            g++'s own sanitizers (--config=asan/ubsan/tsan) come with g++;
 #   --bench  also what only the benchmarks need (benchmarks/run.sh calls it).
 set -euo pipefail
 
@@ -55,6 +56,8 @@ if ((ci)); then
     clang-format         # tools/lint.sh: the C++ format check (14)
     black                # tools/lint.sh: Python format
     flake8               # tools/lint.sh: Python lint
+    cmake                # the CMake build (tools/cmake_build.sh): 3.25
+    ninja-build          # its generator
   )
   # tools/lint.sh installs buildifier with npm. This machine kind ships
   # Node.js and npm; a machine without them gets Debian's.
