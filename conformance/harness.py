@@ -247,7 +247,7 @@ def run_corpus(args: argparse.Namespace) -> int:
             f"{args.failure_list}): " + ", ".join(expected_failures)
         )
     print(f"{passed} passed, {failed} failed")
-    junit.write_for_bazel([column])
+    junit.write_for_bazel([column], problems)
     return 0 if (not failed and not problems and chosen) else 1
 
 

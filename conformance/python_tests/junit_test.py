@@ -43,6 +43,15 @@ class JunitTest(unittest.TestCase):
             listed.find("skipped").get("message").startswith("expected")
         )
 
+    def test_run_problems_are_a_failing_case(self) -> None:
+        root = junit.build(report_fixture.columns()[:1], ["list: X.Y.Z?"])
+        suite = root.find("testsuite")
+        self.assertEqual(
+            (suite.get("tests"), suite.get("failures")), ("3", "1")
+        )
+        failure = suite.find("testcase[@name='FailureList']/failure")
+        self.assertEqual(failure.get("message"), "list: X.Y.Z?")
+
     def test_nothing_without_bazel(self) -> None:
         with mock.patch.dict(os.environ, {}, clear=True):
             self.assertIsNone(junit.write_for_bazel([]))
