@@ -11,7 +11,11 @@ Run the corpus through one testee and compare with the expectations:
 Compare both testees scenario by scenario, as a table by topic:
 
   python3 conformance/harness.py --report --reference "CMD" --cpp "CMD" \
-      testdata/
+      [--html DIR] [--extra_reference PYTHON|auto] testdata/
+
+(conformance/report.py; --html writes a page per scenario, and each
+--extra_reference adds an informational column: the reference testee on
+another CPython.)
 
 Run random scenarios through both testees and compare their traces:
 
@@ -25,7 +29,8 @@ such files from fuzzer inputs):
       FILE_OR_DIR...
 
 Every mode ends with a line `N passed, M failed`. Under Bazel, the scenarios
-are sharded by TEST_TOTAL_SHARDS / TEST_SHARD_INDEX (index in name order).
+are sharded by TEST_TOTAL_SHARDS / TEST_SHARD_INDEX (index in name order),
+and a corpus run writes JUnit XML to XML_OUTPUT_FILE (conformance/junit.py).
 """
 
 import argparse
@@ -210,8 +215,9 @@ def run_corpus(args: argparse.Namespace) -> int:
         for entry in chosen:
             response = testee.run(entry.scenario)
             outcome = judge(entry, response)
+            status = res.PASSED if outcome.passed else res.FAILED
             column.results[entry.name] = res.Result(
-                entry, res.PASSED if outcome.passed else res.FAILED, outcome
+                entry, status, outcome, response
             )
             if entry.name in listed_set:
                 if outcome.passed:

@@ -15,7 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from conformance import corpus, harness, html_report
 from conformance import results as res
@@ -30,7 +30,7 @@ _AUTO_GLOBS = ("/usr/bin/python3*", "/usr/local/bin/python3*")
 
 
 def python_version(python: str) -> Optional[str]:
-    """ "3.11.2" for a CPython interpreter, None if it does not run."""
+    """The version of a CPython interpreter (e.g. 3.11.2); None if it fails."""
     try:
         done = subprocess.run(
             [
@@ -80,6 +80,9 @@ def _run_column(
                     # It cannot run this one (a feature 3.11.7 added, or
                     # an asyncio internal it lacks): skipped, with why.
                     status = res.SKIPPED
+                    outcome = res.Outcome(
+                        False, _why_not(response), outcome.details
+                    )
                 else:
                     status = res.FAILED
                 column.results[entry.name] = res.Result(
@@ -99,6 +102,14 @@ def _run_column(
     return column
 
 
+def _why_not(response: Any) -> str:
+    """One line: why a testee did not run a scenario."""
+    if response.WhichOneof("result") == "skipped":
+        return response.skipped
+    lines = [line for line in response.runtime_error.splitlines() if line]
+    return lines[-1] if lines else "no trace"
+
+
 def _columns(
     args: argparse.Namespace, chosen: Sequence[corpus.Entry]
 ) -> List[res.Column]:
@@ -112,7 +123,13 @@ def _columns(
     pythons: List[str] = []
     for extra in args.extra_reference or []:
         if extra == "auto":
-            pythons.extend(detect_pythons(_THIS_VERSION))
+            found = detect_pythons(_THIS_VERSION)
+            if not found:
+                print(
+                    "informational: no other CPython 3 in "
+                    + ", ".join(_AUTO_GLOBS)
+                )
+            pythons.extend(found)
         else:
             pythons.append(extra)
     for python in pythons:
@@ -203,7 +220,8 @@ def _print_informational(
         f"{len(lines)} of {len(chosen)} scenarios (not counted)"
         + (":" if lines else "")
     )
-    print("\n".join(lines))
+    if lines:
+        print("\n".join(lines))
 
 
 def html_directory(name: str) -> pathlib.Path:
