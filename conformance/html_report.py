@@ -92,7 +92,10 @@ def index(
     for entry in entries:
         by_topic.setdefault(entry.topic, []).append(entry)
     body = ["<h1>asyncio-streams conformance report</h1>"]
-    body.append(f"<p>{len(entries)} scenarios in {len(by_topic)} topics.</p>")
+    topics = "topic" if len(by_topic) == 1 else "topics"
+    body.append(
+        f"<p>{len(entries)} scenarios in {len(by_topic)} {topics}.</p>"
+    )
     body.append(
         "<table><tr><th>testee</th><th>passed</th><th>failed</th>"
         "<th>other</th></tr>"
@@ -109,12 +112,28 @@ def index(
     for column in columns:
         if column.informational:
             body.extend(_informational(entries, column))
-    body.append("<h2>Topics</h2><ul>")
-    body.extend(
-        f'<li><a href="#{_e(topic)}">{_e(topic)}</a> ({len(items)})</li>'
-        for topic, items in sorted(by_topic.items())
+    # The text table's rows: passes per topic and testee; a cell is red
+    # (orange if informational) when its testee fails one of the topic.
+    body.append("<h2>Topics</h2>")
+    body.append(
+        f"<table><tr><th>topic</th><th>scenarios</th>{_headers(columns)}</tr>"
     )
-    body.append("</ul>")
+    for topic, items in sorted(by_topic.items()):
+        cells = []
+        for column in columns:
+            passes = sum(
+                _status(column, entry.name) == "passed" for entry in items
+            )
+            if passes == len(items):
+                css = "passed"
+            else:
+                css = "differs" if column.informational else "failed"
+            cells.append(f'<td class="{css}">{passes}</td>')
+        body.append(
+            f'<tr><td><a href="#{_e(topic)}">{_e(topic)}</a></td>'
+            f"<td>{len(items)}</td>{''.join(cells)}</tr>"
+        )
+    body.append("</table>")
     for topic, items in sorted(by_topic.items()):
         body.append(f'<h2 id="{_e(topic)}">{_e(topic)}</h2>')
         body.append(f"<table><tr><th>scenario</th>{_headers(columns)}</tr>")

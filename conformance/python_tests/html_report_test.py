@@ -52,6 +52,13 @@ class HtmlReportTest(unittest.TestCase):
         self.assertIn("Topic.Op.Fails<&>", text)
         self.assertIn("Informational: CPython 3.11.2", text)
         self.assertIn("skipped: skipped by the testee: no <feature>", text)
+        self.assertIn(
+            '<tr><td><a href="#topic">topic</a></td><td>2</td>'
+            '<td class="passed">2</td><td class="failed">1</td>'
+            '<td class="differs">1</td></tr>',
+            page,
+        )
+        self.assertIn("2 scenarios in 1 topic.", text)
         self.assertIn('<td class="failed">', page)
         self.assertIn('<td class="skipped">', page)
         self.assertIn("scenarios/Topic.Op.Fails___.html", shown.links)
