@@ -11,7 +11,11 @@ Run the corpus through one testee and compare with the expectations:
 Compare both testees scenario by scenario, as a table by topic:
 
   python3 conformance/harness.py --report --reference "CMD" --cpp "CMD" \
-      testdata/
+      [--html DIR] [--extra_reference PYTHON|auto] testdata/
+
+(conformance/report.py; --html writes a page per scenario, and each
+--extra_reference adds an informational column: the reference testee on
+another CPython.)
 
 Run random scenarios through both testees and compare their traces:
 
@@ -25,17 +29,17 @@ such files from fuzzer inputs):
       FILE_OR_DIR...
 
 Every mode ends with a line `N passed, M failed`. Under Bazel, the scenarios
-are sharded by TEST_TOTAL_SHARDS / TEST_SHARD_INDEX (index in name order).
+are sharded by TEST_TOTAL_SHARDS / TEST_SHARD_INDEX (index in name order),
+and a corpus run writes JUnit XML to XML_OUTPUT_FILE (conformance/junit.py).
 """
 
 import argparse
 import collections
-import dataclasses
 import os
 import pathlib
 import re
 import sys
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 _ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
@@ -46,22 +50,15 @@ except ImportError:
     sys.path.append("/usr/lib/python3/dist-packages")
 
 from conformance import compare, corpus, generator  # noqa: E402
-from conformance import payload, pretty  # noqa: E402
+from conformance import junit, payload, pretty  # noqa: E402
+from conformance import results as res  # noqa: E402
 from conformance import scenario_pb2 as pb  # noqa: E402
 from conformance import textproto  # noqa: E402
+from conformance.results import Outcome  # noqa: E402
 from conformance.testee import Testee, TesteeError  # noqa: E402
 
 
 # -- Results -----------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Outcome:
-    """How one scenario went on one testee."""
-
-    passed: bool
-    summary: str = ""  # One line, for lists of failures.
-    details: List[str] = dataclasses.field(default_factory=list)
 
 
 def _step_header(entry: corpus.Entry, number: int) -> List[str]:
@@ -185,7 +182,7 @@ def duplicates(entries: List[corpus.Entry]) -> List[str]:
     return sorted(name for name, count in counts.items() if count > 1)
 
 
-def _load(paths: Sequence[str]) -> List[corpus.Entry]:
+def load(paths: Sequence[str]) -> List[corpus.Entry]:
     entries = corpus.load(paths)
     repeated = duplicates(entries)
     if repeated:
@@ -199,7 +196,7 @@ def _load(paths: Sequence[str]) -> List[corpus.Entry]:
 
 
 def run_corpus(args: argparse.Namespace) -> int:
-    entries = _load(args.paths)
+    entries = load(args.paths)
     listed = read_failure_list(args.failure_list) if args.failure_list else []
     known = {entry.name for entry in entries}
     problems = []
@@ -213,17 +210,27 @@ def run_corpus(args: argparse.Namespace) -> int:
     chosen = select(entries, args.filter)
     passed = failed = 0
     expected_failures = []
-    with Testee(args.testee, label="testee") as testee:
+    column = res.Column(args.name, {})
+    with Testee(args.testee, label=args.name) as testee:
         for entry in chosen:
-            outcome = judge(entry, testee.run(entry.scenario))
+            response = testee.run(entry.scenario)
+            outcome = judge(entry, response)
+            status = res.PASSED if outcome.passed else res.FAILED
+            column.results[entry.name] = res.Result(
+                entry, status, outcome, response
+            )
             if entry.name in listed_set:
                 if outcome.passed:
                     problems.append(
                         f"failure list: {entry.name} now passes: "
                         f"remove it from the list"
                     )
+                    column.results[entry.name] = res.Result(
+                        entry, res.FAILED, Outcome(False, problems[-1])
+                    )
                 else:
                     expected_failures.append(entry.name)
+                    column.results[entry.name].status = res.EXPECTED_FAILURE
                 continue
             if outcome.passed:
                 passed += 1
@@ -246,49 +253,8 @@ def run_corpus(args: argparse.Namespace) -> int:
             f"{args.failure_list}): " + ", ".join(expected_failures)
         )
     print(f"{passed} passed, {failed} failed")
+    junit.write_for_bazel([column], problems)
     return 0 if (not failed and not problems and chosen) else 1
-
-
-def run_report(args: argparse.Namespace) -> int:
-    entries = _load(args.paths)
-    chosen = select(entries, args.filter)
-    testees = [("reference", args.reference), ("C++", args.cpp)]
-    by_topic: Dict[str, List[int]] = collections.OrderedDict()
-    failures: List[str] = []
-    passed = failed = 0
-    for label, command in testees:
-        with Testee(command, label=label) as testee:
-            column = 1 if label == "reference" else 2
-            for entry in chosen:
-                row = by_topic.setdefault(entry.topic, [0, 0, 0])
-                if column == 1:
-                    row[0] += 1
-                outcome = judge(entry, testee.run(entry.scenario))
-                if outcome.passed:
-                    row[column] += 1
-                    passed += 1
-                else:
-                    failed += 1
-                    failures.append(
-                        f"  {label}: {entry.name}: " f"{outcome.summary}"
-                    )
-    rows = [(topic, *counts) for topic, counts in sorted(by_topic.items())]
-    total = ("total", *(sum(row[i] for row in rows) for i in (1, 2, 3)))
-    headers = ("topic", "scenarios", "pass on reference", "pass on C++")
-    width = max([len(headers[0])] + [len(row[0]) for row in rows + [total]])
-    print(
-        f"{headers[0]:<{width}}  {headers[1]:>9}  {headers[2]:>17}  "
-        f"{headers[3]:>11}"
-    )
-    for row in rows + [total]:
-        if row is total:
-            print("-" * (width + 45))
-        print(f"{row[0]:<{width}}  {row[1]:>9}  {row[2]:>17}  {row[3]:>11}")
-    if failures:
-        print("\nfailures:")
-        print("\n".join(failures))
-    print(f"{passed} passed, {failed} failed")
-    return 0 if (not failed and chosen) else 1
 
 
 # -- Differential mode -------------------------------------------------------
@@ -608,6 +574,11 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     )
     parser.add_argument("--testee", help="testee command line")
     parser.add_argument(
+        "--name",
+        default="testee",
+        help="the testee's name in logs and JUnit XML (%(default)s)",
+    )
+    parser.add_argument(
         "--failure_list",
         metavar="FILE",
         help="scenarios expected to fail, one a line",
@@ -631,6 +602,19 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         "--reference", metavar="CMD", help="reference testee command line"
     )
     parser.add_argument("--cpp", metavar="CMD", help="C++ testee command line")
+    parser.add_argument(
+        "--html",
+        metavar="DIR",
+        help="report: also write index.html and a page per scenario",
+    )
+    parser.add_argument(
+        "--extra_reference",
+        action="append",
+        metavar="PYTHON",
+        help="report: run the reference testee on another CPython too, "
+        "as an informational column ('auto': those in /usr/bin, "
+        "/usr/local/bin)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument(
@@ -665,7 +649,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.differential:
             return run_differential(args)
         if args.report:
-            return run_report(args)
+            # report.py builds on this module's judge() and select().
+            from conformance import report
+
+            return report.run_report(args)
         return run_corpus(args)
     except (corpus.CorpusError, TesteeError, re.error, OSError) as exc:
         print(f"harness: {exc}", file=sys.stderr)

@@ -21,9 +21,13 @@ def main(argv: List[str]) -> int:
         return 2
     mode, args = argv[0], argv[1:]
     if mode == "reference":
-        return harness.main(["--testee", suite.reference_command()] + args)
+        return harness.main(
+            ["--testee", suite.reference_command(), "--name=reference"] + args
+        )
     if mode == "cpp":
-        return harness.main(["--testee", suite.cpp_command()] + args)
+        return harness.main(
+            ["--testee", suite.cpp_command(), "--name=cpp"] + args
+        )
     if mode == "report":
         return harness.main(
             [

@@ -7,7 +7,9 @@ import pathlib
 import sys
 import tempfile
 import unittest
+from typing import Optional
 from unittest import mock
+from xml.etree import ElementTree
 
 import _path
 
@@ -117,13 +119,20 @@ class ShrinkTest(unittest.TestCase):
 class RunTest(unittest.TestCase):
     """Runs the reference testee as a subprocess."""
 
-    def run_harness(self, *args: str) -> tuple:
+    def run_harness(self, *args: str, env: Optional[dict] = None) -> tuple:
         output = io.StringIO()
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(
             io.StringIO()
         ), mock.patch.dict(os.environ, {}, clear=False):
-            for name in ("TEST_TOTAL_SHARDS", "TEST_SHARD_INDEX"):
+            # Not this test's sharding, nor its own JUnit file (a run
+            # would overwrite it); `env` sets what a case needs.
+            for name in (
+                "TEST_TOTAL_SHARDS",
+                "TEST_SHARD_INDEX",
+                "XML_OUTPUT_FILE",
+            ):
                 os.environ.pop(name, None)
+            os.environ.update(env or {})
             code = harness.main(list(args))
         return code, output.getvalue()
 
@@ -175,6 +184,64 @@ class RunTest(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("topic", output)
         self.assertTrue(output.endswith("2 passed, 2 failed\n"))
+
+    def test_corpus_writes_junit_for_bazel(self) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            path = pathlib.Path(directory) / "topic.textproto"
+            path.write_text(FILE)
+            xml = pathlib.Path(directory) / "test.xml"
+            self.run_harness(
+                "--testee",
+                TESTEE,
+                "--name=ref",
+                str(path),
+                env={"XML_OUTPUT_FILE": str(xml)},
+            )
+            root = ElementTree.parse(xml).getroot()
+        suite = root.find("testsuite")
+        self.assertEqual(suite.get("name"), "ref")
+        self.assertEqual(
+            (suite.get("tests"), suite.get("failures")), ("2", "1")
+        )
+        failing = suite.find("testcase[@name='StreamReader.Read.Fails']")
+        self.assertEqual(failing.get("classname"), "topic")
+        self.assertIn("expected b'zz'", failing.find("failure").text)
+
+    def test_report_html_and_extra_references(self) -> None:
+        with tempfile.TemporaryDirectory() as directory:
+            path = pathlib.Path(directory) / "topic.textproto"
+            path.write_text(FILE)
+            with mock.patch.dict(
+                os.environ, {"BUILD_WORKSPACE_DIRECTORY": directory}
+            ):
+                code, output = self.run_harness(
+                    "--report",
+                    "--reference",
+                    TESTEE,
+                    "--cpp",
+                    TESTEE,
+                    "--html",
+                    "out",
+                    "--extra_reference",
+                    sys.executable,
+                    "--extra_reference",
+                    "/no/such/python3",
+                    str(path),
+                )
+            index = pathlib.Path(directory, "out", "index.html").read_text()
+        self.assertEqual(code, 1)
+        self.assertIn("CPython unknown version (info)", output)
+        self.assertIn(
+            "informational: CPython unknown version differs from the "
+            "reference on 2 of 2 scenarios (not counted):\n"
+            "  StreamReader.Read.Fails: skipped: ",
+            output,
+        )
+        self.assertIn(
+            "StreamReader.Read.Fails: differs: step 1: buffer", output
+        )
+        self.assertTrue(output.endswith("2 passed, 2 failed\n"))
+        self.assertIn("StreamReader.Read.Fails", index)
 
     def test_differential_same_testee(self) -> None:
         code, output = self.run_harness(
