@@ -54,9 +54,19 @@ namespace {
 class ServerProtocol : public StreamReaderProtocol {
  public:
   ServerProtocol(const StreamReader& reader, ClientConnectedCallback callback,
+                 std::function<void(const std::shared_ptr<Transport>&)> on_made,
                  std::function<void()> on_lost)
       : StreamReaderProtocol(reader, std::move(callback)),
+        on_made_(std::move(on_made)),
         on_lost_(std::move(on_lost)) {}
+
+  // The server learns of the transport before the client-connected
+  // callback (which the base's ConnectionMade() runs) starts, so a
+  // CloseClients() from anywhere after that sees this connection.
+  absl::Status ConnectionMade(std::shared_ptr<Transport> transport) override {
+    if (on_made_) std::exchange(on_made_, nullptr)(transport);
+    return StreamReaderProtocol::ConnectionMade(std::move(transport));
+  }
 
   void ConnectionLost(absl::Status exception) override {
     StreamReaderProtocol::ConnectionLost(std::move(exception));
@@ -64,6 +74,7 @@ class ServerProtocol : public StreamReaderProtocol {
   }
 
  private:
+  std::function<void(const std::shared_ptr<Transport>&)> on_made_;
   std::function<void()> on_lost_;
 };
 
@@ -187,8 +198,13 @@ class ServerAccess {
     };
     StreamReader reader =
         *StreamReader::Create(executor, server->options_.limit);
+    auto on_made = [weak](const std::shared_ptr<Transport>& transport) {
+      if (std::shared_ptr<Server> server = weak.lock()) {
+        server->Register(transport);
+      }
+    };
     auto protocol = std::make_shared<ServerProtocol>(
-        reader, ClientCallback(server), on_lost);
+        reader, ClientCallback(server), on_made, on_lost);
     net::TransportOptions transport_options = server->options_.transport;
     transport_options.tls_shutdown_timeout =
         server->options_.ssl_shutdown_timeout;
@@ -209,12 +225,6 @@ class ServerAccess {
             }
             return on_lost();
           }
-          if (server == nullptr) return;
-          asio::post(
-              server->executor_,
-              [server, weak_transport = std::weak_ptr<Transport>(*transport)] {
-                server->transports_.push_back(weak_transport);
-              });
         });
   }
 
@@ -414,25 +424,41 @@ void Server::Close() {
   if (active_ == 0) Wakeup();
 }
 
-void Server::CloseClients() {
-  for (const std::weak_ptr<Transport>& weak : transports_) {
-    if (std::shared_ptr<Transport> transport = weak.lock()) transport->Close();
-  }
-}
-
-void Server::AbortClients() {
-  for (const std::weak_ptr<Transport>& weak : transports_) {
-    if (std::shared_ptr<Transport> transport = weak.lock()) transport->Abort();
-  }
-}
-
-void Server::ConnectionLost() {
-  --active_;
+void Server::Register(const std::shared_ptr<Transport>& transport) {
+  std::lock_guard<std::mutex> lock(transports_mutex_);
   transports_.erase(std::remove_if(transports_.begin(), transports_.end(),
                                    [](const std::weak_ptr<Transport>& t) {
                                      return t.expired();
                                    }),
                     transports_.end());
+  transports_.push_back(transport);
+}
+
+std::vector<std::shared_ptr<Transport>> Server::LiveTransports() {
+  std::vector<std::shared_ptr<Transport>> live;
+  std::lock_guard<std::mutex> lock(transports_mutex_);
+  for (const std::weak_ptr<Transport>& weak : transports_) {
+    if (std::shared_ptr<Transport> transport = weak.lock()) {
+      live.push_back(std::move(transport));
+    }
+  }
+  return live;
+}
+
+void Server::CloseClients() {
+  for (const std::shared_ptr<Transport>& transport : LiveTransports()) {
+    transport->Close();
+  }
+}
+
+void Server::AbortClients() {
+  for (const std::shared_ptr<Transport>& transport : LiveTransports()) {
+    transport->Abort();
+  }
+}
+
+void Server::ConnectionLost() {
+  --active_;
   if (active_ == 0 && closed_) Wakeup();
 }
 

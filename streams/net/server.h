@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -223,6 +224,9 @@ class Server : public std::enable_shared_from_this<Server> {
   void AcceptReady(size_t listener);
   void OnAccepted(size_t listener, boost::system::error_code error);
   void Report(ServerError error) const;
+  // A connection's transport, from its strand, before its callback runs.
+  void Register(const std::shared_ptr<Transport>& transport);
+  std::vector<std::shared_ptr<Transport>> LiveTransports();
   void ConnectionLost();
   void Wakeup();
 
@@ -235,6 +239,8 @@ class Server : public std::enable_shared_from_this<Server> {
   bool serving_ = false;
   bool closed_ = false;
   size_t active_ = 0;
+  // Registered from each connection's strand, read from anywhere.
+  std::mutex transports_mutex_;
   std::vector<std::weak_ptr<Transport>> transports_;
   std::shared_ptr<internal::Future> closed_waiter_ =
       std::make_shared<internal::Future>();

@@ -1354,6 +1354,38 @@ TEST(StreamsLoopbackTest, ServerCloseClientsAndAbortClients) {
   EXPECT_EQ(active_after, 0u);
 }
 
+// A connection is visible to CloseClients() from the moment its callback
+// starts: a callback that closes every client (its own connection
+// included) before doing anything else sees its own writer closing. The
+// server used to register the transport one post later, after the
+// callback had run.
+TEST(StreamsLoopbackTest, CloseClientsSeesAConnectionWhoseCallbackRuns) {
+  std::optional<bool> closing_in_callback;
+  absl::StatusOr<std::string> client_read = absl::UnknownError("not run");
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    std::shared_ptr<Server> serving;
+    auto close_all = [&](StreamReader, StreamWriter writer) {
+      if (serving != nullptr) serving->CloseClients();
+      closing_in_callback = writer.IsClosing();
+    };
+    auto server =
+        co_await AsyncStartServer(executor, close_all, "127.0.0.1", 0);
+    if (!server.ok()) co_return;
+    serving = *server;
+    auto connection = co_await AsyncOpenConnection(
+        executor, "127.0.0.1", (*server)->endpoints().at(0).port());
+    if (connection.ok()) {
+      client_read = co_await connection->reader.AsyncRead();
+      connection->writer.Close();
+      (void)co_await connection->writer.AsyncWaitClosed();
+    }
+    (*server)->Close();
+    co_await (*server)->AsyncWaitClosed();
+  });
+  EXPECT_EQ(closing_in_callback, true);
+  EXPECT_EQ(client_read.value_or("<error>"), "") << client_read.status();
+}
+
 // ---------------------------------------------------------------------------
 // Connecting.
 
