@@ -24,6 +24,25 @@ void ByteBuffer::Consume(size_t n) {
   if (start_ == data_.size()) Clear();
 }
 
+void ByteBuffer::Append(absl::string_view bytes) {
+  if (start_ != 0) {
+    if (start_ >= size()) {
+      Compact();
+    } else if (data_.size() + bytes.size() > data_.capacity()) {
+      Regrow(bytes.size());
+    }
+  }
+  data_.append(bytes.data(), bytes.size());
+}
+
+void ByteBuffer::Regrow(size_t extra) {
+  std::string grown;
+  grown.reserve(std::max(2 * data_.capacity(), size() + extra));
+  grown.append(data_, start_, std::string::npos);
+  data_.swap(grown);
+  start_ = 0;
+}
+
 void ByteBuffer::Compact() {
   bytes_moved_ += size();
   data_.erase(0, start_);

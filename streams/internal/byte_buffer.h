@@ -32,10 +32,7 @@ class ByteBuffer {
     return absl::string_view(data_).substr(start_);
   }
 
-  void Append(absl::string_view bytes) {
-    if (start_ != 0 && start_ >= size()) Compact();
-    data_.append(bytes.data(), bytes.size());
-  }
+  void Append(absl::string_view bytes);
 
   // Removes and returns the first min(n, size()) bytes: one copy, into the
   // result (none when the whole buffer goes and nothing was consumed yet).
@@ -69,6 +66,9 @@ class ByteBuffer {
   void Consume(size_t n);
   // Moves the live bytes to the front.
   void Compact();
+  // Grows the storage for `extra` more bytes, keeping only the live bytes:
+  // std::string's own growth would copy the consumed prefix too.
+  void Regrow(size_t extra);
 
   std::string data_;
   size_t start_ = 0;  // data_[0, start_) is consumed

@@ -80,6 +80,19 @@ TEST(ByteBufferTest, OnlyTheUnreadTailMovesWhenMoreArrives) {
   EXPECT_EQ(buffer.size(), 1000u);
 }
 
+// Growing the storage keeps only the live bytes: a consumed prefix is
+// neither copied by the growth nor kept.
+TEST(ByteBufferTest, GrowingDropsTheConsumedPrefix) {
+  ByteBuffer buffer;
+  buffer.Append(std::string(1000, 'a'));
+  EXPECT_EQ(buffer.Take(100).size(), 100u);  // 100 consumed, 900 live
+  buffer.Append(std::string(100000, 'b'));   // must grow
+  EXPECT_EQ(buffer.size(), 100900u);
+  EXPECT_EQ(buffer.bytes_moved(), 0u);
+  EXPECT_EQ(buffer.view().substr(0, 900), std::string(900, 'a'));
+  EXPECT_EQ(buffer.Take(1000), std::string(900, 'a') + std::string(100, 'b'));
+}
+
 TEST(ByteBufferTest, InterleavedAppendsAndTakesStayBounded) {
   ByteBuffer buffer;
   uint64_t appended = 0;
