@@ -24,6 +24,7 @@
 #include "boost/asio/deferred.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/ssl/context.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
@@ -449,6 +450,23 @@ TEST_F(StreamReaderProtocolTest, WriterCanWriteEofAndSslFromTheTransport) {
   std::any ssl = writer_->GetExtraInfo("sslcontext");
   ASSERT_TRUE(ssl.has_value());
   EXPECT_EQ(std::any_cast<std::string>(ssl), "fake-ssl");
+}
+
+// A transport that cannot start TLS refuses AsyncStartTls() (asyncio: the
+// transport is not start_tls()-compatible) and the bytes the reader had
+// buffered stay readable: only an upgrade that starts hands them to TLS.
+TEST_F(StreamReaderProtocolTest, RefusedStartTlsKeepsTheReadersBytes) {
+  Connect();
+  ASSERT_THAT(protocol_->DataReceived("buffered\n"), IsOk());
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  auto upgraded = Start(writer_->AsyncStartTls(tls));
+  RunBriefly();
+  ASSERT_TRUE(upgraded->has_value());
+  EXPECT_THAT(**upgraded, StatusIs(absl::StatusCode::kUnimplemented));
+  auto line = StartRead(reader_.AsyncReadLine(asio::deferred));
+  RunBriefly();
+  ASSERT_TRUE(line->has_value());
+  EXPECT_THAT(**line, IsOkAndHolds("buffered\n"));
 }
 
 TEST_F(StreamReaderProtocolTest, WriterDebugString) {

@@ -161,8 +161,11 @@ class StartTlsOperation : public StatusOperation {
     upgrade.server_hostname = options_.server_hostname;
     upgrade.handshake_timeout = options_.handshake_timeout;
     upgrade.shutdown_timeout = options_.shutdown_timeout;
-    if (state->reader != nullptr)
+    // Only an upgrade that starts takes the reader's unread bytes (they
+    // belong to the handshake); a refused one leaves them readable.
+    if (state->reader != nullptr && state->transport->CanStartTls()) {
       upgrade.received = state->reader->TakeBuffer();
+    }
     waiter_ = std::make_shared<internal::Future>();
     state->transport->StartTls(
         std::move(upgrade),

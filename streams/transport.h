@@ -122,6 +122,9 @@ class Transport {
   // on the transport's executor, never inside this call. Default:
   // kUnimplemented.
   virtual void StartTls(TlsUpgrade upgrade, TlsUpgradeHandler done);
+  // Whether StartTls() would start an upgrade now (false: it refuses, and
+  // the reader's buffered bytes must stay with the reader). Default: false.
+  virtual bool CanStartTls() const { return false; }
 };
 
 }  // namespace streams

@@ -247,6 +247,10 @@ class SocketTransport final
     return {};
   }
 
+  bool CanStartTls() const override {
+    return kCanStartTls && stream_ && !closing_ && !lost_ && !upgrading_;
+  }
+
   void StartTls(TlsUpgrade upgrade, TlsUpgradeHandler done) override {
     if (!stream_) return;  // Its context shut down: `done` is dropped.
     if constexpr (!kCanStartTls) {
