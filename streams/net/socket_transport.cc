@@ -170,8 +170,7 @@ class SocketTransport final
         boost::system::error_code error;
         const size_t sent =
             stream_->write_some(asio::buffer(data.data(), data.size()), error);
-        if (error && error != asio::error::would_block &&
-            error != asio::error::try_again) {
+        if (error && !IsWouldBlock(error)) {
           // asyncio: _fatal_error(); write() itself returns normally.
           ForceClose(IoError(error));
           return absl::OkStatus();
@@ -327,19 +326,29 @@ class SocketTransport final
     }
   }
 
+  // Plain sockets: one non-blocking recv of up to read_chunk_size bytes into
+  // the thread's receive buffer (valid until the handler returns).
+  absl::string_view ReceiveNow(boost::system::error_code& error) {
+    char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
+    const size_t n = stream_->read_some(
+        asio::buffer(buffer, options_.read_chunk_size), error);
+    return absl::string_view(buffer, error ? 0 : n);
+  }
+
+  static bool IsWouldBlock(const boost::system::error_code& error) {
+    return error == asio::error::would_block || error == asio::error::try_again;
+  }
+
   // Plain sockets: readable (or the wait failed). One recv per readiness,
   // as asyncio's _read_ready.
   void OnReadable(boost::system::error_code error) {
     if (!error && !upgrading_ && !lost_ && !closing_ && !paused_) {
-      char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
-      const size_t n = stream_->read_some(
-          asio::buffer(buffer, options_.read_chunk_size), error);
-      if (error == asio::error::would_block ||
-          error == asio::error::try_again) {
+      const absl::string_view data = ReceiveNow(error);
+      if (IsWouldBlock(error)) {
         reading_ = false;
         return StartReading();  // Spurious readiness.
       }
-      return OnRead(error, absl::string_view(buffer, n));
+      return OnRead(error, data);
     }
     // Paused since the wait began: read nothing until resumed. Upgrading:
     // what arrives stays in the socket for the TLS engine.
@@ -444,19 +453,13 @@ class SocketTransport final
         return false;
       }
       boost::system::error_code error;
-      char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
-      const size_t n = stream_->read_some(
-          asio::buffer(buffer, options_.read_chunk_size), error);
+      const absl::string_view data = ReceiveNow(error);
       if (!error) {
-        absl::Status received =
-            protocol_->DataReceived(absl::string_view(buffer, n));
+        absl::Status received = protocol_->DataReceived(data);
         if (!received.ok()) ForceClose(std::move(received));
         return lost_;
       }
-      if (error == asio::error::would_block ||
-          error == asio::error::try_again || error == asio::error::eof) {
-        return false;
-      }
+      if (IsWouldBlock(error) || error == asio::error::eof) return false;
       ForceClose(IoError(error));
       return true;
     }
