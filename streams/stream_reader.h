@@ -204,7 +204,7 @@ class StreamReader {
                 DefaultToken>
   auto AsyncReadLine(CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
-                               {internal::ReadKind::kLine});
+                               {internal::ReadKind::kLine, {}, 0});
   }
 
   // StreamReader::AsyncReadUntil()
@@ -228,9 +228,9 @@ class StreamReader {
                 DefaultToken>
   auto AsyncReadUntil(std::string separator = "\n",
                       CompletionToken&& token = DefaultToken{}) {
-    return Initiate<Signature>(
-        std::forward<CompletionToken>(token),
-        {internal::ReadKind::kUntil, std::move(separator)});
+    return Initiate<Signature>(std::forward<CompletionToken>(token),
+                               {internal::ReadKind::kUntil, {}, 0},
+                               std::move(separator));
   }
 
   // StreamReader::AsyncRead()
@@ -254,7 +254,7 @@ class StreamReader {
                 DefaultToken>
   auto AsyncRead(int64_t n = -1, CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
-                               {internal::ReadKind::kRead, "", n});
+                               {internal::ReadKind::kRead, {}, n});
   }
 
   // StreamReader::AsyncReadExactly()
@@ -275,7 +275,7 @@ class StreamReader {
                 DefaultToken>
   auto AsyncReadExactly(int64_t n, CompletionToken&& token = DefaultToken{}) {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
-                               {internal::ReadKind::kExactly, "", n});
+                               {internal::ReadKind::kExactly, {}, n});
   }
 
   // StreamReader::AsyncNextLine()
@@ -303,7 +303,7 @@ class StreamReader {
                 CompletionToken = DefaultToken>
   auto AsyncNextLine(CompletionToken&& token = DefaultToken{}) {
     return Initiate<NextLineSignature>(std::forward<CompletionToken>(token),
-                                       {internal::ReadKind::kNextLine});
+                                       {internal::ReadKind::kNextLine, {}, 0});
   }
 
  private:
@@ -314,8 +314,11 @@ class StreamReader {
   explicit StreamReader(std::shared_ptr<internal::ReaderCore> core)
       : core_(std::move(core)) {}
 
-  template <typename Sig, typename CompletionToken>
-  auto Initiate(CompletionToken&& token, internal::ReadRequest request) {
+  // `separator`: readuntil's (std::string); the other reads have none.
+  template <typename Sig, typename CompletionToken,
+            typename Separator = internal::NoSeparator>
+  auto Initiate(CompletionToken&& token, internal::ReadArgs args,
+                Separator&& separator = {}) {
     using Token = std::decay_t<CompletionToken>;
     if constexpr (internal::IsUseAwaitable<Token>::value) {
       // Awaited: the read's code runs in the awaiting coroutine (see
@@ -326,8 +329,12 @@ class StreamReader {
                              absl::StatusOr<std::string>>;
       return internal::AwaitRead<
           Value, typename internal::IsUseAwaitable<Token>::executor_type>(
-          core_.get(), internal::ReadState{std::move(request), 0, {}});
+          core_.get(), args, std::forward<Separator>(separator));
     } else {
+      internal::ReadRequest request{args.kind, {}, args.n};
+      if constexpr (std::is_same_v<std::decay_t<Separator>, std::string>) {
+        request.separator = std::move(separator);
+      }
       return InitiateTask<Sig>(std::forward<CompletionToken>(token),
                                std::move(request));
     }

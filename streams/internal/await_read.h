@@ -81,30 +81,24 @@ bool CanResumeHere(const Executor& executor,
   }
 }
 
-// AwaitRead()
+// What an awaited read owns besides its arguments: readuntil's separator
+// (std::string), or nothing (NoSeparator).
+struct NoSeparator {};
+
+// WaitRead()
 //
-// `core` must outlive the first step (the caller's StreamReader is alive
-// while it awaits); a read that waits holds it weakly, as tasks do.
-template <typename Value, typename Executor>
-asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadState state) {
-  const asio::cancellation_state cancellation =
-      co_await asio::this_coro::cancellation_state;
-  if (cancellation.cancelled() != asio::cancellation_type::none) {
-    co_return ToAwaited<Value>(CancelledError());
-  }
-  if (ReadResult now; core->TryReadNow(state, now)) {
-    if constexpr (std::is_same_v<Value, ReadResult>) {
-      co_return std::move(now);
-    } else {
-      co_return ToAwaited<Value>(std::move(now));
-    }
-  }
-  // It must wait: suspend, and become the reader's waiter before anything
-  // else runs (the initiation runs right after the suspension).
+// The rest of an awaited read whose first step must wait: the awaiting
+// coroutine suspends and becomes the reader's waiter before anything else
+// runs (the initiation runs right after the suspension). A plain function,
+// not part of AwaitRead's frame, which stays small for the reads that do not
+// wait.
+template <typename Executor>
+asio::awaitable<ReadResult, Executor> WaitRead(ReaderCore* core,
+                                               ReadState state) {
   asio::use_awaitable_t<Executor> token;
-  auto waited = asio::async_initiate<asio::use_awaitable_t<Executor>,
-                                     void(absl::StatusOr<std::string>)>(
-      [core, &state](auto handler) {
+  return asio::async_initiate<asio::use_awaitable_t<Executor>,
+                              void(absl::StatusOr<std::string>)>(
+      [core](auto handler, ReadState state) {
         asio::cancellation_slot slot =
             asio::get_associated_cancellation_slot(handler);
         core->WaitFor(
@@ -121,11 +115,41 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadState state) {
             },
             slot);
       },
-      token);
+      token, std::move(state));
+}
+
+// AwaitRead()
+//
+// `core` must outlive the first step (the caller's StreamReader is alive
+// while it awaits); a read that waits holds it weakly, as tasks do.
+// `args.separator` is ignored: a readuntil's is `separator`, which the frame
+// owns.
+template <typename Value, typename Executor, typename Separator>
+asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
+                                           Separator separator) {
+  if constexpr (std::is_same_v<Separator, std::string>) {
+    args.separator = separator;
+  }
+  const asio::cancellation_state cancellation =
+      co_await asio::this_coro::cancellation_state;
+  if (cancellation.cancelled() != asio::cancellation_type::none) {
+    co_return ToAwaited<Value>(CancelledError());
+  }
+  ReadProgress progress;
+  if (ReadResult now; core->TryReadNow(args, progress, now)) {
+    if constexpr (std::is_same_v<Value, ReadResult>) {
+      co_return std::move(now);
+    } else {
+      co_return ToAwaited<Value>(std::move(now));
+    }
+  }
+  ReadState state{ReadRequest{args.kind, std::string(args.separator), args.n},
+                  std::move(progress)};
   if constexpr (std::is_same_v<Value, ReadResult>) {
-    co_return co_await std::move(waited);
+    co_return co_await WaitRead<Executor>(core, std::move(state));
   } else {
-    co_return ToAwaited<Value>(co_await std::move(waited));
+    co_return ToAwaited<Value>(
+        co_await WaitRead<Executor>(core, std::move(state)));
   }
 }
 

@@ -96,7 +96,8 @@ void ReadOperation::Step(bool resumed) {
     return Complete(std::move(raised));
   }
   ReadResult result;
-  if (!core->RunStep(read_, resumed, result)) return BecomeWaiter(*core);
+  if (!core->RunStep(read_.request.args(), read_.progress, resumed, result))
+    return BecomeWaiter(*core);
   Complete(std::move(result));
 }
 

@@ -28,25 +28,27 @@ bool Done(ReadResult& out, T&& value) {
 
 }  // namespace
 
-bool ReaderCore::RunStep(ReadState& state, bool resumed, ReadResult& out) {
-  switch (state.request.kind) {
+bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
+                         bool resumed, ReadResult& out) {
+  switch (args.kind) {
     case ReadKind::kLine:
     case ReadKind::kNextLine:
-      return RunReadLine(state, resumed, out);
+      return RunReadLine(progress, resumed, out);
     case ReadKind::kUntil:
-      return RunReadUntil(state, state.request.separator, resumed, out);
+      return RunReadUntil(progress, args.separator, resumed, out);
     case ReadKind::kRead:
-      return state.request.n < 0 ? RunReadAll(state, resumed, out)
-                                 : RunRead(state, resumed, out);
+      return args.n < 0 ? RunReadAll(progress, resumed, out)
+                        : RunRead(args.n, resumed, out);
     case ReadKind::kExactly:
-      return RunReadExactly(state, resumed, out);
+      return RunReadExactly(args.n, resumed, out);
   }
   out = absl::InternalError("unknown read kind");
   return true;
 }
 
-bool ReaderCore::RunReadUntil(ReadState& state, absl::string_view separator,
-                              bool resumed, ReadResult& out) {
+bool ReaderCore::RunReadUntil(ReadProgress& progress,
+                              absl::string_view separator, bool resumed,
+                              ReadResult& out) {
   const int64_t seplen = separator.size();
   if (!resumed) {
     if (seplen == 0) {
@@ -55,23 +57,23 @@ bool ReaderCore::RunReadUntil(ReadState& state, absl::string_view separator,
     }
     if (!exception_.ok()) return Done(out, exception_);
     // Bytes [0, offset) of the buffer hold no separator.
-    state.offset = 0;
+    progress.offset = 0;
   }
   int64_t isep = 0;
   while (true) {
     const int64_t buflen = buffer_.size();
-    if (buflen - state.offset >= seplen) {
-      const size_t found = buffer_.Find(separator, state.offset);
+    if (buflen - progress.offset >= seplen) {
+      const size_t found = buffer_.Find(separator, progress.offset);
       if (found != absl::string_view::npos) {
         isep = found;
         break;
       }
       // The last seplen - 1 bytes may start a separator: search them again.
-      state.offset = buflen + 1 - seplen;
-      if (state.offset > limit_) {
+      progress.offset = buflen + 1 - seplen;
+      if (progress.offset > limit_) {
         return Done(out, LimitOverrunError("Separator is not found, and chunk "
                                            "exceed the limit",
-                                           state.offset));
+                                           progress.offset));
       }
     }
     // A complete separator may have come with the EOF's last chunk, so EOF
@@ -95,8 +97,9 @@ bool ReaderCore::RunReadUntil(ReadState& state, absl::string_view separator,
   return true;
 }
 
-bool ReaderCore::RunReadLine(ReadState& state, bool resumed, ReadResult& out) {
-  if (!RunReadUntil(state, "\n", resumed, out)) return false;
+bool ReaderCore::RunReadLine(ReadProgress& progress, bool resumed,
+                             ReadResult& out) {
+  if (!RunReadUntil(progress, "\n", resumed, out)) return false;
   if (!out.ok()) EndReadLine(out);
   return true;
 }
@@ -125,8 +128,7 @@ void ReaderCore::EndReadLine(ReadResult& result) {
   }
 }
 
-bool ReaderCore::RunRead(ReadState& state, bool resumed, ReadResult& out) {
-  const int64_t n = state.request.n;
+bool ReaderCore::RunRead(int64_t n, bool resumed, ReadResult& out) {
   if (!resumed) {
     if (!exception_.ok()) return Done(out, exception_);
     if (n == 0) return Done(out, std::string());
@@ -142,7 +144,8 @@ bool ReaderCore::RunRead(ReadState& state, bool resumed, ReadResult& out) {
   return Done(out, std::move(data));
 }
 
-bool ReaderCore::RunReadAll(ReadState& state, bool resumed, ReadResult& out) {
+bool ReaderCore::RunReadAll(ReadProgress& progress, bool resumed,
+                            ReadResult& out) {
   // asyncio: `while True: block = await self.read(self._limit)`, so each
   // round checks the exception and reads at most `limit` bytes.
   if (!resumed && !exception_.ok()) return Done(out, exception_);
@@ -158,16 +161,14 @@ bool ReaderCore::RunReadAll(ReadState& state, bool resumed, ReadResult& out) {
     }
     resumed = false;
     const size_t n = std::min<size_t>(limit_, buffer_.size());
-    state.blocks.append(buffer_.view().data(), n);
+    progress.blocks.append(buffer_.view().data(), n);
     buffer_.Discard(n);
     MaybeResumeTransport();
-    if (n == 0) return Done(out, std::move(state.blocks));
+    if (n == 0) return Done(out, std::move(progress.blocks));
   }
 }
 
-bool ReaderCore::RunReadExactly(ReadState& state, bool resumed,
-                                ReadResult& out) {
-  const int64_t n = state.request.n;
+bool ReaderCore::RunReadExactly(int64_t n, bool resumed, ReadResult& out) {
   if (!resumed) {
     if (n < 0)
       return Done(out,

@@ -74,18 +74,19 @@ void ReaderCore::StartRead(ReadRequest request,
         std::move(std::get<NextLineHandler>(handler)));
   }
   auto op = std::make_shared<ReadOperation>(
-      weak_from_this(), ReadState{std::move(request), 0, {}}, std::move(erased),
+      weak_from_this(), ReadState{std::move(request), {}}, std::move(erased),
       executor_, /*track_work=*/true);
   ops_.push_back(op);
   op->StartTask();
 }
 
-bool ReaderCore::TryReadNow(ReadState& state, ReadResult& result) {
+bool ReaderCore::TryReadNow(const ReadArgs& args, ReadProgress& progress,
+                            ReadResult& result) {
   if (service_ == nullptr) {  // Context shut down.
     result = CancelledError();
     return true;
   }
-  return RunStep(state, /*resumed=*/false, result);
+  return RunStep(args, progress, /*resumed=*/false, result);
 }
 
 void ReaderCore::WaitFor(ReadState&& state, AwaitedHandler handler,

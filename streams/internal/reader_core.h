@@ -71,17 +71,35 @@ using NextLineHandler = asio::any_completion_handler<void(
 
 enum class ReadKind { kLine, kUntil, kRead, kExactly, kNextLine };
 
-struct ReadRequest {
+// A read's arguments as its code uses them, the separator borrowed from
+// whoever holds the read (a ReadOperation's ReadRequest, or the awaiting
+// frame): the awaited path builds no strings for a readline.
+struct ReadArgs {
   ReadKind kind = ReadKind::kLine;
-  std::string separator{};  // kUntil (readline needs none: it is b"\n")
-  int64_t n = 0;            // kRead, kExactly
+  absl::string_view separator;  // kUntil (readline needs none: it is b"\n")
+  int64_t n = 0;                // kRead, kExactly
 };
 
-// A read in progress: the request and what its code keeps across waits.
-struct ReadState {
-  ReadRequest request;
+// A read's arguments, owned: what an operation that outlives its initiating
+// call keeps.
+struct ReadRequest {
+  ReadKind kind = ReadKind::kLine;
+  std::string separator{};
+  int64_t n = 0;
+
+  ReadArgs args() const { return {kind, separator, n}; }
+};
+
+// What a read's code keeps across waits.
+struct ReadProgress {
   int64_t offset = 0;  // readuntil: where the separator search resumes
   std::string blocks;  // read(-1): what it gathered so far
+};
+
+// A read in progress.
+struct ReadState {
+  ReadRequest request;
+  ReadProgress progress;
 };
 
 // What a read completes with.
@@ -144,7 +162,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // step inline: true with `result` set, or false when it must wait, in
   // which case the caller suspends and calls WaitFor() with the same state
   // before anything else runs. The caller checks cancellation.
-  bool TryReadNow(ReadState& state, ReadResult& result);
+  bool TryReadNow(const ReadArgs& args, ReadProgress& progress,
+                  ReadResult& result);
   void WaitFor(ReadState&& state, AwaitedHandler handler,
                asio::cancellation_slot slot);
 
@@ -153,7 +172,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // `out` set; false: it must wait for data (the checks of asyncio's
   // _wait_for_data passed). The result is built in place: an awaited read
   // moves it once more, into the caller. read_steps.cc.
-  bool RunStep(ReadState& state, bool resumed, ReadResult& out);
+  bool RunStep(const ReadArgs& args, ReadProgress& progress, bool resumed,
+               ReadResult& out);
   // readline's handlers of readuntil's errors, applied to `result`.
   void EndReadLine(ReadResult& result);
 
@@ -161,12 +181,12 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   friend class ReadOperation;
   friend class ReaderService;
 
-  bool RunReadUntil(ReadState& state, absl::string_view separator, bool resumed,
-                    ReadResult& out);
-  bool RunReadLine(ReadState& state, bool resumed, ReadResult& out);
-  bool RunRead(ReadState& state, bool resumed, ReadResult& out);
-  bool RunReadAll(ReadState& state, bool resumed, ReadResult& out);
-  bool RunReadExactly(ReadState& state, bool resumed, ReadResult& out);
+  bool RunReadUntil(ReadProgress& progress, absl::string_view separator,
+                    bool resumed, ReadResult& out);
+  bool RunReadLine(ReadProgress& progress, bool resumed, ReadResult& out);
+  bool RunRead(int64_t n, bool resumed, ReadResult& out);
+  bool RunReadAll(ReadProgress& progress, bool resumed, ReadResult& out);
+  bool RunReadExactly(int64_t n, bool resumed, ReadResult& out);
   // asyncio: the checks of _wait_for_data(func_name); OK: it may wait.
   absl::Status CheckWait(absl::string_view func_name);
 
