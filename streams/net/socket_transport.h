@@ -45,7 +45,7 @@
 #include "boost/asio/local/stream_protocol.hpp"
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/ssl/stream.hpp"
-#include "streams/net/prefixed_stream.h"
+#include "streams/net/internal/prefixed_stream.h"
 #include "streams/protocol.h"
 #include "streams/transport.h"
 

@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// File: net/prefixed_stream.h
+// File: net/internal/prefixed_stream.h
 // -----------------------------------------------------------------------------
 //
 // `PrefixedStream<NextLayer>` reads `prefix` first, then from `next`: an Asio
@@ -8,8 +8,8 @@
 // ClientHello that arrived right behind "STARTTLS\n") reach the TLS engine
 // instead of being lost, as asyncio loses them.
 
-#ifndef STREAMS_NET_PREFIXED_STREAM_H_
-#define STREAMS_NET_PREFIXED_STREAM_H_
+#ifndef STREAMS_NET_INTERNAL_PREFIXED_STREAM_H_
+#define STREAMS_NET_INTERNAL_PREFIXED_STREAM_H_
 
 #include <cstddef>
 #include <string>
@@ -73,4 +73,4 @@ class PrefixedStream {
 
 }  // namespace streams::net
 
-#endif  // STREAMS_NET_PREFIXED_STREAM_H_
+#endif  // STREAMS_NET_INTERNAL_PREFIXED_STREAM_H_
