@@ -94,8 +94,9 @@
 
 namespace streams {
 
-class StreamReaderProtocol;
-class StreamWriter;
+namespace internal {
+class Access;
+}  // namespace internal
 
 class StreamReader {
  public:
@@ -307,9 +308,7 @@ class StreamReader {
   }
 
  private:
-  friend class StreamReaderProtocol;
-  friend class StreamWriter;
-  class StreamWriter;
+  friend class internal::Access;
 
   explicit StreamReader(std::shared_ptr<internal::ReaderCore> core)
       : core_(std::move(core)) {}

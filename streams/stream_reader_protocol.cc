@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "streams/internal/access.h"
 #include "streams/stream_writer.h"
 
 namespace streams {
@@ -15,9 +16,9 @@ std::shared_ptr<StreamReaderProtocol> StreamReaderProtocol::Create(
 StreamReaderProtocol::StreamReaderProtocol(
     const StreamReader& reader, ClientConnectedCallback client_connected)
     : FlowControl(reader.get_executor()),
-      reader_(reader.core_),
+      reader_(internal::Access::Core(reader)),
       client_connected_(std::move(client_connected)) {
-  if (client_connected_) strong_reader_ = reader.core_;
+  if (client_connected_) strong_reader_ = internal::Access::Core(reader);
 }
 
 absl::Status StreamReaderProtocol::ConnectionMade(
@@ -33,9 +34,10 @@ absl::Status StreamReaderProtocol::ConnectionMade(
   if (client_connected_) {
     auto self =
         std::static_pointer_cast<StreamReaderProtocol>(shared_from_this());
-    StreamWriter writer(transport, self, reader);
+    StreamWriter writer = internal::Access::MakeWriter(transport, self, reader);
     strong_reader_ = nullptr;
-    client_connected_(StreamReader(std::move(reader)), std::move(writer));
+    client_connected_(internal::Access::MakeReader(std::move(reader)),
+                      std::move(writer));
   }
   return absl::OkStatus();
 }

@@ -37,7 +37,7 @@ namespace streams {
 
 class StreamWriter;
 namespace internal {
-class StartTlsOperation;
+class Access;
 }  // namespace internal
 
 class StreamReaderProtocol : public FlowControl {
@@ -110,8 +110,7 @@ class StreamReaderProtocol : public FlowControl {
   }
 
  private:
-  friend class StreamWriter;
-  friend class internal::StartTlsOperation;
+  friend class internal::Access;
 
   std::weak_ptr<internal::ReaderCore> reader_;
   // Server side: keeps the reader alive until the connection is made.

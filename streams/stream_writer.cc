@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "streams/internal/access.h"
 #include "streams/internal/drain_operation.h"
 
 namespace streams {
@@ -26,28 +27,37 @@ WarningHandler& Warning() {
 StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
                            std::shared_ptr<StreamReaderProtocol> protocol,
                            const StreamReader* reader)
-    : StreamWriter(std::move(transport), std::move(protocol),
-                   reader != nullptr ? reader->core_ : nullptr) {}
+    : StreamWriter(
+          std::move(transport), std::move(protocol),
+          reader != nullptr ? internal::Access::Core(*reader) : nullptr) {}
 
 StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
                            std::shared_ptr<StreamReaderProtocol> protocol,
                            std::shared_ptr<internal::ReaderCore> reader)
-    : state_(std::make_shared<State>(State{
-          std::move(transport), std::move(protocol), std::move(reader)})) {}
+    : state_(std::make_shared<State>()) {
+  state_->transport = std::move(transport);
+  state_->protocol = std::move(protocol);
+  state_->reader = std::move(reader);
+}
+
+StreamWriter StreamWriter::Share() const {
+  state_->handles.fetch_add(1, std::memory_order_relaxed);
+  return StreamWriter(state_);
+}
 
 StreamWriter& StreamWriter::operator=(StreamWriter&& other) noexcept {
   if (this != &other) {
-    CloseIfUnclosed();
+    ReleaseHandle();
     state_ = std::move(other.state_);
   }
   return *this;
 }
 
-StreamWriter::~StreamWriter() { CloseIfUnclosed(); }
+StreamWriter::~StreamWriter() { ReleaseHandle(); }
 
-void StreamWriter::CloseIfUnclosed() {
-  // Only the last handle (see Share()) stands for the writer's __del__.
-  if (state_ == nullptr || state_.use_count() > 1 ||
+void StreamWriter::ReleaseHandle() {
+  if (state_ == nullptr ||
+      state_->handles.fetch_sub(1, std::memory_order_acq_rel) > 1 ||
       state_->transport->IsClosing()) {
     return;
   }
@@ -81,7 +91,8 @@ std::string StreamWriter::DebugString() const {
 void StreamWriter::StartDrain(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::DrainOperation>(
       state_->protocol->get_executor(), std::move(handler),
-      state_->protocol->drain_state(), state_->reader, state_->transport);
+      internal::Access::Drain(*state_->protocol), state_->reader,
+      state_->transport);
   op->Start();
 }
 
@@ -93,7 +104,7 @@ std::optional<absl::Status> StreamWriter::DrainNow(const State& state) {
   if (state.transport->IsClosing()) return std::nullopt;
   // _drain_helper().
   const std::shared_ptr<internal::DrainState>& flow =
-      state.protocol->drain_state();
+      internal::Access::Drain(*state.protocol);
   if (flow->connection_lost) {
     return MakeError(ErrorKind::kConnectionResetError, "Connection lost");
   }
@@ -105,22 +116,20 @@ void StreamWriter::StartDrainInline(
     const State& state, internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::DrainOperation>(
       state.protocol->get_executor(), std::move(handler),
-      state.protocol->drain_state(), state.reader, state.transport);
+      internal::Access::Drain(*state.protocol), state.reader, state.transport);
   op->StartInline();
 }
 
 void StreamWriter::StartWaitClosed(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::AwaitOperation>(
       state_->protocol->get_executor(), std::move(handler),
-      state_->protocol->closed_);
+      internal::Access::Closed(*state_->protocol));
   op->Start();
 }
 
-namespace internal {
-
 // asyncio's StreamWriter.start_tls(): `await self.drain()`, then
 // loop.start_tls(), then the writer and protocol use the new transport.
-class StartTlsOperation : public StatusOperation {
+class StreamWriter::StartTlsOperation : public internal::StatusOperation {
  public:
   StartTlsOperation(const asio::any_io_executor& executor, Handler handler,
                     std::weak_ptr<StreamWriter::State> state,
@@ -144,7 +153,8 @@ class StartTlsOperation : public StatusOperation {
             waiter->SetException(std::move(drained));
           }
         }),
-        state->protocol->drain_state(), state->reader, state->transport);
+        internal::Access::Drain(*state->protocol), state->reader,
+        state->transport);
     drain->Start();
     Await(waiter_);
   }
@@ -194,12 +204,10 @@ class StartTlsOperation : public StatusOperation {
   bool started_ = false;
 };
 
-}  // namespace internal
-
 void StreamWriter::StartTls(asio::ssl::context& context,
                             StartTlsOptions options,
                             internal::StatusOperation::Handler handler) {
-  auto op = std::make_shared<internal::StartTlsOperation>(
+  auto op = std::make_shared<StartTlsOperation>(
       state_->protocol->get_executor(), std::move(handler), state_, context,
       std::move(options));
   op->Start();

@@ -33,6 +33,7 @@
 #define STREAMS_STREAM_WRITER_H_
 
 #include <any>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -65,8 +66,6 @@ namespace streams {
 // call inside a coroutine, g++ 12 copies such a temporary bitwise, leaving a
 // std::string pointing into the caller's frame. Overloads without options
 // build them in ordinary code instead.
-class ServerAccess;
-
 struct StartTlsOptions {
   // Client side: SNI and the name the certificate must match; empty: no
   // check.
@@ -238,21 +237,24 @@ class StreamWriter {
       absl::AnyInvocable<void(absl::string_view) const> handler);
 
  private:
-  friend class ServerAccess;
-  friend class StreamReaderProtocol;
-  friend class internal::StartTlsOperation;
+  friend class internal::Access;
+  class StartTlsOperation;
 
   // Shared with operations in flight, so a moved writer keeps working.
   struct State {
     std::shared_ptr<Transport> transport;
     std::shared_ptr<StreamReaderProtocol> protocol;
     std::shared_ptr<internal::ReaderCore> reader;
+    // The StreamWriter objects on this state (Share() adds one): the last
+    // to go away closes an unclosed writer and warns, as asyncio's
+    // StreamWriter.__del__. Counted, not read off the shared_ptr: an
+    // operation in flight may hold the state too.
+    std::atomic<int> handles{1};
   };
 
   // Another handle on this writer (the server keeps one while a client
-  // callback runs, to close the connection if the callback fails). Only
-  // the last handle to go away closes an unclosed writer and warns.
-  StreamWriter Share() const { return StreamWriter(state_); }
+  // callback runs, to close the connection if the callback fails).
+  StreamWriter Share() const;
   explicit StreamWriter(std::shared_ptr<State> state)
       : state_(std::move(state)) {}
 
@@ -289,7 +291,9 @@ class StreamWriter {
   void StartWaitClosed(internal::StatusOperation::Handler handler);
   void StartTls(boost::asio::ssl::context& context, StartTlsOptions options,
                 internal::StatusOperation::Handler handler);
-  void CloseIfUnclosed();
+  // Drops this handle on the state; the last one closes an unclosed
+  // transport and warns (asyncio: StreamWriter.__del__).
+  void ReleaseHandle();
 
   std::shared_ptr<State> state_;
 };

@@ -27,6 +27,7 @@
 #include "boost/asio/strand.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "streams/errors.h"
+#include "streams/internal/access.h"
 #include "streams/net/connect.h"
 #include "streams/net/connection_setup.h"
 #include "streams/net/internal/shutdown_service.h"
@@ -239,7 +240,7 @@ class ServerAccess {
     auto callback = std::make_shared<const ClientConnected>(server->callback_);
     std::weak_ptr<Server> weak = server;
     return [callback, weak](StreamReader reader, StreamWriter writer) {
-      StreamWriter keeper = writer.Share();
+      StreamWriter keeper = streams::internal::Access::ShareWriter(writer);
       if (callback->plain()) {
         try {
           callback->plain()(std::move(reader), std::move(writer));
