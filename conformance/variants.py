@@ -51,7 +51,9 @@ class Variant:
     name: str  # <origin>.<Transformation>.<Case>
     transformation: str  # One of TRANSFORMATIONS.
     origin: str  # The corpus scenario's name.
+    kind: str  # What sort of case, for a histogram: "3-way looped".
     make: Callable[[], Any] = dataclasses.field(compare=False, repr=False)
+    cancelled: int = 0  # "cancel": the id it cancels.
 
     def build(self) -> Any:
         """The variant as a Scenario, with empty expectations."""
@@ -75,13 +77,20 @@ def _copy(scenario: Any) -> Any:
 
 
 def _variant(
-    origin: Any, transformation: str, case: str, make: Callable[[], Any]
+    origin: Any,
+    transformation: str,
+    case: str,
+    kind: str,
+    make: Callable[[], Any],
+    cancelled: int = 0,
 ) -> Variant:
     return Variant(
         f"{origin.name}.{_camel(transformation)}.{case}",
         transformation,
         origin.name,
+        kind,
         make,
+        cancelled,
     )
 
 
@@ -192,15 +201,17 @@ def feed_splits(scenario: Any) -> List[Variant]:
             where += f"Await{entry + 1}"
         for cuts in split_points(len(data)):
             for looped in (False, True):
-                case = (
-                    f"{where}At{'_'.join(map(str, cuts))}"
-                    f"{'Looped' if looped else 'Grouped'}"
-                )
+                mode = "looped" if looped else "grouped"
+                case = f"{where}At{'_'.join(map(str, cuts))}{mode.title()}"
+                kind = f"{len(cuts) + 1}-way {mode}"
+                if entry >= 0:
+                    kind += ", in a task"
                 variants.append(
                     _variant(
                         scenario,
                         "feed_split",
                         case,
+                        kind,
                         _bind(
                             split_feed,
                             scenario,
@@ -325,9 +336,14 @@ def with_limit(scenario: Any, limit: int) -> Any:
 def limit_sweeps(scenario: Any) -> List[Variant]:
     if not _reads_the_reader(scenario):
         return []
+    own = scenario.limit or DEFAULT_LIMIT
     return [
         _variant(
-            scenario, "limit", f"To{limit}", _bind(with_limit, scenario, limit)
+            scenario,
+            "limit",
+            f"To{limit}",
+            "lower" if limit < own else "higher",
+            _bind(with_limit, scenario, limit),
         )
         for limit in swept_limits(scenario)
     ]
@@ -371,10 +387,13 @@ def inject_cancel(scenario: Any, op_id: int, step: int, where: str) -> Any:
 def cancellations(scenario: Any) -> List[Variant]:
     variants = []
     started: List[int] = []
+    kinds: Dict[int, str] = {}  # Id -> what it is: "read.readline".
     for index, step in enumerate(scenario.steps):
         before = list(started)
         for action in step.actions:
-            started.extend(started_ids(action))
+            for op_id in started_ids(action):
+                started.append(op_id)
+                kinds[op_id] = _operation(action)
         cases = [("StartOfStep", "start", before)]
         cases += [
             ("EndOfStep", "end", started),
@@ -387,10 +406,26 @@ def cancellations(scenario: Any) -> List[Variant]:
                         scenario,
                         "cancel",
                         f"Id{op_id}{label}{index + 1}",
+                        f"{_PLACES[where]}: {kinds[op_id]}",
                         _bind(inject_cancel, scenario, op_id, index, where),
+                        op_id,
                     )
                 )
     return variants
+
+
+_PLACES = {
+    "start": "first in a step",
+    "end": "last in a step",
+    "after": "a step of its own",
+}
+
+
+def _operation(action: Any) -> str:
+    kind = action.WhichOneof("action")
+    if kind == "read":
+        return "read." + str(action.read.WhichOneof("kind"))
+    return kind
 
 
 # -- Ungrouping ---------------------------------------------------------------
@@ -426,13 +461,18 @@ def ungroupings(scenario: Any) -> List[Variant]:
                     scenario,
                     "ungroup",
                     f"Step{index + 1}At{gap}",
+                    "one gap",
                     _bind(ungroup, scenario, {index: [gap]}),
                 )
             )
     if len(variants) > 1:
         variants.append(
             _variant(
-                scenario, "ungroup", "All", _bind(ungroup, scenario, every)
+                scenario,
+                "ungroup",
+                "All",
+                "every gap",
+                _bind(ungroup, scenario, every),
             )
         )
     return variants

@@ -76,6 +76,8 @@ def run(argv: Sequence[str]) -> int:
     ran: collections.Counter = collections.Counter()
     seconds: collections.Counter = collections.Counter()
     kinds: collections.Counter = collections.Counter()
+    cases: collections.Counter = collections.Counter()
+    cancels: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
     passed = failed = 0
@@ -88,11 +90,14 @@ def run(argv: Sequence[str]) -> int:
             scenario = variant.build()
             ran[variant.transformation] += 1
             kinds.update(harness.action_kinds(scenario))
+            cases[f"{variant.transformation}: {variant.kind}"] += 1
             first, second = run_both(reference, cpp, scenario)
             errors.update(harness.error_types(first))
             calls.update(harness.transport_call_kinds(first))
             difference = harness.trace_difference(first, second)
             seconds[variant.transformation] += time.monotonic() - clock
+            if variant.cancelled:
+                cancels[cancel_outcome(first, variant.cancelled)] += 1
             if not difference:
                 passed += 1
                 continue
@@ -109,6 +114,7 @@ def run(argv: Sequence[str]) -> int:
             )
     for line in _summary(args, derived, sampled, ran, seconds, len(selected)):
         print(line)
+    print("\n".join(harness.histogram("variant kinds", cases)))
     print("\n".join(harness.histogram("action kinds", kinds)))
     print(
         "\n".join(harness.histogram("error types (on the reference)", errors))
@@ -118,12 +124,41 @@ def run(argv: Sequence[str]) -> int:
             harness.histogram("transport calls (on the reference)", calls)
         )
     )
+    print(
+        "\n".join(
+            harness.histogram(
+                "cancelled operations (on the reference)", cancels
+            )
+        )
+    )
     print()
     for report in reports:
         print("\n".join(report))
     print(f"took {time.monotonic() - started:.1f} s")
     print(f"{passed} passed, {failed} failed")
     return 0 if (not failed and passed) else 1
+
+
+def cancel_outcome(response: Any, op_id: int) -> str:
+    """How the operation a cancel variant cancels ended, on one testee."""
+    if response.WhichOneof("result") != "trace":
+        return "not run"
+    outcome = "its action never ran (an earlier one raised)"
+    for observation in response.trace.steps:
+        for completion in observation.completed:
+            if completion.id != op_id:
+                continue
+            if completion.error.type == "CancelledError":
+                outcome = "ended in CancelledError"
+            elif completion.HasField("error"):
+                outcome = "ended in another error before the cancel"
+            else:
+                outcome = "finished before the cancel"
+        if op_id in observation.pending:
+            outcome = "pending"
+    if outcome == "pending":
+        return "still pending at the end"
+    return outcome
 
 
 def _report(

@@ -71,6 +71,14 @@ class VariantsRunTest(unittest.TestCase):
         self.assertIn("action kinds:", output)
         self.assertIn("error types (on the reference):", output)
         self.assertIn("CancelledError", output)
+        self.assertIn("feed_split: 2-way looped", output)
+        self.assertRegex(
+            output, r"cancel: a step of its own: read.readline +2"
+        )
+        self.assertIn("ungroup: one gap", output)
+        # Cancelled while waiting (steps 1 and 2) or after the line (3).
+        self.assertRegex(output, r"ended in CancelledError +4\n")
+        self.assertRegex(output, r"finished before the cancel +1\n")
         self.assertTrue(output.endswith(" passed, 0 failed\n"), output)
 
     def test_a_difference_is_shrunk_ready_to_paste(self) -> None:

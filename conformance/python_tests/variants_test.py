@@ -172,6 +172,13 @@ class CancelTest(unittest.TestCase):
             ],
         )
 
+    def test_kinds_name_the_place_and_the_operation(self) -> None:
+        found = variants.cancellations(SMALL)
+        self.assertEqual(found[0].kind, "last in a step: read.readline")
+        self.assertEqual(found[0].cancelled, 1)
+        self.assertEqual(found[1].kind, "a step of its own: read.readline")
+        self.assertEqual(found[2].kind, "first in a step: read.readline")
+
     def test_injection_places(self) -> None:
         after = variants.inject_cancel(SMALL, 2, 1, "after")
         self.assertEqual(_actions(after)[2], ["cancel: 2"])
