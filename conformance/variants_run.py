@@ -17,6 +17,7 @@ sample is sharded by TEST_TOTAL_SHARDS / TEST_SHARD_INDEX.
 
 import argparse
 import collections
+import os
 import re
 import sys
 import time
@@ -187,7 +188,12 @@ def _summary(
     seconds: collections.Counter,
     selected: int,
 ) -> List[str]:
-    lines = [f"variants (seed {args.seed}):"]
+    total_shards = int(os.environ.get("TEST_TOTAL_SHARDS", "0") or 0)
+    shard = ""
+    if total_shards > 1:
+        index = int(os.environ.get("TEST_SHARD_INDEX", "0") or 0)
+        shard = f", shard {index + 1} of {total_shards}"
+    lines = [f"variants (seed {args.seed}{shard}):"]
     width = max(len(name) for name in variants.TRANSFORMATIONS)
     for name in variants.TRANSFORMATIONS:
         total = len(derived[name])
