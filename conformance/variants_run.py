@@ -73,6 +73,7 @@ def run(argv: Sequence[str]) -> int:
     everything = [
         v for name in variants.TRANSFORMATIONS for v in sampled[name]
     ]
+    # select() sorts, filters and shards by .name, which a Variant has.
     selected = harness.select(everything, args.filter)  # type: ignore
     ran: collections.Counter = collections.Counter()
     seconds: collections.Counter = collections.Counter()
@@ -81,6 +82,7 @@ def run(argv: Sequence[str]) -> int:
     cancels: collections.Counter = collections.Counter()
     errors: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
+    responses: collections.Counter = collections.Counter()
     passed = failed = 0
     reports: List[List[str]] = []
     with Testee(args.reference, label="reference") as reference, Testee(
@@ -93,6 +95,7 @@ def run(argv: Sequence[str]) -> int:
             kinds.update(harness.action_kinds(scenario))
             cases[f"{variant.transformation}: {variant.kind}"] += 1
             first, second = run_both(reference, cpp, scenario)
+            responses[str(first.WhichOneof("result"))] += 1
             errors.update(harness.error_types(first))
             calls.update(harness.transport_call_kinds(first))
             difference = harness.trace_difference(first, second)
@@ -116,6 +119,9 @@ def run(argv: Sequence[str]) -> int:
     for line in _summary(args, derived, sampled, ran, seconds, len(selected)):
         print(line)
     print("\n".join(harness.histogram("variant kinds", cases)))
+    print(
+        "\n".join(harness.histogram("responses (on the reference)", responses))
+    )
     print("\n".join(harness.histogram("action kinds", kinds)))
     print(
         "\n".join(harness.histogram("error types (on the reference)", errors))
