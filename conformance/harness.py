@@ -55,7 +55,7 @@ from conformance import results as res  # noqa: E402
 from conformance import scenario_pb2 as pb  # noqa: E402
 from conformance import textproto  # noqa: E402
 from conformance.results import Outcome  # noqa: E402
-from conformance.testee import Testee, TesteeError  # noqa: E402
+from conformance.testee import Testee, TesteeError, run_both  # noqa: E402
 
 
 # -- Results -----------------------------------------------------------------
@@ -399,7 +399,7 @@ def _shorter(size: int) -> List[int]:
     return sorted({option for option in options if 0 <= option < size})
 
 
-def _histogram(title: str, counts: collections.Counter) -> List[str]:
+def histogram(title: str, counts: collections.Counter) -> List[str]:
     lines = [f"{title}:"]
     if not counts:
         lines.append("  (none)")
@@ -474,6 +474,37 @@ def scenario_text(scenario: Any) -> str:
     return "\n".join(lines)
 
 
+def shrunk_report(
+    scenario: Any, reference: Testee, cpp: Testee, name: str, description: str
+) -> List[str]:
+    """Shrinks a scenario on which the testees differ and returns the report:
+    the difference, then the shrunk scenario with the reference's
+    expectations, named `name`, ready to paste into a file of testdata/."""
+
+    def differs(candidate: Any) -> bool:
+        return bool(trace_difference(*run_both(reference, cpp, candidate)))
+
+    small = shrink(scenario, differs)
+    small_reference = reference.run(small)
+    if small_reference.WhichOneof("result") == "trace":
+        for step, observed in zip(small.steps, small_reference.trace.steps):
+            step.expect.CopyFrom(compare.recorded_expectation(observed))
+    small.name = name
+    small.description = description
+    return (
+        [
+            f"DIFFERENT {scenario.name} (shrunk from "
+            f"{len(scenario.steps)} to {len(small.steps)} steps):"
+        ]
+        + trace_difference(small_reference, cpp.run(small))
+        + [
+            "  shrunk scenario (expectations from the reference):",
+            scenario_text(small),
+            "",
+        ]
+    )
+
+
 def run_differential(args: argparse.Namespace) -> int:
     if args.paths:
         # Scenarios from files (e.g. fuzz/differential.py's): their
@@ -490,12 +521,6 @@ def run_differential(args: argparse.Namespace) -> int:
     with Testee(args.reference, label="reference") as reference, Testee(
         args.cpp, label="C++"
     ) as cpp:
-
-        def differs(candidate: Any) -> bool:
-            return bool(
-                trace_difference(reference.run(candidate), cpp.run(candidate))
-            )
-
         for scenario in scenarios:
             kinds.update(action_kinds(scenario))
             first = reference.run(scenario)
@@ -517,39 +542,20 @@ def run_differential(args: argparse.Namespace) -> int:
                     + [""]
                 )
                 continue
-            small = shrink(scenario, differs)
-            small_reference = reference.run(small)
-            if small_reference.WhichOneof("result") == "trace":
-                for step, observed in zip(
-                    small.steps, small_reference.trace.steps
-                ):
-                    step.expect.CopyFrom(
-                        compare.recorded_expectation(observed)
-                    )
             origin = "Files" if args.paths else f"Seed{args.seed}"
-            small.name = (
-                f"Differential.{origin}." f"{scenario.name.split('.')[-1]}"
-            )
-            small.description = (
-                f"Shrunk by harness.py --differential from "
-                f"{scenario.name}: {scenario.description}"
-            )
             reports.append(
-                [
-                    f"DIFFERENT {scenario.name} (shrunk from "
-                    f"{len(scenario.steps)} to {len(small.steps)} "
-                    f"steps):"
-                ]
-                + trace_difference(small_reference, cpp.run(small))
-                + [
-                    "  shrunk scenario (expectations from the " "reference):",
-                    scenario_text(small),
-                    "",
-                ]
+                shrunk_report(
+                    scenario,
+                    reference,
+                    cpp,
+                    f"Differential.{origin}.{scenario.name.split('.')[-1]}",
+                    f"Shrunk by harness.py --differential from "
+                    f"{scenario.name}: {scenario.description}",
+                )
             )
-    print("\n".join(_histogram("action kinds", kinds)))
-    print("\n".join(_histogram("error types (on the reference)", errors)))
-    print("\n".join(_histogram("transport calls (on the reference)", calls)))
+    print("\n".join(histogram("action kinds", kinds)))
+    print("\n".join(histogram("error types (on the reference)", errors)))
+    print("\n".join(histogram("transport calls (on the reference)", calls)))
     print()
     for report in reports:
         print("\n".join(report))

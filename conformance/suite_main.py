@@ -5,6 +5,9 @@
   suite_main.py report [harness args]        both, as a table by topic
   suite_main.py differential --seeds 1,2,3 [--count N] [--families F]
                                              random scenarios on both
+  suite_main.py variants [--sample N] [--seed S] FILE_OR_DIR...
+                                             variants of the corpus on both
+                                             (conformance/variants_run.py)
 
 Bazel runs it in the runfiles tree, where the corpus is `testdata`.
 """
@@ -12,7 +15,7 @@ Bazel runs it in the runfiles tree, where the corpus is `testdata`.
 import sys
 from typing import List
 
-from conformance import harness, suite
+from conformance import harness, suite, variants_run
 
 
 def main(argv: List[str]) -> int:
@@ -63,6 +66,16 @@ def main(argv: List[str]) -> int:
                 + options
             )
         return status
+    if mode == "variants":
+        return variants_run.main(
+            [
+                "--reference",
+                suite.reference_command(),
+                "--cpp",
+                suite.cpp_command(),
+            ]
+            + args
+        )
     print(f"unknown mode {mode!r}\n{__doc__}", file=sys.stderr)
     return 2
 

@@ -10,7 +10,7 @@ import shlex
 import subprocess
 import sys
 import threading
-from typing import Any, Deque, List, Optional
+from typing import Any, Deque, List, Optional, Tuple
 
 from conformance import scenario_pb2 as pb
 from conformance import wire
@@ -71,25 +71,37 @@ class Testee:
 
     def run(self, scenario: Any) -> Any:
         """Sends one scenario and returns the testee's Response."""
+        self.send(scenario)
+        return self.receive(scenario.name)
+
+    def send(self, scenario: Any) -> None:
+        """Sends one scenario; receive() reads its Response. A testee reads
+        its whole request before it answers, so the harness may send to
+        several testees before receiving from any (run_both)."""
         request = pb.Request()
         request.scenario.CopyFrom(scenario)
         for step in request.scenario.steps:
             step.ClearField("expect")
         assert self._process.stdin is not None
-        assert self._process.stdout is not None
         try:
             wire.write_frame(self._process.stdin, request.SerializeToString())
-            frame = wire.read_frame(self._process.stdout)
         except (OSError, wire.WireError) as exc:
             raise self._died(f"failed on {scenario.name} ({exc})") from exc
+
+    def receive(self, name: str) -> Any:
+        """The Response to the scenario `name` sent last."""
+        assert self._process.stdout is not None
+        try:
+            frame = wire.read_frame(self._process.stdout)
+        except (OSError, wire.WireError) as exc:
+            raise self._died(f"failed on {name} ({exc})") from exc
         if frame is None:
-            raise self._died(f"exited while running {scenario.name}")
+            raise self._died(f"exited while running {name}")
         try:
             return pb.Response.FromString(frame)
         except Exception as exc:  # noqa: BLE001 - a protocol error
             raise TesteeError(
-                f"{self.label}: unreadable Response for "
-                f"{scenario.name}: {exc}"
+                f"{self.label}: unreadable Response for {name}: {exc}"
             ) from exc
 
     def close(self) -> int:
@@ -112,3 +124,10 @@ class Testee:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+def run_both(first: Testee, second: Testee, scenario: Any) -> Tuple[Any, Any]:
+    """Runs one scenario on two testees at once; their two Responses."""
+    first.send(scenario)
+    second.send(scenario)
+    return first.receive(scenario.name), second.receive(scenario.name)
