@@ -199,9 +199,10 @@ class ServerAccess {
     };
     StreamReader reader =
         *StreamReader::Create(executor, server->options_.limit);
-    auto on_made = [weak](const std::shared_ptr<Transport>& transport) {
+    auto on_made = [weak,
+                    executor](const std::shared_ptr<Transport>& transport) {
       if (std::shared_ptr<Server> server = weak.lock()) {
-        server->Register(transport);
+        server->Register(transport, executor);
       }
     };
     auto protocol = std::make_shared<ServerProtocol>(
@@ -425,38 +426,36 @@ void Server::Close() {
   if (active_ == 0) Wakeup();
 }
 
-void Server::Register(const std::shared_ptr<Transport>& transport) {
-  std::lock_guard<std::mutex> lock(transports_mutex_);
-  transports_.erase(std::remove_if(transports_.begin(), transports_.end(),
-                                   [](const std::weak_ptr<Transport>& t) {
-                                     return t.expired();
-                                   }),
-                    transports_.end());
-  transports_.push_back(transport);
+void Server::Register(const std::shared_ptr<Transport>& transport,
+                      const asio::any_io_executor& executor) {
+  std::lock_guard<std::mutex> lock(clients_mutex_);
+  clients_.erase(
+      std::remove_if(clients_.begin(), clients_.end(),
+                     [](const Client& c) { return c.transport.expired(); }),
+      clients_.end());
+  clients_.push_back({transport, executor});
 }
 
-std::vector<std::shared_ptr<Transport>> Server::LiveTransports() {
-  std::vector<std::shared_ptr<Transport>> live;
-  std::lock_guard<std::mutex> lock(transports_mutex_);
-  for (const std::weak_ptr<Transport>& weak : transports_) {
-    if (std::shared_ptr<Transport> transport = weak.lock()) {
-      live.push_back(std::move(transport));
-    }
+void Server::ForEachClient(void (Transport::*call)()) {
+  std::vector<Client> clients;
+  {
+    std::lock_guard<std::mutex> lock(clients_mutex_);
+    clients = clients_;
   }
-  return live;
+  for (Client& client : clients) {
+    // A transport is called on its connection's executor only: inline when
+    // this thread runs it already (asyncio's synchronous close), else posted.
+    asio::dispatch(client.executor, [weak = std::move(client.transport), call] {
+      if (std::shared_ptr<Transport> transport = weak.lock()) {
+        ((*transport).*call)();
+      }
+    });
+  }
 }
 
-void Server::CloseClients() {
-  for (const std::shared_ptr<Transport>& transport : LiveTransports()) {
-    transport->Close();
-  }
-}
+void Server::CloseClients() { ForEachClient(&Transport::Close); }
 
-void Server::AbortClients() {
-  for (const std::shared_ptr<Transport>& transport : LiveTransports()) {
-    transport->Abort();
-  }
-}
+void Server::AbortClients() { ForEachClient(&Transport::Abort); }
 
 void Server::ConnectionLost() {
   --active_;

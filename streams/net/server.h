@@ -166,7 +166,9 @@ class Server : public std::enable_shared_from_this<Server> {
 
   // Server::CloseClients(), Server::AbortClients()
   //
-  // Extension (asyncio 3.13): Close() / Abort() every live connection.
+  // Extension (asyncio 3.13): Close() / Abort() every live connection. From
+  // any thread: each connection's transport is called on its own executor,
+  // at once where this thread runs it, else as soon as it runs.
   void CloseClients();
   void AbortClients();
 
@@ -225,8 +227,10 @@ class Server : public std::enable_shared_from_this<Server> {
   void OnAccepted(size_t listener, boost::system::error_code error);
   void Report(ServerError error) const;
   // A connection's transport, from its strand, before its callback runs.
-  void Register(const std::shared_ptr<Transport>& transport);
-  std::vector<std::shared_ptr<Transport>> LiveTransports();
+  void Register(const std::shared_ptr<Transport>& transport,
+                const boost::asio::any_io_executor& executor);
+  // Calls Close() or Abort() on every live connection, on its executor.
+  void ForEachClient(void (Transport::*call)());
   void ConnectionLost();
   void Wakeup();
 
@@ -240,8 +244,12 @@ class Server : public std::enable_shared_from_this<Server> {
   bool closed_ = false;
   size_t active_ = 0;
   // Registered from each connection's strand, read from anywhere.
-  std::mutex transports_mutex_;
-  std::vector<std::weak_ptr<Transport>> transports_;
+  struct Client {
+    std::weak_ptr<Transport> transport;
+    boost::asio::any_io_executor executor;  // the connection's strand
+  };
+  std::mutex clients_mutex_;
+  std::vector<Client> clients_;
   std::shared_ptr<internal::Future> closed_waiter_ =
       std::make_shared<internal::Future>();
   // Frees the listening sockets and breaks reference cycles (a coroutine in
