@@ -21,6 +21,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "streams/errors.h"
 #include "streams/net/internal/shutdown_service.h"
+#include "streams/net/internal/write_buffer.h"
 #include "streams/net/tls.h"
 
 namespace streams::net {
@@ -179,7 +180,7 @@ class SocketTransport final
         if (data.empty()) return absl::OkStatus();
       }
     }
-    pending_.append(data.data(), data.size());
+    write_buffer_.Append(data);
     StartWriting();
     MaybePauseProtocol();
     return absl::OkStatus();
@@ -205,8 +206,7 @@ class SocketTransport final
   size_t GetWriteBufferSize() const override {
     // asyncio's _force_close empties the buffer; bytes still in a cancelled
     // write do not count once the connection is lost.
-    if (lost_) return 0;
-    return pending_.size() + inflight_.size() - inflight_offset_;
+    return lost_ ? 0 : write_buffer_.size();
   }
 
   void SetWriteBufferLimits(size_t high, size_t low) override {
@@ -282,14 +282,11 @@ class SocketTransport final
     const std::shared_ptr<SocketTransport> self = this->weak_from_this().lock();
     lost_ = true;
     reading_ = false;
-    writing_ = false;
+    write_buffer_.Release();
     std::shared_ptr<Protocol> protocol = std::move(protocol_);
     protocol_ = nullptr;
     stream_.reset();
     read_buffer_.reset();
-    std::string().swap(pending_);
-    std::string().swap(inflight_);
-    inflight_offset_ = 0;
     upgrade_ = TlsUpgrade();
     upgrade_done_ = nullptr;
     if (protocol != nullptr) protocol->ContextShutdown();
@@ -304,7 +301,7 @@ class SocketTransport final
     asio::post(stream_->get_executor(), std::move(f));
   }
 
-  bool WriteBufferEmpty() const { return !writing_ && pending_.empty(); }
+  bool WriteBufferEmpty() const { return write_buffer_.empty(); }
 
   void StartReading() {
     if (reading_ || paused_ || closing_ || lost_ || eof_received_) return;
@@ -395,17 +392,12 @@ class SocketTransport final
   }
 
   void StartWriting() {
-    if (writing_ || pending_.empty()) return;
-    inflight_.swap(pending_);
-    pending_.clear();
-    inflight_offset_ = 0;
-    writing_ = true;
-    WriteSome();
+    if (write_buffer_.BeginWrite()) WriteSome();
   }
 
   void WriteSome() {
-    stream_->async_write_some(asio::buffer(inflight_.data() + inflight_offset_,
-                                           inflight_.size() - inflight_offset_),
+    const absl::string_view unsent = write_buffer_.unsent();
+    stream_->async_write_some(asio::buffer(unsent.data(), unsent.size()),
                               [self = this->shared_from_this()](
                                   boost::system::error_code error, size_t n) {
                                 self->OnWrite(error, n);
@@ -414,23 +406,17 @@ class SocketTransport final
 
   void OnWrite(boost::system::error_code error, size_t n) {
     if (error) {
-      writing_ = false;
-      inflight_.clear();
-      pending_.clear();
+      write_buffer_.Fail();
       if (lost_) return;
       if (ReadBeforeBrokenPipe(error)) return;
       return ForceClose(IoError(error));
     }
-    inflight_offset_ += n;
-    if (inflight_offset_ < inflight_.size()) {
+    if (!write_buffer_.Sent(n)) {
       MaybeResumeProtocol();
       return WriteSome();
     }
-    inflight_.clear();
-    inflight_offset_ = 0;
-    writing_ = false;
     MaybeResumeProtocol();  // May append to the buffer.
-    if (!pending_.empty()) return StartWriting();
+    if (!write_buffer_.empty()) return StartWriting();
     if (upgrading_) return ContinueUpgrade();
     if (eof_requested_) ShutdownSend();
     if (closing_ && !lost_) FinishClose(absl::OkStatus());
@@ -489,17 +475,13 @@ class SocketTransport final
 
   // asyncio: _maybe_pause_protocol / _maybe_resume_protocol.
   void MaybePauseProtocol() {
-    if (GetWriteBufferSize() <= options_.write_high_water) return;
-    if (!protocol_paused_ && !lost_) {
-      protocol_paused_ = true;
+    if (!lost_ && write_buffer_.PauseNow(options_.write_high_water)) {
       (void)protocol_->PauseWriting();
     }
   }
 
   void MaybeResumeProtocol() {
-    if (protocol_paused_ && !lost_ &&
-        GetWriteBufferSize() <= options_.write_low_water) {
-      protocol_paused_ = false;
+    if (!lost_ && write_buffer_.ResumeNow(options_.write_low_water)) {
       (void)protocol_->ResumeWriting();
     }
   }
@@ -555,7 +537,7 @@ class SocketTransport final
   // asyncio: _force_close.
   void ForceClose(absl::Status exception) {
     if (lost_) return;
-    pending_.clear();
+    write_buffer_.DropPending();
     closing_ = true;
     lost_ = true;
     boost::system::error_code ignored;
@@ -580,7 +562,7 @@ class SocketTransport final
   void ContinueUpgrade() {
     if constexpr (kCanStartTls) {
       if (!upgrading_) return;
-      if (writing_ || !pending_.empty()) return;  // OnWrite comes back.
+      if (!write_buffer_.empty()) return;  // OnWrite comes back.
       if (reading_) {
         if (!upgrade_cancelled_read_) {
           // A TLS read cancelled while it waits for the socket leaves its
@@ -632,12 +614,8 @@ class SocketTransport final
   bool paused_ = false;
   bool eof_received_ = false;
 
-  std::string pending_;   // written, not yet handed to the socket
-  std::string inflight_;  // handed to the socket
-  size_t inflight_offset_ = 0;
-  bool writing_ = false;
+  internal::WriteBuffer write_buffer_;
   bool eof_requested_ = false;
-  bool protocol_paused_ = false;
   int dropped_writes_ = 0;  // see DropWrite()
 
   bool closing_ = false;
