@@ -91,18 +91,20 @@ struct NoSeparator {};
 // coroutine suspends and becomes the reader's waiter before anything else
 // runs (the initiation runs right after the suspension). A plain function,
 // not part of AwaitRead's frame, which stays small for the reads that do not
-// wait.
+// wait. `state` lives in the awaiting frame, which is suspended on this very
+// operation while the initiation runs: it is moved once, into the
+// operation.
 template <typename Executor>
 asio::awaitable<ReadResult, Executor> WaitRead(ReaderCore* core,
-                                               ReadState state) {
+                                               ReadState* state) {
   asio::use_awaitable_t<Executor> token;
   return asio::async_initiate<asio::use_awaitable_t<Executor>,
                               void(absl::StatusOr<std::string>)>(
-      [core](auto handler, ReadState state) {
+      [core, state](auto handler) {
         asio::cancellation_slot slot =
             asio::get_associated_cancellation_slot(handler);
         core->WaitFor(
-            std::move(state),
+            std::move(*state),
             [handler = std::move(handler)](
                 ReadResult&& result,
                 const asio::any_io_executor& running) mutable {
@@ -115,7 +117,7 @@ asio::awaitable<ReadResult, Executor> WaitRead(ReaderCore* core,
             },
             slot);
       },
-      token, std::move(state));
+      token);
 }
 
 // AwaitRead()
@@ -146,10 +148,9 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
   ReadState state{ReadRequest{args.kind, std::string(args.separator), args.n},
                   std::move(progress)};
   if constexpr (std::is_same_v<Value, ReadResult>) {
-    co_return co_await WaitRead<Executor>(core, std::move(state));
+    co_return co_await WaitRead<Executor>(core, &state);
   } else {
-    co_return ToAwaited<Value>(
-        co_await WaitRead<Executor>(core, std::move(state)));
+    co_return ToAwaited<Value>(co_await WaitRead<Executor>(core, &state));
   }
 }
 
