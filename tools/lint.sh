@@ -31,8 +31,15 @@ if [[ -x $buildifier ]]; then installed=$("$buildifier" --version 2>/dev/null ||
 if [[ $installed != *"version: $buildifier_version "* ]]; then
   echo "lint: installing @bazel/buildifier@$buildifier_version (npm) into $lint_dir"
   mkdir -p "$lint_dir"
-  npm install --no-audit --no-fund --silent --prefix "$lint_dir" \
-    "@bazel/buildifier@$buildifier_version"
+  # Three tries: a registry hiccup must not fail the lint gate.
+  for attempt in 1 2 3; do
+    if npm install --no-audit --no-fund --silent --prefix "$lint_dir" \
+      "@bazel/buildifier@$buildifier_version"; then
+      break
+    fi
+    echo "lint: npm install failed (attempt $attempt of 3)" >&2
+    sleep $((attempt * 5))
+  done
 fi
 
 # What each linter sees: the checked-in files (no bazel-* outputs).

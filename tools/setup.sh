@@ -81,8 +81,20 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   sudo=()
   if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-  "${sudo[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Three tries: a mirror hiccup must not fail the set-up.
+  for attempt in 1 2 3; do
+    if "${sudo[@]}" apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
+        --no-install-recommends "${missing[@]}"; then
+      break
+    fi
+    if ((attempt == 3)); then
+      echo "setup: apt-get failed three times" >&2
+      exit 1
+    fi
+    echo "setup: apt-get failed (attempt $attempt of 3)" >&2
+    sleep $((attempt * 10))
+  done
 fi
 
 # The reference runner needs CPython 3.11.7 exactly (Debian's python3 is 3.11.2,
