@@ -17,7 +17,8 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
-from conformance import corpus, harness, html_report
+from conformance import corpus, html_report, selection
+from conformance.judge import judge
 from conformance import results as res
 from conformance.testee import Testee, TesteeError
 
@@ -72,7 +73,7 @@ def _run_column(
         with Testee(command, label=label, echo_stderr=not informational) as t:
             for entry in chosen:
                 response = t.run(entry.scenario)
-                outcome = harness.judge(entry, response)
+                outcome = judge(entry, response)
                 kind = response.WhichOneof("result")
                 if outcome.passed:
                     status = res.PASSED
@@ -177,8 +178,8 @@ def _print_table(
 
 
 def run_report(args: argparse.Namespace) -> int:
-    entries = harness.load(args.paths)
-    chosen = harness.select(entries, args.filter)
+    entries = selection.load(args.paths)
+    chosen = selection.select(entries, args.filter)
     columns = _columns(args, chosen)
     _print_table(chosen, columns)
     failures = [

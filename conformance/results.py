@@ -1,6 +1,6 @@
 """What a run found, scenario by scenario: the report writers' input.
 
-The harness judges (harness.judge) and fills these; the text table, the HTML
+The harness judges (judge.judge) and fills these; the text table, the HTML
 report (html_report.py) and the JUnit XML (junit.py) only read them, so each
 writer can be tested on a few hand-made results.
 """
