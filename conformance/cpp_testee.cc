@@ -10,7 +10,9 @@
 //
 // - a fresh io_context, StreamReader and StreamReaderProtocol per scenario;
 // - the actions of a step run in order, with no handler run between them,
-//   stopping at the first error an action returns (Observation.error);
+//   stopping at the first error an action returns (Observation.error); with
+//   per-action results (schema v2) every action runs and reports its own
+//   error and return value in Observation.actions;
 // - then the io_context polls until idle (a poll that runs nothing);
 // - then the testee reports the Observation.
 //
@@ -63,6 +65,11 @@ using FakeTransport = ::streams::testing::FakeTransport;
 // The scenario asks for something this testee cannot run.
 struct Unsupported {
   std::string reason;
+};
+
+// Constructing the reader failed (StepTrace.construction_error).
+struct ConstructionFailed {
+  absl::Status status;
 };
 
 // The trace grew past what one response frame may carry (kMaxFrameBytes):
@@ -184,11 +191,18 @@ TransportCall ToProto(const FakeTransport::Call& call) {
   return out;
 }
 
+// The scenario's reader: explicit_limit as it is when set (schema v2), else
+// `limit`, 0 meaning the default.
 StreamReader MakeReader(asio::io_context& context, const Scenario& scenario) {
-  absl::StatusOr<StreamReader> reader = StreamReader::Create(
-      context.get_executor(),
-      scenario.limit() != 0 ? scenario.limit() : StreamReader::kDefaultLimit);
-  if (!reader.ok()) throw std::runtime_error(reader.status().ToString());
+  int64_t limit = StreamReader::kDefaultLimit;
+  if (scenario.has_explicit_limit()) {
+    limit = scenario.explicit_limit();
+  } else if (scenario.limit() != 0) {
+    limit = scenario.limit();
+  }
+  absl::StatusOr<StreamReader> reader =
+      StreamReader::Create(context.get_executor(), limit);
+  if (!reader.ok()) throw ConstructionFailed{reader.status()};
   return *std::move(reader);
 }
 
@@ -234,13 +248,28 @@ class ScenarioRun {
   Observation RunStep(const Step& step) {
     Observation observation;
     returned_.reset();
+    const bool per_action =
+        step.per_action_results() || scenario_.per_action_results();
     for (const Action& action : step.actions()) {
+      if (per_action) {
+        action_result_ = observation.add_actions();
+        returned_.reset();
+      }
       absl::Status status = RunAction(action);
+      if (per_action) {
+        if (!status.ok()) {
+          *action_result_->mutable_error() = ErrorFromStatus(status);
+        }
+        if (returned_) action_result_->set_returned(*returned_);
+        continue;
+      }
       if (!status.ok()) {
         *observation.mutable_error() = ErrorFromStatus(status);
         break;
       }
     }
+    if (per_action) returned_.reset();
+    action_result_ = nullptr;
     RunUntilIdle();
     Observe(observation);
     return observation;
@@ -265,6 +294,11 @@ class ScenarioRun {
       *observation.add_transport_calls() = ToProto(call);
     }
     if (returned_) observation.set_returned(*returned_);
+    ObserveState(observation);
+  }
+
+  // The reader's and writer's state fields of an Observation.
+  void ObserveState(Observation& observation) {
     observation.set_buffer(std::string(reader_.buffer()));
     observation.set_buffer_size(reader_.buffer_size());
     observation.set_at_eof(reader_.AtEof());
@@ -273,12 +307,16 @@ class ScenarioRun {
       *observation.mutable_exception() = ErrorFromStatus(reader_.exception());
     }
     observation.set_paused(reader_.transport_paused());
+    if (!writers_.empty()) {
+      observation.set_writer_closing(writers_.back().IsClosing());
+    }
   }
 
   auto StatusCallback(int32_t id) {
     pending_[id] = true;
     return asio::bind_cancellation_slot(
         signals_[id].slot(), [this, id](absl::Status status) {
+          done_.insert(id);
           FinishLater(id, StatusCompletion(status));
         });
   }
@@ -299,7 +337,10 @@ class ScenarioRun {
         StartRead(action.read());
         return absl::OkStatus();
       case Action::kCancel:
-        Cancel(action.cancel());
+        if (std::optional<bool> cancelled = Cancel(action.cancel());
+            cancelled && action_result_ != nullptr) {
+          action_result_->set_returned(*cancelled);
+        }
         return absl::OkStatus();
       case Action::kTask:
         StartTask(action.task());
@@ -353,6 +394,12 @@ class ScenarioRun {
         }
         transports_.back()->StartClosing();
         return absl::OkStatus();
+      case Action::kObserve:
+        if (action_result_ == nullptr) {
+          throw Unsupported{"observe needs per_action_results"};
+        }
+        ObserveState(*action_result_->mutable_state());
+        return absl::OkStatus();
       case Action::ACTION_NOT_SET:
         break;
     }
@@ -394,6 +441,7 @@ class ScenarioRun {
     pending_[id] = true;
     auto slot = signals_[id].slot();
     auto on_read = [this, id](absl::StatusOr<std::string> result) {
+      done_.insert(id);
       FinishLater(id, ReadCompletion(std::move(result)));
     };
     switch (read.kind_case()) {
@@ -417,6 +465,7 @@ class ScenarioRun {
       case Read::kAnext:
         reader_.AsyncNextLine(asio::bind_cancellation_slot(
             slot, [this, id](absl::StatusOr<std::optional<std::string>> line) {
+              done_.insert(id);
               FinishLater(id, NextLineCompletion(std::move(line)));
             }));
         return;
@@ -453,14 +502,20 @@ class ScenarioRun {
   // with throw_if_cancelled on). The coroutine checks the mark instead and
   // ends cancelled without running, as an asyncio task cancelled before its
   // first step does.
-  void Cancel(int32_t id) {
+  //
+  // Returns task.cancel()'s result: false once the operation is done (its
+  // handler ran, or its coroutine ended), else true; nullopt when no
+  // operation that `cancel` can name has this id.
+  std::optional<bool> Cancel(int32_t id) {
     if (unstarted_tasks_.contains(id)) {
       cancelled_before_start_.insert(id);
-      return;
+      return true;
     }
-    if (auto it = signals_.find(id); it != signals_.end() && pending_[id]) {
-      it->second.emit(asio::cancellation_type::terminal);
-    }
+    auto it = signals_.find(id);
+    if (it == signals_.end()) return std::nullopt;
+    if (done_.contains(id)) return false;
+    if (pending_[id]) it->second.emit(asio::cancellation_type::terminal);
+    return true;
   }
 
   void StartTask(const Task& task) {
@@ -475,6 +530,7 @@ class ScenarioRun {
     }
     const int32_t id = task.id();
     pending_[id] = true;
+    tasks_.insert(id);
     unstarted_tasks_.insert(id);
     asio::co_spawn(context_.get_executor(), RunTask(task),
                    TaskHandler{signals_[id].slot()});
@@ -488,6 +544,7 @@ class ScenarioRun {
     if (cancelled_before_start_.contains(task_id)) {
       // Its coroutine never ran: the reference sees it end through the
       // task's done callback, one step later (FinishLater()).
+      done_.insert(task_id);
       FinishLater(task_id, CancelledCompletion());
       co_return;
     }
@@ -597,6 +654,7 @@ class ScenarioRun {
   }
 
   void Finish(int32_t id, Completion completion) {
+    if (tasks_.contains(id)) done_.insert(id);
     completion.set_id(id);
     pending_[id] = false;
     completed_.push_back(std::move(completion));
@@ -615,8 +673,12 @@ class ScenarioRun {
   std::map<int32_t, bool> pending_;           // id -> still pending
   std::set<int32_t> unstarted_tasks_;         // tasks before their first step
   std::set<int32_t> cancelled_before_start_;  // ... that `cancel` named
+  std::set<int32_t> tasks_;                   // ids of Action.task tasks
+  std::set<int32_t> done_;  // operations and tasks done (cancel() is False)
   std::vector<Completion> completed_;
   std::optional<bool> returned_;
+  // The result of the running action, in a step with per-action results.
+  ActionResult* action_result_ = nullptr;
 };
 
 Response RunRequest(const Request& request) {
@@ -624,6 +686,10 @@ Response RunRequest(const Request& request) {
   try {
     ScenarioRun run(request.scenario());
     *response.mutable_trace() = run.Run();
+  } catch (const ConstructionFailed& failed) {
+    response.mutable_trace()->set_implementation("C++ //streams");
+    *response.mutable_trace()->mutable_construction_error() =
+        ErrorFromStatus(failed.status);
   } catch (const Unsupported& unsupported) {
     response.set_skipped(unsupported.reason);
   } catch (const ResponseTooLarge& too_large) {

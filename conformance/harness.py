@@ -78,6 +78,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
         help="the testee's name in logs and JUnit XML (%(default)s)",
     )
     parser.add_argument(
+        "--is_reference",
+        action="store_true",
+        help="the testee is the CPython 3.11.7 reference: scenarios marked "
+        "beyond_reference must be skipped by it, and are counted apart",
+    )
+    parser.add_argument(
         "--failure_list",
         metavar="FILE",
         help="scenarios expected to fail, one a line",

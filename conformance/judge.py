@@ -5,7 +5,7 @@ the first failing step; `diff_lines` formats compare.Difference lists, for
 the differential run too.
 """
 
-from typing import Any, List
+from typing import Any, List, Optional
 
 from conformance import compare, corpus, pretty
 from conformance.results import Outcome
@@ -46,8 +46,52 @@ def diff_lines(
     return lines
 
 
-def judge(entry: corpus.Entry, response: Any) -> Outcome:
-    """Compares a testee's response with the scenario's expectations."""
+BEYOND_PREFIX = "beyond CPython"
+
+
+def _judge_beyond(scenario: Any, response: Any) -> Optional[Outcome]:
+    """On the reference, a scenario marked beyond_reference must be one it
+    cannot run: skipped with the reason (Outcome.beyond), not run."""
+    kind = response.WhichOneof("result")
+    if kind == "skipped" and response.skipped.startswith(BEYOND_PREFIX):
+        return Outcome(
+            False, response.skipped, ["  " + response.skipped], beyond=True
+        )
+    if kind == "trace":
+        message = (
+            "marked beyond_reference, but the reference runs it: remove "
+            "the mark (or the expectations are 3.11.7's)"
+        )
+        return Outcome(False, message, ["  " + message])
+    return None
+
+
+def _judge_construction(scenario: Any, trace: Any) -> Optional[Outcome]:
+    """The construction error expected and observed (schema v2)."""
+    expected = compare.field_value(scenario, "expect_construction_error")
+    observed = compare.field_value(trace, "construction_error")
+    if compare.error_matches(expected, observed):
+        return None
+    difference = compare.Difference("construction_error", expected, observed)
+    return Outcome(
+        False,
+        "construction_error",
+        ["  constructing the reader:"] + diff_lines([difference]),
+    )
+
+
+def judge(
+    entry: corpus.Entry, response: Any, reference: bool = False
+) -> Outcome:
+    """Compares a testee's response with the scenario's expectations.
+
+    `reference`: the testee is the 3.11.7 reference, which must not run the
+    scenarios marked beyond_reference.
+    """
+    if reference and entry.scenario.HasField("beyond_reference"):
+        outcome = _judge_beyond(entry.scenario, response)
+        if outcome is not None:
+            return outcome
     kind = response.WhichOneof("result")
     if kind == "skipped":
         return Outcome(
@@ -65,6 +109,9 @@ def judge(entry: corpus.Entry, response: Any) -> Outcome:
         )
     if kind != "trace":
         return Outcome(False, "empty response", ["  empty response"])
+    construction = _judge_construction(entry.scenario, response.trace)
+    if construction is not None:
+        return construction
     steps = entry.scenario.steps
     observed = response.trace.steps
     if len(observed) != len(steps):

@@ -13,7 +13,9 @@ StreamWriter, over a fake transport that records the calls made on it:
 
 - a fresh event loop per scenario;
 - the actions of a step run in order inside ONE loop callback, stopping at the
-  first exception an action raises (it becomes Observation.error);
+  first exception an action raises (it becomes Observation.error); with
+  per-action results (schema v2) every action runs and reports its own
+  error and return value in Observation.actions;
 - then the loop runs until idle: no callback is ready;
 - then the testee reports an Observation: operations completed since the last
   step, operations pending, transport calls, and the reader's state.
@@ -93,6 +95,14 @@ EXCEPTIONS: Dict[str, type] = {
 
 class Unsupported(Exception):
     """The scenario asks for something this testee cannot run."""
+
+
+class ConstructionFailed(Exception):
+    """Constructing the reader raised `error` (construction_error)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class ResponseTooLarge(Exception):
@@ -226,9 +236,15 @@ class ScenarioRun:
         self.loop = asyncio.new_event_loop()
         self.loop.set_debug(False)
         self.loop.set_exception_handler(_ignore_exception)
-        self.reader = asyncio.StreamReader(
-            limit=scenario.limit or 2**16, loop=self.loop
-        )
+        if scenario.HasField("explicit_limit"):
+            limit = scenario.explicit_limit
+        else:
+            limit = scenario.limit or 2**16
+        try:
+            self.reader = asyncio.StreamReader(limit=limit, loop=self.loop)
+        except Exception as exc:  # noqa: BLE001 - observed
+            self.loop.close()
+            raise ConstructionFailed(exc) from exc
         callback = _do_nothing if scenario.server_side else None
         self.protocol = asyncio.StreamReaderProtocol(
             self.reader, client_connected_cb=callback, loop=self.loop
@@ -247,6 +263,9 @@ class ScenarioRun:
         self.tasks_ended: Set[int] = set()
         self.completed: List[Any] = []
         self.returned: Optional[bool] = None
+        # The ActionResult of the running action, in a step with per-action
+        # results; None otherwise.
+        self.action_result: Optional[Any] = None
 
     # -- Running -----------------------------------------------------------
 
@@ -272,17 +291,32 @@ class ScenarioRun:
         observation = pb.Observation()
         internal: List[BaseException] = []
         self.returned = None
+        per_action = (
+            step.per_action_results or self.scenario.per_action_results
+        )
 
         def run_actions() -> None:
             for action in step.actions:
+                if per_action:
+                    self.action_result = observation.actions.add()
+                    self.returned = None
                 try:
                     self.run_action(action)
                 except Unsupported as exc:
                     internal.append(exc)
                     return
                 except Exception as exc:  # noqa: BLE001 - observed
-                    observation.error.CopyFrom(error_from_exception(exc))
-                    return
+                    error = error_from_exception(exc)
+                    if not per_action:
+                        observation.error.CopyFrom(error)
+                        return
+                    self.action_result.error.CopyFrom(error)
+                finally:
+                    if per_action and self.returned is not None:
+                        self.action_result.returned = self.returned
+            self.action_result = None
+            if per_action:
+                self.returned = None
 
         self.loop.call_soon(run_actions)
         self.run_until_idle()
@@ -308,6 +342,10 @@ class ScenarioRun:
         self.calls.clear()
         if self.returned is not None:
             observation.returned = self.returned
+        self.observe_state(observation)
+
+    def observe_state(self, observation: Any) -> None:
+        """The reader's and writer's state fields of an Observation."""
         reader = self.reader
         observation.buffer = bytes(reader._buffer)
         observation.buffer_size = len(reader._buffer)
@@ -317,6 +355,8 @@ class ScenarioRun:
         if exc is not None:
             observation.exception.CopyFrom(error_from_exception(exc))
         observation.paused = reader._paused
+        if self.writer is not None:
+            observation.writer_closing = self.writer.is_closing()
 
     def close(self) -> None:
         """Cancels what is still pending, quietly, and closes the loop."""
@@ -403,7 +443,15 @@ class ScenarioRun:
     def cancel(self, op_id: int) -> None:
         task = self.task_by_id.get(op_id)
         if task is not None:
-            task.cancel()
+            cancelled = task.cancel()
+            if self.action_result is not None:
+                self.action_result.returned = cancelled
+
+    def observe_action(self, _: Any) -> None:
+        """A snapshot within the tick, into this action's result."""
+        if self.action_result is None:
+            raise Unsupported("observe needs per_action_results")
+        self.observe_state(self.action_result.state)
 
     # -- Tasks that await a sequence (Action.task) ----------------------------
 
@@ -587,6 +635,7 @@ ACTIONS: Dict[str, Callable[[ScenarioRun, Any], None]] = {
     "drain": ScenarioRun.drain,
     "wait_closed": ScenarioRun.wait_closed,
     "transport_closing": ScenarioRun.transport_closing,
+    "observe": ScenarioRun.observe_action,
 }
 
 
@@ -615,15 +664,39 @@ def run_request(request: Any) -> Any:
     except payload.PayloadError as exc:
         response.runtime_error = f"invalid request: {exc}"
         return response
+    beyond = request.scenario.HasField("beyond_reference")
     try:
         response.trace.CopyFrom(ScenarioRun(request.scenario).run())
+    except ConstructionFailed as exc:
+        response.trace.implementation = implementation()
+        response.trace.construction_error.CopyFrom(
+            error_from_exception(exc.error)
+        )
     except Unsupported as exc:
         response.skipped = str(exc)
+        if beyond:
+            response.skipped = beyond_reason(request.scenario, str(exc))
     except ResponseTooLarge as exc:
         response.runtime_error = str(exc)
-    except Exception:  # noqa: BLE001 - reported to the harness
+    except Exception as exc:  # noqa: BLE001 - reported to the harness
         response.runtime_error = traceback.format_exc()
+        if beyond:
+            response.skipped = beyond_reason(request.scenario, repr(exc))
     return response
+
+
+def beyond_reason(scenario: Any, failure: str) -> str:
+    """Why a scenario marked beyond_reference did not run here."""
+    mark = scenario.beyond_reference
+    what = (
+        "a C++ extension"
+        if mark.cpp_extension
+        else f"needs CPython {mark.cpython or '(unnamed)'}"
+    )
+    return (
+        f"beyond CPython {implementation().split()[-1]}: {what}: "
+        f"{mark.reason} ({failure})"
+    )
 
 
 def main() -> int:
