@@ -63,8 +63,10 @@ def _smaller(scenario: Any):
             del candidate.steps[:]
             for position, original in enumerate(steps):
                 if position == index:
-                    candidate.steps.add().actions.extend(original.actions[:1])
-                    candidate.steps.add().actions.extend(original.actions[1:])
+                    for part in (original.actions[:1], original.actions[1:]):
+                        half = candidate.steps.add()
+                        half.per_action_results = original.per_action_results
+                        half.actions.extend(part)
                 else:
                     candidate.steps.add().CopyFrom(original)
             yield candidate

@@ -318,6 +318,8 @@ def scenario_text(scenario: Any) -> str:
         lines.append("  " + one_line(holder))
     for step in scenario.steps:
         lines.append("  steps {")
+        if step.per_action_results:
+            lines.append("    per_action_results: true")
         for action in step.actions:
             lines.append("    " + format_field("actions", action, 4))
         if step.note:
