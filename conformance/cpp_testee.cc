@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -188,11 +189,64 @@ TransportCall ToProto(const FakeTransport::Call& call) {
   if (call.name == "write_eof") out.mutable_write_eof();
   if (call.name == "close") out.mutable_close();
   if (call.name == "abort") out.mutable_abort();
+  if (call.name == "pause_reading_failed") out.mutable_pause_reading_failed();
   return out;
 }
 
 // The scenario's reader: explicit_limit as it is when set (schema v2), else
 // `limit`, 0 meaning the default.
+// The fake transport with the testee's options of schema v2 on top:
+// log_failed_pause records each pause_reading() that failed, and
+// lose_on_close makes Close()/Abort() report ConnectionLost(OK) one handler
+// later, once, as asyncio's transports do with call_soon.
+class TesteeTransport final : public FakeTransport {
+ public:
+  TesteeTransport(const TransportOptions& options, std::shared_ptr<CallLog> log,
+                  asio::io_context& context)
+      : FakeTransport(Options{options.cannot_pause(), options.ssl(),
+                              options.cannot_write_eof()},
+                      log),
+        log_(std::move(log)),
+        context_(context),
+        log_failed_pause_(options.log_failed_pause()),
+        lose_on_close_(options.lose_on_close()) {}
+
+  absl::Status PauseReading() override {
+    absl::Status status = FakeTransport::PauseReading();
+    if (!status.ok() && log_failed_pause_) {
+      log_->Add(Call{"pause_reading_failed", "", {}});
+    }
+    return status;
+  }
+  void Close() override {
+    FakeTransport::Close();
+    Lose();
+  }
+  void Abort() override {
+    FakeTransport::Abort();
+    Lose();
+  }
+
+  // What Lose() reports to: the protocol of connection_made.
+  void set_on_lost(std::function<void()> on_lost) {
+    on_lost_ = std::move(on_lost);
+  }
+
+ private:
+  void Lose() {
+    if (!lose_on_close_ || !on_lost_ || lost_) return;
+    lost_ = true;
+    asio::post(context_, on_lost_);
+  }
+
+  std::shared_ptr<CallLog> log_;
+  asio::io_context& context_;
+  const bool log_failed_pause_;
+  const bool lose_on_close_;
+  std::function<void()> on_lost_;
+  bool lost_ = false;
+};
+
 StreamReader MakeReader(asio::io_context& context, const Scenario& scenario) {
   int64_t limit = StreamReader::kDefaultLimit;
   if (scenario.has_explicit_limit()) {
@@ -382,6 +436,9 @@ class ScenarioRun {
       case Action::kIsClosing:
         returned_ = Writer().IsClosing();
         return absl::OkStatus();
+      case Action::kAbort:
+        Writer().transport()->Abort();
+        return absl::OkStatus();
       case Action::kDrain:
         Writer().AsyncDrain(StatusCallback(action.drain()));
         return absl::OkStatus();
@@ -406,17 +463,18 @@ class ScenarioRun {
     throw Unsupported{"unknown action"};
   }
 
-  std::shared_ptr<FakeTransport> NewTransport(const TransportOptions& options) {
-    auto transport = std::make_shared<FakeTransport>(
-        FakeTransport::Options{options.cannot_pause(), options.ssl(),
-                               options.cannot_write_eof()},
-        calls_);
+  std::shared_ptr<TesteeTransport> NewTransport(
+      const TransportOptions& options) {
+    auto transport =
+        std::make_shared<TesteeTransport>(options, calls_, context_);
     transports_.push_back(transport);
     return transport;
   }
 
   absl::Status ConnectionMade(const TransportOptions& options) {
-    std::shared_ptr<FakeTransport> transport = NewTransport(options);
+    std::shared_ptr<TesteeTransport> transport = NewTransport(options);
+    transport->set_on_lost(
+        [this] { protocol_->ConnectionLost(absl::OkStatus()); });
     if (absl::Status made = protocol_->ConnectionMade(transport); !made.ok()) {
       return made;
     }
@@ -666,7 +724,7 @@ class ScenarioRun {
   std::shared_ptr<StreamReaderProtocol> protocol_;
   std::shared_ptr<FakeTransport::CallLog> calls_ =
       std::make_shared<FakeTransport::CallLog>();
-  std::vector<std::shared_ptr<FakeTransport>> transports_;
+  std::vector<std::shared_ptr<TesteeTransport>> transports_;
   std::optional<StreamWriter> server_writer_;
   std::vector<StreamWriter> writers_;  // kept, as the reference keeps them
   std::map<int32_t, asio::cancellation_signal> signals_;

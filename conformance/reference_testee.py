@@ -161,6 +161,10 @@ class FakeTransport(asyncio.Transport):
         self._closing = False
         self._eof = False
         self._ssl_context = object() if options.ssl else None
+        # The protocol of connection_made, for lose_on_close.
+        self.protocol: Optional[asyncio.BaseProtocol] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._lost = False
 
     def _record(self, **call: Any) -> None:
         self._calls.append(pb.TransportCall(**call))
@@ -179,6 +183,8 @@ class FakeTransport(asyncio.Transport):
 
     def pause_reading(self) -> None:
         if self._options.cannot_pause:
+            if self._options.log_failed_pause:
+                self._record(pause_reading_failed=pb.Empty())
             raise NotImplementedError
         self._record(pause_reading=pb.Empty())
 
@@ -210,10 +216,24 @@ class FakeTransport(asyncio.Transport):
     def close(self) -> None:
         self._closing = True
         self._record(close=pb.Empty())
+        self._lose()
 
     def abort(self) -> None:
         self._closing = True
         self._record(abort=pb.Empty())
+        self._lose()
+
+    def _lose(self) -> None:
+        """With lose_on_close, connection_lost(None) one iteration later,
+        once, as _SelectorTransport._force_close / close() do."""
+        if (
+            self._options.lose_on_close
+            and self.protocol is not None
+            and self.loop is not None
+            and not self._lost
+        ):
+            self._lost = True
+            self.loop.call_soon(self.protocol.connection_lost, None)
 
 
 def _ignore_exception(
@@ -550,6 +570,8 @@ class ScenarioRun:
 
     def connection_made(self, options: Any) -> None:
         transport = self.new_transport(options)
+        transport.protocol = self.protocol
+        transport.loop = self.loop
         self.protocol.connection_made(transport)
         if self.scenario.server_side:
             writer = self.protocol._stream_writer
@@ -597,6 +619,9 @@ class ScenarioRun:
     def is_closing(self, _: Any) -> None:
         self.returned = bool(self.need_writer().is_closing())
 
+    def abort(self, _: Any) -> None:
+        self.need_writer().transport.abort()
+
     def drain(self, op_id: int) -> None:
         self.start_task(op_id, self.need_writer().drain())
 
@@ -632,6 +657,7 @@ ACTIONS: Dict[str, Callable[[ScenarioRun, Any], None]] = {
     "can_write_eof": ScenarioRun.can_write_eof,
     "close": ScenarioRun.close_writer,
     "is_closing": ScenarioRun.is_closing,
+    "abort": ScenarioRun.abort,
     "drain": ScenarioRun.drain,
     "wait_closed": ScenarioRun.wait_closed,
     "transport_closing": ScenarioRun.transport_closing,

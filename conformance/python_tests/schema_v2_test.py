@@ -195,6 +195,51 @@ class ConstructionTest(BothTestees):
             self.assertEqual(error.type, "ValueError", name)
 
 
+class TransportOptionsTest(BothTestees):
+    def calls(self, trace: Any, step: int) -> list:
+        return [
+            c.WhichOneof("call") for c in trace.steps[step].transport_calls
+        ]
+
+    def test_log_failed_pause(self) -> None:
+        text = """limit: 1 steps {
+          actions {
+            set_transport { cannot_pause: true log_failed_pause: true }
+          }
+          actions { feed_data { data: "abc" } }
+          actions { feed_data { data: "def" } }
+        }"""
+        for name, trace in self.traces(text).items():
+            self.assertEqual(
+                self.calls(trace, 0), ["pause_reading_failed"], name
+            )
+
+    def test_lose_on_close_and_abort(self) -> None:
+        for action in ("close", "abort"):
+            text = (
+                """steps {
+              actions { connection_made { lose_on_close: true } }
+              actions { wait_closed: 1 }
+              actions { %s {} }
+            }"""
+                % action
+            )
+            for name, trace in self.traces(text).items():
+                step = trace.steps[0]
+                self.assertEqual(self.calls(trace, 0), [action], name)
+                self.assertTrue(step.completed[0].done, (name, action))
+                self.assertTrue(step.at_eof, (name, action))
+
+    def test_no_loss_without_the_option(self) -> None:
+        text = """steps {
+          actions { connection_made {} }
+          actions { wait_closed: 1 }
+          actions { abort {} }
+        }"""
+        for name, trace in self.traces(text).items():
+            self.assertEqual(list(trace.steps[0].pending), [1], name)
+
+
 class BeyondReferenceTest(BothTestees):
     # `observe` outside a per-action step stands in for a feature 3.11.7
     # lacks: the reference cannot run it.
