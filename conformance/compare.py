@@ -35,6 +35,8 @@ STATE = (
     "exception_set",
     "paused",
     "writer_closing",
+    "writing_paused",
+    "connection_lost",
 )
 ALL = ALWAYS + STATE
 
@@ -193,8 +195,9 @@ def _recorded_action(observed: Any, max_buffer: int) -> Any:
         expect.returned = observed.returned
     if observed.HasField("state"):
         _recorded_state(expect.state, observed.state, max_buffer)
-        if observed.state.HasField("writer_closing"):
-            expect.state.writer_closing = observed.state.writer_closing
+        for name in ("writer_closing", "writing_paused", "connection_lost"):
+            if observed.state.HasField(name):
+                setattr(expect.state, name, getattr(observed.state, name))
     return expect
 
 
@@ -204,8 +207,9 @@ def recorded_expectation(observed: Any, max_buffer: int = 64) -> Any:
     Everything compared always, plus the reader's state: `buffer` when it is
     at most `max_buffer` bytes long, else `buffer_size`. A completed value
     longer than 256 bytes is written as `value_bytes` when it is regular.
-    (writer_closing is recorded in `observe` snapshots only, so files
-    recorded before schema v2 stay as they are.)
+    (writer_closing, writing_paused and connection_lost are recorded in
+    `observe` snapshots only, so files recorded before schema v2 stay as
+    they are.)
     """
     expect = pb.Observation()
     for completion in observed.completed:

@@ -35,6 +35,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -195,35 +196,56 @@ TransportCall ToProto(const FakeTransport::Call& call) {
 
 // The scenario's reader: explicit_limit as it is when set (schema v2), else
 // `limit`, 0 meaning the default.
+// Which transport made each call of the shared log (TransportCall.
+// transport), parallel to the log's calls: 0 without per_transport_logs.
+using CallOwners = std::vector<int32_t>;
+
 // The fake transport with the testee's options of schema v2 on top:
 // log_failed_pause records each pause_reading() that failed, and
 // lose_on_close makes Close()/Abort() report ConnectionLost(OK) one handler
-// later, once, as asyncio's transports do with call_soon.
+// later, once, as asyncio's transports do with call_soon. Every call it
+// records is tagged with its `number` in `owners`.
 class TesteeTransport final : public FakeTransport {
  public:
   TesteeTransport(const TransportOptions& options, std::shared_ptr<CallLog> log,
+                  std::shared_ptr<CallOwners> owners, int32_t number,
                   asio::io_context& context)
       : FakeTransport(Options{options.cannot_pause(), options.ssl(),
                               options.cannot_write_eof()},
                       log),
         log_(std::move(log)),
+        owners_(std::move(owners)),
+        number_(number),
         context_(context),
         log_failed_pause_(options.log_failed_pause()),
         lose_on_close_(options.lose_on_close()) {}
 
   absl::Status PauseReading() override {
-    absl::Status status = FakeTransport::PauseReading();
+    absl::Status status = Tagged([&] { return FakeTransport::PauseReading(); });
     if (!status.ok() && log_failed_pause_) {
       log_->Add(Call{"pause_reading_failed", "", {}});
+      owners_->push_back(number_);
     }
     return status;
   }
+  void ResumeReading() override {
+    Tagged([&] { FakeTransport::ResumeReading(); });
+  }
+  absl::Status Write(absl::string_view data) override {
+    return Tagged([&] { return FakeTransport::Write(data); });
+  }
+  absl::Status WriteLines(const std::vector<std::string>& lines) override {
+    return Tagged([&] { return FakeTransport::WriteLines(lines); });
+  }
+  absl::Status WriteEof() override {
+    return Tagged([&] { return FakeTransport::WriteEof(); });
+  }
   void Close() override {
-    FakeTransport::Close();
+    Tagged([&] { FakeTransport::Close(); });
     Lose();
   }
   void Abort() override {
-    FakeTransport::Abort();
+    Tagged([&] { FakeTransport::Abort(); });
     Lose();
   }
 
@@ -233,6 +255,22 @@ class TesteeTransport final : public FakeTransport {
   }
 
  private:
+  // Runs `call` and tags what it recorded with this transport's number.
+  template <typename F>
+  std::invoke_result_t<F> Tagged(F call) {
+    const size_t before = log_->calls().size();
+    struct Tag {
+      ~Tag() {
+        for (size_t i = before; i < self->log_->calls().size(); ++i) {
+          self->owners_->push_back(self->number_);
+        }
+      }
+      TesteeTransport* self;
+      size_t before;
+    } tag{this, before};
+    return call();
+  }
+
   void Lose() {
     if (!lose_on_close_ || !on_lost_ || lost_) return;
     lost_ = true;
@@ -240,6 +278,8 @@ class TesteeTransport final : public FakeTransport {
   }
 
   std::shared_ptr<CallLog> log_;
+  std::shared_ptr<CallOwners> owners_;
+  const int32_t number_;
   asio::io_context& context_;
   const bool log_failed_pause_;
   const bool lose_on_close_;
@@ -344,9 +384,13 @@ class ScenarioRun {
     for (const auto& [id, pending] : pending_) {
       if (pending) observation.add_pending(id);
     }
-    for (const FakeTransport::Call& call : calls_->Take()) {
-      *observation.add_transport_calls() = ToProto(call);
+    std::vector<FakeTransport::Call> calls = calls_->Take();
+    for (size_t i = 0; i < calls.size(); ++i) {
+      TransportCall& call = *observation.add_transport_calls();
+      call = ToProto(calls[i]);
+      if (i < owners_->size()) call.set_transport((*owners_)[i]);
     }
+    owners_->clear();
     if (returned_) observation.set_returned(*returned_);
     ObserveState(observation);
   }
@@ -363,6 +407,10 @@ class ScenarioRun {
     observation.set_paused(reader_.transport_paused());
     if (!writers_.empty()) {
       observation.set_writer_closing(writers_.back().IsClosing());
+    }
+    if (connected_) {
+      observation.set_writing_paused(protocol_->writing_paused());
+      observation.set_connection_lost(protocol_->connection_lost());
     }
   }
 
@@ -465,14 +513,18 @@ class ScenarioRun {
 
   std::shared_ptr<TesteeTransport> NewTransport(
       const TransportOptions& options) {
-    auto transport =
-        std::make_shared<TesteeTransport>(options, calls_, context_);
+    const int32_t number = scenario_.per_transport_logs()
+                               ? static_cast<int32_t>(transports_.size()) + 1
+                               : 0;
+    auto transport = std::make_shared<TesteeTransport>(options, calls_, owners_,
+                                                       number, context_);
     transports_.push_back(transport);
     return transport;
   }
 
   absl::Status ConnectionMade(const TransportOptions& options) {
     std::shared_ptr<TesteeTransport> transport = NewTransport(options);
+    connected_ = true;
     transport->set_on_lost(
         [this] { protocol_->ConnectionLost(absl::OkStatus()); });
     if (absl::Status made = protocol_->ConnectionMade(transport); !made.ok()) {
@@ -724,6 +776,8 @@ class ScenarioRun {
   std::shared_ptr<StreamReaderProtocol> protocol_;
   std::shared_ptr<FakeTransport::CallLog> calls_ =
       std::make_shared<FakeTransport::CallLog>();
+  std::shared_ptr<CallOwners> owners_ = std::make_shared<CallOwners>();
+  bool connected_ = false;  // connection_made ran: the write side exists
   std::vector<std::shared_ptr<TesteeTransport>> transports_;
   std::optional<StreamWriter> server_writer_;
   std::vector<StreamWriter> writers_;  // kept, as the reference keeps them

@@ -62,13 +62,14 @@ def show_completion(completion: Any) -> str:
 
 
 def show_call(call: Any) -> str:
+    owner = f"transport {call.transport}: " if call.transport else ""
     kind = call.WhichOneof("call")
     if kind == "write":
-        return f"write({show_bytes(call.write)})"
+        return f"{owner}write({show_bytes(call.write)})"
     if kind == "writelines":
         lines = ", ".join(show_payload(line) for line in call.writelines.lines)
-        return f"writelines([{lines}])"
-    return f"{kind}()"
+        return f"{owner}writelines([{lines}])"
+    return f"{owner}{kind}()"
 
 
 def show_transport_options(options: Any) -> str:

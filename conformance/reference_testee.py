@@ -161,13 +161,15 @@ class FakeTransport(asyncio.Transport):
         self._closing = False
         self._eof = False
         self._ssl_context = object() if options.ssl else None
+        # TransportCall.transport: 1, 2, ... with per_transport_logs, else 0.
+        self.number = 0
         # The protocol of connection_made, for lose_on_close.
         self.protocol: Optional[asyncio.BaseProtocol] = None
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._lost = False
 
     def _record(self, **call: Any) -> None:
-        self._calls.append(pb.TransportCall(**call))
+        self._calls.append(pb.TransportCall(transport=self.number, **call))
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name == "sslcontext":
@@ -286,6 +288,8 @@ class ScenarioRun:
         # The ActionResult of the running action, in a step with per-action
         # results; None otherwise.
         self.action_result: Optional[Any] = None
+        # connection_made ran (the write side's state exists from then on).
+        self.connected = False
 
     # -- Running -----------------------------------------------------------
 
@@ -377,6 +381,11 @@ class ScenarioRun:
         observation.paused = reader._paused
         if self.writer is not None:
             observation.writer_closing = self.writer.is_closing()
+        if self.connected:
+            # FlowControlMixin's state: pause_writing()/resume_writing(),
+            # and connection_lost() seen.
+            observation.writing_paused = self.protocol._paused
+            observation.connection_lost = self.protocol._connection_lost
 
     def close(self) -> None:
         """Cancels what is still pending, quietly, and closes the loop."""
@@ -416,6 +425,8 @@ class ScenarioRun:
     def new_transport(self, options: Any) -> FakeTransport:
         transport = FakeTransport(options, self.calls)
         self.transports.append(transport)
+        if self.scenario.per_transport_logs:
+            transport.number = len(self.transports)
         return transport
 
     def need_writer(self) -> asyncio.StreamWriter:
@@ -572,6 +583,7 @@ class ScenarioRun:
         transport = self.new_transport(options)
         transport.protocol = self.protocol
         transport.loop = self.loop
+        self.connected = True
         self.protocol.connection_made(transport)
         if self.scenario.server_side:
             writer = self.protocol._stream_writer

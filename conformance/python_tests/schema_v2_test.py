@@ -240,6 +240,43 @@ class TransportOptionsTest(BothTestees):
             self.assertEqual(list(trace.steps[0].pending), [1], name)
 
 
+class WriteSideAndTransportLogsTest(BothTestees):
+    def test_writing_paused_and_connection_lost(self) -> None:
+        text = """steps {
+          per_action_results: true
+          actions { observe {} }
+          actions { connection_made {} }
+          actions { pause_writing {} }
+          actions { observe {} }
+          actions { connection_lost {} }
+          actions { observe {} }
+        }"""
+        for name, trace in self.traces(text).items():
+            step = trace.steps[0]
+            before = step.actions[0].state
+            self.assertFalse(before.HasField("writing_paused"), name)
+            self.assertFalse(before.HasField("connection_lost"), name)
+            paused, lost = step.actions[3].state, step.actions[5].state
+            self.assertTrue(paused.writing_paused, name)
+            self.assertFalse(paused.connection_lost, name)
+            self.assertTrue(lost.connection_lost, name)
+            self.assertTrue(step.HasField("writing_paused"), name)
+
+    def test_per_transport_logs(self) -> None:
+        text = """limit: 1 %s steps {
+          actions { set_transport { cannot_pause: true } }
+          actions { feed_data { data: "abc" } }
+          actions { connection_made {} }
+          actions { write { data: "w" } }
+          actions { close {} }
+        }"""
+        for tagged in (True, False):
+            flag = "per_transport_logs: true" if tagged else ""
+            for name, trace in self.traces(text % flag).items():
+                owners = [c.transport for c in trace.steps[0].transport_calls]
+                self.assertEqual(owners, [2, 2] if tagged else [0, 0], name)
+
+
 class BeyondReferenceTest(BothTestees):
     # `observe` outside a per-action step stands in for a feature 3.11.7
     # lacks: the reference cannot run it.
