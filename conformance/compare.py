@@ -26,6 +26,7 @@ ALWAYS = (
     "error",
     "returned",
     "actions",
+    "warnings",
 )
 STATE = (
     "buffer",
@@ -222,6 +223,7 @@ def recorded_expectation(observed: Any, max_buffer: int = 64) -> Any:
                 written.value_bytes.CopyFrom(compact)
     expect.pending.extend(observed.pending)
     expect.transport_calls.extend(observed.transport_calls)
+    expect.warnings.extend(observed.warnings)
     if observed.HasField("error"):
         expect.error.CopyFrom(observed.error)
     if observed.HasField("returned"):

@@ -24,6 +24,7 @@
 // user code does. Errors are reported from each status's asyncio kind and
 // message (errors.h), with no per-scenario special case.
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -194,6 +195,30 @@ TransportCall ToProto(const FakeTransport::Call& call) {
   return out;
 }
 
+// Warnings the library issued since the current step started
+// (Observation.warnings), filled by the handler main() installs.
+std::vector<std::string>& Warnings() {
+  static std::vector<std::string> warnings;
+  return warnings;
+}
+
+// "<Category>: <message>", the first object repr cut to its type name and
+// the rest dropped, as the reference reports them.
+std::string NormalizeWarning(absl::string_view category,
+                             absl::string_view message) {
+  std::string text(message);
+  if (size_t open = text.find('<'); open != std::string::npos) {
+    size_t end = open + 1;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) ||
+            text[end] == '_')) {
+      ++end;
+    }
+    text = absl::StrCat(text.substr(0, end), ">");
+  }
+  return absl::StrCat(category, ": ", text);
+}
+
 // The scenario's reader: explicit_limit as it is when set (schema v2), else
 // `limit`, 0 meaning the default.
 // Which transport made each call of the shared log (TransportCall.
@@ -344,6 +369,7 @@ class ScenarioRun {
     returned_.reset();
     const bool per_action =
         step.per_action_results() || scenario_.per_action_results();
+    Warnings().clear();
     for (const Action& action : step.actions()) {
       if (per_action) {
         action_result_ = observation.add_actions();
@@ -391,6 +417,10 @@ class ScenarioRun {
       if (i < owners_->size()) call.set_transport((*owners_)[i]);
     }
     owners_->clear();
+    for (std::string& warning : Warnings()) {
+      observation.add_warnings(std::move(warning));
+    }
+    Warnings().clear();
     if (returned_) observation.set_returned(*returned_);
     ObserveState(observation);
   }
@@ -405,7 +435,7 @@ class ScenarioRun {
       *observation.mutable_exception() = ErrorFromStatus(reader_.exception());
     }
     observation.set_paused(reader_.transport_paused());
-    if (!writers_.empty()) {
+    if (!writers_.empty() && !writer_dropped_) {
       observation.set_writer_closing(writers_.back().IsClosing());
     }
     if (connected_) {
@@ -484,6 +514,13 @@ class ScenarioRun {
       case Action::kIsClosing:
         returned_ = Writer().IsClosing();
         return absl::OkStatus();
+      case Action::kDropWriter:
+        // The reference drops its last references; the writer's other
+        // handles (a pending drain's, ...) keep it, as references do.
+        Writer();
+        writers_.pop_back();
+        writer_dropped_ = true;
+        return absl::OkStatus();
       case Action::kAbort:
         Writer().transport()->Abort();
         return absl::OkStatus();
@@ -530,6 +567,7 @@ class ScenarioRun {
     if (absl::Status made = protocol_->ConnectionMade(transport); !made.ok()) {
       return made;
     }
+    writer_dropped_ = false;
     if (scenario_.server_side()) {
       if (server_writer_) writers_.push_back(std::move(*server_writer_));
       server_writer_.reset();
@@ -540,7 +578,7 @@ class ScenarioRun {
   }
 
   StreamWriter& Writer() {
-    if (writers_.empty()) {
+    if (writers_.empty() || writer_dropped_) {
       throw Unsupported{"writer action before connection_made"};
     }
     return writers_.back();
@@ -777,7 +815,8 @@ class ScenarioRun {
   std::shared_ptr<FakeTransport::CallLog> calls_ =
       std::make_shared<FakeTransport::CallLog>();
   std::shared_ptr<CallOwners> owners_ = std::make_shared<CallOwners>();
-  bool connected_ = false;  // connection_made ran: the write side exists
+  bool connected_ = false;       // connection_made ran: the write side exists
+  bool writer_dropped_ = false;  // drop_writer let go of the last writer
   std::vector<std::shared_ptr<TesteeTransport>> transports_;
   std::optional<StreamWriter> server_writer_;
   std::vector<StreamWriter> writers_;  // kept, as the reference keeps them
@@ -839,8 +878,12 @@ int WireError(const absl::Status& status) {
 int main() {
   namespace conformance = ::streams::conformance;
   std::cerr << "cpp_testee: C++ //streams\n";
-  // Writers left open at a scenario's end are closed quietly.
-  streams::StreamWriter::SetWarningHandler([](absl::string_view) {});
+  // Warnings are observed (Observation.warnings); those of writers left open
+  // at a scenario's end are dropped when the next step starts.
+  streams::StreamWriter::SetWarningHandler([](absl::string_view message) {
+    conformance::Warnings().push_back(
+        conformance::NormalizeWarning("ResourceWarning", message));
+  });
   while (true) {
     absl::StatusOr<std::optional<std::string>> frame =
         conformance::ReadFrame(stdin);

@@ -31,8 +31,10 @@ Usage: python3 conformance/reference_testee.py [--any_version]
 """
 
 import asyncio
+import gc
 import logging
 import pathlib
+import re
 import sys
 import traceback
 import warnings
@@ -238,6 +240,33 @@ class FakeTransport(asyncio.Transport):
             self.loop.call_soon(self.protocol.connection_lost, None)
 
 
+# Warnings issued since the current step started (Observation.warnings),
+# collected only while a step runs (COLLECTING[0]).
+WARNINGS: List[str] = []
+COLLECTING = [False]
+
+
+def normalize_warning(category: str, message: str) -> str:
+    """ "<Category>: <message>", the first object repr cut to its type name
+    and the rest dropped (reprs hold addresses)."""
+    match = re.match(r"([^<]*<\w+)", message)
+    text = match.group(1) + ">" if match else message
+    return f"{category}: {text}"
+
+
+def _collect_warning(
+    message: Any,
+    category: type,
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: Optional[str] = None,
+) -> None:
+    """warnings.showwarning: keeps the warning for the step's observation."""
+    if COLLECTING[0]:
+        WARNINGS.append(normalize_warning(category.__name__, str(message)))
+
+
 def _ignore_exception(
     loop: asyncio.AbstractEventLoop, context: Dict[str, Any]
 ) -> None:
@@ -318,6 +347,8 @@ class ScenarioRun:
         per_action = (
             step.per_action_results or self.scenario.per_action_results
         )
+        WARNINGS.clear()
+        COLLECTING[0] = True
 
         def run_actions() -> None:
             for action in step.actions:
@@ -364,6 +395,9 @@ class ScenarioRun:
         observation.pending.extend(sorted(running | self.awaiting))
         observation.transport_calls.extend(self.calls)
         self.calls.clear()
+        observation.warnings.extend(WARNINGS)
+        WARNINGS.clear()
+        COLLECTING[0] = False
         if self.returned is not None:
             observation.returned = self.returned
         self.observe_state(observation)
@@ -631,6 +665,14 @@ class ScenarioRun:
     def is_closing(self, _: Any) -> None:
         self.returned = bool(self.need_writer().is_closing())
 
+    def drop_writer(self, _: Any) -> None:
+        """Lets go of the last writer: __del__ runs if nothing else holds
+        it (the server side's protocol does)."""
+        writer = self.need_writer()
+        self.writers = [kept for kept in self.writers if kept is not writer]
+        self.writer = None
+        del writer
+
     def abort(self, _: Any) -> None:
         self.need_writer().transport.abort()
 
@@ -670,6 +712,7 @@ ACTIONS: Dict[str, Callable[[ScenarioRun, Any], None]] = {
     "close": ScenarioRun.close_writer,
     "is_closing": ScenarioRun.is_closing,
     "abort": ScenarioRun.abort,
+    "drop_writer": ScenarioRun.drop_writer,
     "drain": ScenarioRun.drain,
     "wait_closed": ScenarioRun.wait_closed,
     "transport_closing": ScenarioRun.transport_closing,
@@ -704,7 +747,7 @@ def run_request(request: Any) -> Any:
         return response
     beyond = request.scenario.HasField("beyond_reference")
     try:
-        response.trace.CopyFrom(ScenarioRun(request.scenario).run())
+        response.trace.CopyFrom(run_scenario(request.scenario))
     except ConstructionFailed as exc:
         response.trace.implementation = implementation()
         response.trace.construction_error.CopyFrom(
@@ -721,6 +764,17 @@ def run_request(request: Any) -> Any:
         if beyond:
             response.skipped = beyond_reason(request.scenario, repr(exc))
     return response
+
+
+def run_scenario(scenario: Any) -> Any:
+    """The StepTrace of one scenario, its garbage collected before the next:
+    cyclic garbage (writers, tasks) collected in a later scenario's step
+    would warn "loop is closed" there."""
+    try:
+        return ScenarioRun(scenario).run()
+    finally:
+        COLLECTING[0] = False
+        gc.collect()
 
 
 def beyond_reason(scenario: Any, failure: str) -> str:
@@ -760,7 +814,9 @@ def main() -> int:
     requests = sys.stdin.buffer
     responses = sys.stdout.buffer
     sys.stdout = sys.stderr  # Nothing but frames goes to the real stdout.
-    warnings.simplefilter("ignore", ResourceWarning)
+    # ResourceWarnings (an unclosed StreamWriter's) are observed, not shown.
+    warnings.simplefilter("always", ResourceWarning)
+    warnings.showwarning = _collect_warning
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     while True:
         try:

@@ -277,6 +277,31 @@ class WriteSideAndTransportLogsTest(BothTestees):
                 self.assertEqual(owners, [2, 2] if tagged else [0, 0], name)
 
 
+class DropWriterTest(BothTestees):
+    def test_unclosed_writer_closes_and_warns(self) -> None:
+        text = """steps { actions { connection_made {} } }
+          steps { actions { drop_writer {} } }"""
+        for name, trace in self.traces(text).items():
+            self.assertEqual(list(trace.steps[0].warnings), [], name)
+            step = trace.steps[1]
+            self.assertEqual(
+                list(step.warnings),
+                ["ResourceWarning: unclosed <StreamWriter>"],
+                name,
+            )
+            self.assertEqual(
+                [c.WhichOneof("call") for c in step.transport_calls],
+                ["close"],
+                name,
+            )
+
+    def test_writer_actions_after_it_are_refused(self) -> None:
+        text = """steps { actions { connection_made {} } }
+          steps { actions { drop_writer {} } actions { is_closing {} } }"""
+        for name, response in self.run_both(text).items():
+            self.assertEqual(response.WhichOneof("result"), "skipped", name)
+
+
 class BeyondReferenceTest(BothTestees):
     # `observe` outside a per-action step stands in for a feature 3.11.7
     # lacks: the reference cannot run it.
