@@ -1,9 +1,11 @@
 """Comparing what a testee observed with what a scenario expects.
 
 Compared always (empty or unset means none): completed, pending,
-transport_calls, error, returned. Compared only when the expectation sets
-them: the reader's state (buffer, buffer_size, at_eof, exception,
-exception_set, paused).
+transport_calls, error, returned, actions (schema v2's per-action results).
+Compared only when the expectation sets them: the reader's state (buffer,
+buffer_size, at_eof, exception, exception_set, paused) and writer_closing;
+the same holds for the state an `observe` action reports
+(ActionResult.state): only the fields the expectation sets.
 
 In an expected Error, `message` is compared only when it is not empty, so a
 hand-written expectation may name just the type and details
@@ -17,7 +19,15 @@ from typing import Any, List
 from conformance import payload
 from conformance import scenario_pb2 as pb
 
-ALWAYS = ("completed", "pending", "transport_calls", "error", "returned")
+ALWAYS = (
+    "completed",
+    "pending",
+    "transport_calls",
+    "error",
+    "returned",
+    "actions",
+    "warnings",
+)
 STATE = (
     "buffer",
     "buffer_size",
@@ -25,6 +35,9 @@ STATE = (
     "exception",
     "exception_set",
     "paused",
+    "writer_closing",
+    "writing_paused",
+    "connection_lost",
 )
 ALL = ALWAYS + STATE
 
@@ -75,9 +88,35 @@ def _completion_matches(expected: Any, observed: Any) -> bool:
     return expected == observed
 
 
+def _state_matches(expected: Any, observed: Any) -> bool:
+    """An observe snapshot: only the state fields `expected` sets."""
+    for name in STATE:
+        expected_value = field_value(expected, name)
+        if expected_value is not None and not _field_matches(
+            name, expected_value, field_value(observed, name)
+        ):
+            return False
+    return True
+
+
+def _action_matches(expected: Any, observed: Any) -> bool:
+    return (
+        error_matches(
+            field_value(expected, "error"), field_value(observed, "error")
+        )
+        and field_value(expected, "returned")
+        == field_value(observed, "returned")
+        and _state_matches(expected.state, observed.state)
+    )
+
+
 def _field_matches(name: str, expected: Any, observed: Any) -> bool:
     if name in ("error", "exception"):
         return error_matches(expected, observed)
+    if name == "actions":
+        return len(expected) == len(observed) and all(
+            _action_matches(e, o) for e, o in zip(expected, observed)
+        )
     if name == "completed":
         return len(expected) == len(observed) and all(
             _completion_matches(e, o) for e, o in zip(expected, observed)
@@ -133,12 +172,45 @@ def compact_bytes(data: bytes, max_tail: int = 64) -> Any:
     return pb.Bytes(pattern=pattern, size=length, data=data[length:])
 
 
+def _recorded_state(expect: Any, observed: Any, max_buffer: int) -> None:
+    """The reader's state: `buffer` when it is at most `max_buffer` bytes
+    long, else `buffer_size`; at_eof, exception_set, exception, paused."""
+    if len(observed.buffer) <= max_buffer:
+        expect.buffer = observed.buffer
+    else:
+        expect.buffer_size = observed.buffer_size
+    expect.at_eof = observed.at_eof
+    expect.exception_set = observed.exception_set
+    if observed.HasField("exception"):
+        expect.exception.CopyFrom(observed.exception)
+    expect.paused = observed.paused
+
+
+def _recorded_action(observed: Any, max_buffer: int) -> Any:
+    """An ActionResult as recorded: its state as a step's, plus
+    writer_closing when the writer exists."""
+    expect = pb.ActionResult()
+    if observed.HasField("error"):
+        expect.error.CopyFrom(observed.error)
+    if observed.HasField("returned"):
+        expect.returned = observed.returned
+    if observed.HasField("state"):
+        _recorded_state(expect.state, observed.state, max_buffer)
+        for name in ("writer_closing", "writing_paused", "connection_lost"):
+            if observed.state.HasField(name):
+                setattr(expect.state, name, getattr(observed.state, name))
+    return expect
+
+
 def recorded_expectation(observed: Any, max_buffer: int = 64) -> Any:
     """The expectation the record tool writes for an observation.
 
     Everything compared always, plus the reader's state: `buffer` when it is
     at most `max_buffer` bytes long, else `buffer_size`. A completed value
     longer than 256 bytes is written as `value_bytes` when it is regular.
+    (writer_closing, writing_paused and connection_lost are recorded in
+    `observe` snapshots only, so files recorded before schema v2 stay as
+    they are.)
     """
     expect = pb.Observation()
     for completion in observed.completed:
@@ -151,17 +223,12 @@ def recorded_expectation(observed: Any, max_buffer: int = 64) -> Any:
                 written.value_bytes.CopyFrom(compact)
     expect.pending.extend(observed.pending)
     expect.transport_calls.extend(observed.transport_calls)
+    expect.warnings.extend(observed.warnings)
     if observed.HasField("error"):
         expect.error.CopyFrom(observed.error)
     if observed.HasField("returned"):
         expect.returned = observed.returned
-    if len(observed.buffer) <= max_buffer:
-        expect.buffer = observed.buffer
-    else:
-        expect.buffer_size = observed.buffer_size
-    expect.at_eof = observed.at_eof
-    expect.exception_set = observed.exception_set
-    if observed.HasField("exception"):
-        expect.exception.CopyFrom(observed.exception)
-    expect.paused = observed.paused
+    for action in observed.actions:
+        expect.actions.append(_recorded_action(action, max_buffer))
+    _recorded_state(expect, observed, max_buffer)
     return expect

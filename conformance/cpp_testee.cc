@@ -10,7 +10,9 @@
 //
 // - a fresh io_context, StreamReader and StreamReaderProtocol per scenario;
 // - the actions of a step run in order, with no handler run between them,
-//   stopping at the first error an action returns (Observation.error);
+//   stopping at the first error an action returns (Observation.error); with
+//   per-action results (schema v2) every action runs and reports its own
+//   error and return value in Observation.actions;
 // - then the io_context polls until idle (a poll that runs nothing);
 // - then the testee reports the Observation.
 //
@@ -22,9 +24,11 @@
 // user code does. Errors are reported from each status's asyncio kind and
 // message (errors.h), with no per-scenario special case.
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -32,6 +36,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -63,6 +68,11 @@ using FakeTransport = ::streams::testing::FakeTransport;
 // The scenario asks for something this testee cannot run.
 struct Unsupported {
   std::string reason;
+};
+
+// Constructing the reader failed (StepTrace.construction_error).
+struct ConstructionFailed {
+  absl::Status status;
 };
 
 // The trace grew past what one response frame may carry (kMaxFrameBytes):
@@ -181,14 +191,137 @@ TransportCall ToProto(const FakeTransport::Call& call) {
   if (call.name == "write_eof") out.mutable_write_eof();
   if (call.name == "close") out.mutable_close();
   if (call.name == "abort") out.mutable_abort();
+  if (call.name == "pause_reading_failed") out.mutable_pause_reading_failed();
   return out;
 }
 
+// Warnings the library issued since the current step started
+// (Observation.warnings), filled by the handler main() installs.
+std::vector<std::string>& Warnings() {
+  static std::vector<std::string> warnings;
+  return warnings;
+}
+
+// "<Category>: <message>", the first object repr cut to its type name and
+// the rest dropped, as the reference reports them.
+std::string NormalizeWarning(absl::string_view category,
+                             absl::string_view message) {
+  std::string text(message);
+  if (size_t open = text.find('<'); open != std::string::npos) {
+    size_t end = open + 1;
+    while (end < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[end])) ||
+            text[end] == '_')) {
+      ++end;
+    }
+    text = absl::StrCat(text.substr(0, end), ">");
+  }
+  return absl::StrCat(category, ": ", text);
+}
+
+// The scenario's reader: explicit_limit as it is when set (schema v2), else
+// `limit`, 0 meaning the default.
+// Which transport made each call of the shared log (TransportCall.
+// transport), parallel to the log's calls: 0 without per_transport_logs.
+using CallOwners = std::vector<int32_t>;
+
+// The fake transport with the testee's options of schema v2 on top:
+// log_failed_pause records each pause_reading() that failed, and
+// lose_on_close makes Close()/Abort() report ConnectionLost(OK) one handler
+// later, once, as asyncio's transports do with call_soon. Every call it
+// records is tagged with its `number` in `owners`.
+class TesteeTransport final : public FakeTransport {
+ public:
+  TesteeTransport(const TransportOptions& options, std::shared_ptr<CallLog> log,
+                  std::shared_ptr<CallOwners> owners, int32_t number,
+                  asio::io_context& context)
+      : FakeTransport(Options{options.cannot_pause(), options.ssl(),
+                              options.cannot_write_eof()},
+                      log),
+        log_(std::move(log)),
+        owners_(std::move(owners)),
+        number_(number),
+        context_(context),
+        log_failed_pause_(options.log_failed_pause()),
+        lose_on_close_(options.lose_on_close()) {}
+
+  absl::Status PauseReading() override {
+    absl::Status status = Tagged([&] { return FakeTransport::PauseReading(); });
+    if (!status.ok() && log_failed_pause_) {
+      log_->Add(Call{"pause_reading_failed", "", {}});
+      owners_->push_back(number_);
+    }
+    return status;
+  }
+  void ResumeReading() override {
+    Tagged([&] { FakeTransport::ResumeReading(); });
+  }
+  absl::Status Write(absl::string_view data) override {
+    return Tagged([&] { return FakeTransport::Write(data); });
+  }
+  absl::Status WriteLines(const std::vector<std::string>& lines) override {
+    return Tagged([&] { return FakeTransport::WriteLines(lines); });
+  }
+  absl::Status WriteEof() override {
+    return Tagged([&] { return FakeTransport::WriteEof(); });
+  }
+  void Close() override {
+    Tagged([&] { FakeTransport::Close(); });
+    Lose();
+  }
+  void Abort() override {
+    Tagged([&] { FakeTransport::Abort(); });
+    Lose();
+  }
+
+  // What Lose() reports to: the protocol of connection_made.
+  void set_on_lost(std::function<void()> on_lost) {
+    on_lost_ = std::move(on_lost);
+  }
+
+ private:
+  // Runs `call` and tags what it recorded with this transport's number.
+  template <typename F>
+  std::invoke_result_t<F> Tagged(F call) {
+    const size_t before = log_->calls().size();
+    struct Tag {
+      ~Tag() {
+        for (size_t i = before; i < self->log_->calls().size(); ++i) {
+          self->owners_->push_back(self->number_);
+        }
+      }
+      TesteeTransport* self;
+      size_t before;
+    } tag{this, before};
+    return call();
+  }
+
+  void Lose() {
+    if (!lose_on_close_ || !on_lost_ || lost_) return;
+    lost_ = true;
+    asio::post(context_, on_lost_);
+  }
+
+  std::shared_ptr<CallLog> log_;
+  std::shared_ptr<CallOwners> owners_;
+  const int32_t number_;
+  asio::io_context& context_;
+  const bool log_failed_pause_;
+  const bool lose_on_close_;
+  std::function<void()> on_lost_;
+  bool lost_ = false;
+};
+
 StreamReader MakeReader(asio::io_context& context, const Scenario& scenario) {
-  absl::StatusOr<StreamReader> reader = StreamReader::Create(
-      context.get_executor(),
-      scenario.limit() != 0 ? scenario.limit() : StreamReader::kDefaultLimit);
-  if (!reader.ok()) throw std::runtime_error(reader.status().ToString());
+  int64_t limit = StreamReader::kDefaultLimit;
+  if (scenario.has_explicit_limit()) {
+    limit = scenario.explicit_limit();
+  } else if (scenario.limit() != 0) {
+    limit = scenario.limit();
+  }
+  absl::StatusOr<StreamReader> reader =
+      StreamReader::Create(context.get_executor(), limit);
+  if (!reader.ok()) throw ConstructionFailed{reader.status()};
   return *std::move(reader);
 }
 
@@ -234,13 +367,29 @@ class ScenarioRun {
   Observation RunStep(const Step& step) {
     Observation observation;
     returned_.reset();
+    const bool per_action =
+        step.per_action_results() || scenario_.per_action_results();
+    Warnings().clear();
     for (const Action& action : step.actions()) {
+      if (per_action) {
+        action_result_ = observation.add_actions();
+        returned_.reset();
+      }
       absl::Status status = RunAction(action);
+      if (per_action) {
+        if (!status.ok()) {
+          *action_result_->mutable_error() = ErrorFromStatus(status);
+        }
+        if (returned_) action_result_->set_returned(*returned_);
+        continue;
+      }
       if (!status.ok()) {
         *observation.mutable_error() = ErrorFromStatus(status);
         break;
       }
     }
+    if (per_action) returned_.reset();
+    action_result_ = nullptr;
     RunUntilIdle();
     Observe(observation);
     return observation;
@@ -261,10 +410,23 @@ class ScenarioRun {
     for (const auto& [id, pending] : pending_) {
       if (pending) observation.add_pending(id);
     }
-    for (const FakeTransport::Call& call : calls_->Take()) {
-      *observation.add_transport_calls() = ToProto(call);
+    std::vector<FakeTransport::Call> calls = calls_->Take();
+    for (size_t i = 0; i < calls.size(); ++i) {
+      TransportCall& call = *observation.add_transport_calls();
+      call = ToProto(calls[i]);
+      if (i < owners_->size()) call.set_transport((*owners_)[i]);
     }
+    owners_->clear();
+    for (std::string& warning : Warnings()) {
+      observation.add_warnings(std::move(warning));
+    }
+    Warnings().clear();
     if (returned_) observation.set_returned(*returned_);
+    ObserveState(observation);
+  }
+
+  // The reader's and writer's state fields of an Observation.
+  void ObserveState(Observation& observation) {
     observation.set_buffer(std::string(reader_.buffer()));
     observation.set_buffer_size(reader_.buffer_size());
     observation.set_at_eof(reader_.AtEof());
@@ -273,12 +435,20 @@ class ScenarioRun {
       *observation.mutable_exception() = ErrorFromStatus(reader_.exception());
     }
     observation.set_paused(reader_.transport_paused());
+    if (!writers_.empty() && !writer_dropped_) {
+      observation.set_writer_closing(writers_.back().IsClosing());
+    }
+    if (connected_) {
+      observation.set_writing_paused(protocol_->writing_paused());
+      observation.set_connection_lost(protocol_->connection_lost());
+    }
   }
 
   auto StatusCallback(int32_t id) {
     pending_[id] = true;
     return asio::bind_cancellation_slot(
         signals_[id].slot(), [this, id](absl::Status status) {
+          done_.insert(id);
           FinishLater(id, StatusCompletion(status));
         });
   }
@@ -299,7 +469,10 @@ class ScenarioRun {
         StartRead(action.read());
         return absl::OkStatus();
       case Action::kCancel:
-        Cancel(action.cancel());
+        if (std::optional<bool> cancelled = Cancel(action.cancel());
+            cancelled && action_result_ != nullptr) {
+          action_result_->set_returned(*cancelled);
+        }
         return absl::OkStatus();
       case Action::kTask:
         StartTask(action.task());
@@ -341,6 +514,16 @@ class ScenarioRun {
       case Action::kIsClosing:
         returned_ = Writer().IsClosing();
         return absl::OkStatus();
+      case Action::kDropWriter:
+        // The reference drops its last references; the writer's other
+        // handles (a pending drain's, ...) keep it, as references do.
+        Writer();
+        writers_.pop_back();
+        writer_dropped_ = true;
+        return absl::OkStatus();
+      case Action::kAbort:
+        Writer().transport()->Abort();
+        return absl::OkStatus();
       case Action::kDrain:
         Writer().AsyncDrain(StatusCallback(action.drain()));
         return absl::OkStatus();
@@ -353,26 +536,38 @@ class ScenarioRun {
         }
         transports_.back()->StartClosing();
         return absl::OkStatus();
+      case Action::kObserve:
+        if (action_result_ == nullptr) {
+          throw Unsupported{"observe needs per_action_results"};
+        }
+        ObserveState(*action_result_->mutable_state());
+        return absl::OkStatus();
       case Action::ACTION_NOT_SET:
         break;
     }
     throw Unsupported{"unknown action"};
   }
 
-  std::shared_ptr<FakeTransport> NewTransport(const TransportOptions& options) {
-    auto transport = std::make_shared<FakeTransport>(
-        FakeTransport::Options{options.cannot_pause(), options.ssl(),
-                               options.cannot_write_eof()},
-        calls_);
+  std::shared_ptr<TesteeTransport> NewTransport(
+      const TransportOptions& options) {
+    const int32_t number = scenario_.per_transport_logs()
+                               ? static_cast<int32_t>(transports_.size()) + 1
+                               : 0;
+    auto transport = std::make_shared<TesteeTransport>(options, calls_, owners_,
+                                                       number, context_);
     transports_.push_back(transport);
     return transport;
   }
 
   absl::Status ConnectionMade(const TransportOptions& options) {
-    std::shared_ptr<FakeTransport> transport = NewTransport(options);
+    std::shared_ptr<TesteeTransport> transport = NewTransport(options);
+    connected_ = true;
+    transport->set_on_lost(
+        [this] { protocol_->ConnectionLost(absl::OkStatus()); });
     if (absl::Status made = protocol_->ConnectionMade(transport); !made.ok()) {
       return made;
     }
+    writer_dropped_ = false;
     if (scenario_.server_side()) {
       if (server_writer_) writers_.push_back(std::move(*server_writer_));
       server_writer_.reset();
@@ -383,7 +578,7 @@ class ScenarioRun {
   }
 
   StreamWriter& Writer() {
-    if (writers_.empty()) {
+    if (writers_.empty() || writer_dropped_) {
       throw Unsupported{"writer action before connection_made"};
     }
     return writers_.back();
@@ -394,6 +589,7 @@ class ScenarioRun {
     pending_[id] = true;
     auto slot = signals_[id].slot();
     auto on_read = [this, id](absl::StatusOr<std::string> result) {
+      done_.insert(id);
       FinishLater(id, ReadCompletion(std::move(result)));
     };
     switch (read.kind_case()) {
@@ -417,6 +613,7 @@ class ScenarioRun {
       case Read::kAnext:
         reader_.AsyncNextLine(asio::bind_cancellation_slot(
             slot, [this, id](absl::StatusOr<std::optional<std::string>> line) {
+              done_.insert(id);
               FinishLater(id, NextLineCompletion(std::move(line)));
             }));
         return;
@@ -453,14 +650,20 @@ class ScenarioRun {
   // with throw_if_cancelled on). The coroutine checks the mark instead and
   // ends cancelled without running, as an asyncio task cancelled before its
   // first step does.
-  void Cancel(int32_t id) {
+  //
+  // Returns task.cancel()'s result: false once the operation is done (its
+  // handler ran, or its coroutine ended), else true; nullopt when no
+  // operation that `cancel` can name has this id.
+  std::optional<bool> Cancel(int32_t id) {
     if (unstarted_tasks_.contains(id)) {
       cancelled_before_start_.insert(id);
-      return;
+      return true;
     }
-    if (auto it = signals_.find(id); it != signals_.end() && pending_[id]) {
-      it->second.emit(asio::cancellation_type::terminal);
-    }
+    auto it = signals_.find(id);
+    if (it == signals_.end()) return std::nullopt;
+    if (done_.contains(id)) return false;
+    if (pending_[id]) it->second.emit(asio::cancellation_type::terminal);
+    return true;
   }
 
   void StartTask(const Task& task) {
@@ -475,6 +678,7 @@ class ScenarioRun {
     }
     const int32_t id = task.id();
     pending_[id] = true;
+    tasks_.insert(id);
     unstarted_tasks_.insert(id);
     asio::co_spawn(context_.get_executor(), RunTask(task),
                    TaskHandler{signals_[id].slot()});
@@ -488,6 +692,7 @@ class ScenarioRun {
     if (cancelled_before_start_.contains(task_id)) {
       // Its coroutine never ran: the reference sees it end through the
       // task's done callback, one step later (FinishLater()).
+      done_.insert(task_id);
       FinishLater(task_id, CancelledCompletion());
       co_return;
     }
@@ -597,6 +802,7 @@ class ScenarioRun {
   }
 
   void Finish(int32_t id, Completion completion) {
+    if (tasks_.contains(id)) done_.insert(id);
     completion.set_id(id);
     pending_[id] = false;
     completed_.push_back(std::move(completion));
@@ -608,15 +814,22 @@ class ScenarioRun {
   std::shared_ptr<StreamReaderProtocol> protocol_;
   std::shared_ptr<FakeTransport::CallLog> calls_ =
       std::make_shared<FakeTransport::CallLog>();
-  std::vector<std::shared_ptr<FakeTransport>> transports_;
+  std::shared_ptr<CallOwners> owners_ = std::make_shared<CallOwners>();
+  bool connected_ = false;       // connection_made ran: the write side exists
+  bool writer_dropped_ = false;  // drop_writer let go of the last writer
+  std::vector<std::shared_ptr<TesteeTransport>> transports_;
   std::optional<StreamWriter> server_writer_;
   std::vector<StreamWriter> writers_;  // kept, as the reference keeps them
   std::map<int32_t, asio::cancellation_signal> signals_;
   std::map<int32_t, bool> pending_;           // id -> still pending
   std::set<int32_t> unstarted_tasks_;         // tasks before their first step
   std::set<int32_t> cancelled_before_start_;  // ... that `cancel` named
+  std::set<int32_t> tasks_;                   // ids of Action.task tasks
+  std::set<int32_t> done_;  // operations and tasks done (cancel() is False)
   std::vector<Completion> completed_;
   std::optional<bool> returned_;
+  // The result of the running action, in a step with per-action results.
+  ActionResult* action_result_ = nullptr;
 };
 
 Response RunRequest(const Request& request) {
@@ -624,6 +837,10 @@ Response RunRequest(const Request& request) {
   try {
     ScenarioRun run(request.scenario());
     *response.mutable_trace() = run.Run();
+  } catch (const ConstructionFailed& failed) {
+    response.mutable_trace()->set_implementation("C++ //streams");
+    *response.mutable_trace()->mutable_construction_error() =
+        ErrorFromStatus(failed.status);
   } catch (const Unsupported& unsupported) {
     response.set_skipped(unsupported.reason);
   } catch (const ResponseTooLarge& too_large) {
@@ -661,8 +878,12 @@ int WireError(const absl::Status& status) {
 int main() {
   namespace conformance = ::streams::conformance;
   std::cerr << "cpp_testee: C++ //streams\n";
-  // Writers left open at a scenario's end are closed quietly.
-  streams::StreamWriter::SetWarningHandler([](absl::string_view) {});
+  // Warnings are observed (Observation.warnings); those of writers left open
+  // at a scenario's end are dropped when the next step starts.
+  streams::StreamWriter::SetWarningHandler([](absl::string_view message) {
+    conformance::Warnings().push_back(
+        conformance::NormalizeWarning("ResourceWarning", message));
+  });
   while (true) {
     absl::StatusOr<std::optional<std::string>> frame =
         conformance::ReadFrame(stdin);

@@ -24,7 +24,8 @@ th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left;
   vertical-align: top; }
 th { background: #eee; }
 td.passed { background: #cfc; } td.failed { background: #f99; }
-td.skipped, td.expected { background: #ffc; } td.differs { background: #fdb; }
+td.skipped, td.expected, td.beyond { background: #ffc; }
+td.differs { background: #fdb; }
 pre { background: #f6f6f6; padding: 6px; margin: 2px 0;
   white-space: pre-wrap; word-break: break-all; }
 .info { color: #666; } .meta td:first-child { font-weight: bold; }
@@ -62,12 +63,16 @@ def _status(column: res.Column, name: str) -> str:
         return "differs"
     if result.status == res.EXPECTED_FAILURE:
         return "expected"
+    if result.status == res.BEYOND:
+        return "beyond"
     return result.status
 
 
 def _cell(column: res.Column, name: str, link: str) -> str:
     status = _status(column, name)
-    word = "expected failure" if status == "expected" else status
+    word = {"expected": "expected failure", "beyond": "beyond 3.11.7"}.get(
+        status, status
+    )
     return f'<td class="{status}"><a href="{_e(link)}">{word}</a></td>'
 
 

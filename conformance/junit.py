@@ -52,7 +52,11 @@ def build(
                     case, "failure", message=result.outcome.summary
                 )
                 failure.text = result.diff
-            elif result.status in (res.SKIPPED, res.EXPECTED_FAILURE):
+            elif result.status in (
+                res.SKIPPED,
+                res.EXPECTED_FAILURE,
+                res.BEYOND,
+            ):
                 counts["skipped"] += 1
                 skipped = ET.SubElement(
                     case,

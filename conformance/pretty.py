@@ -7,7 +7,7 @@ calls, actions as the Python call the reference testee makes.
 
 from typing import Any, Optional
 
-from conformance import payload
+from conformance import payload, textproto
 
 MAX_BYTES = 64
 HEAD_BYTES = 24
@@ -62,19 +62,26 @@ def show_completion(completion: Any) -> str:
 
 
 def show_call(call: Any) -> str:
+    owner = f"transport {call.transport}: " if call.transport else ""
     kind = call.WhichOneof("call")
     if kind == "write":
-        return f"write({show_bytes(call.write)})"
+        return f"{owner}write({show_bytes(call.write)})"
     if kind == "writelines":
         lines = ", ".join(show_payload(line) for line in call.writelines.lines)
-        return f"writelines([{lines}])"
-    return f"{kind}()"
+        return f"{owner}writelines([{lines}])"
+    return f"{owner}{kind}()"
 
 
 def show_transport_options(options: Any) -> str:
     flags = [
         name
-        for name in ("cannot_pause", "ssl", "cannot_write_eof")
+        for name in (
+            "cannot_pause",
+            "ssl",
+            "cannot_write_eof",
+            "log_failed_pause",
+            "lose_on_close",
+        )
         if getattr(options, name)
     ]
     return f"FakeTransport({', '.join(f'{flag}=True' for flag in flags)})"
@@ -157,6 +164,10 @@ def show_action(action: Any) -> str:
         return "transport starts closing (is_closing() becomes True)"
     if kind == "feed_eof":
         return "reader.feed_eof()"
+    if kind == "abort":
+        return "writer.transport.abort()"
+    if kind == "observe":
+        return "observe the reader's and writer's state (within the tick)"
     if kind is None:
         return "(empty action)"
     return f"writer.{kind}()"
@@ -170,8 +181,11 @@ def show_value(field: str, value: Any) -> str:
         return "[" + "; ".join(show_completion(c) for c in value) + "]"
     if field == "transport_calls":
         return "[" + ", ".join(show_call(c) for c in value) + "]"
-    if field in ("error", "exception"):
+    if field in ("error", "exception", "construction_error"):
         return show_error(value)
+    if field == "actions":
+        shown = (textproto.one_line(result) or "{}" for result in value)
+        return "[" + "; ".join(shown) + "]"
     if field == "buffer":
         return show_bytes(value)
     if field == "pending":

@@ -13,7 +13,9 @@ StreamWriter, over a fake transport that records the calls made on it:
 
 - a fresh event loop per scenario;
 - the actions of a step run in order inside ONE loop callback, stopping at the
-  first exception an action raises (it becomes Observation.error);
+  first exception an action raises (it becomes Observation.error); with
+  per-action results (schema v2) every action runs and reports its own
+  error and return value in Observation.actions;
 - then the loop runs until idle: no callback is ready;
 - then the testee reports an Observation: operations completed since the last
   step, operations pending, transport calls, and the reader's state.
@@ -31,6 +33,7 @@ Usage: python3 conformance/reference_testee.py [--any_version]
 import asyncio
 import logging
 import pathlib
+import re
 import sys
 import traceback
 import warnings
@@ -95,6 +98,14 @@ class Unsupported(Exception):
     """The scenario asks for something this testee cannot run."""
 
 
+class ConstructionFailed(Exception):
+    """Constructing the reader raised `error` (construction_error)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class ResponseTooLarge(Exception):
     """The trace grew past what one response frame may carry.
 
@@ -151,9 +162,15 @@ class FakeTransport(asyncio.Transport):
         self._closing = False
         self._eof = False
         self._ssl_context = object() if options.ssl else None
+        # TransportCall.transport: 1, 2, ... with per_transport_logs, else 0.
+        self.number = 0
+        # The protocol of connection_made, for lose_on_close.
+        self.protocol: Optional[asyncio.BaseProtocol] = None
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._lost = False
 
     def _record(self, **call: Any) -> None:
-        self._calls.append(pb.TransportCall(**call))
+        self._calls.append(pb.TransportCall(transport=self.number, **call))
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         if name == "sslcontext":
@@ -169,6 +186,8 @@ class FakeTransport(asyncio.Transport):
 
     def pause_reading(self) -> None:
         if self._options.cannot_pause:
+            if self._options.log_failed_pause:
+                self._record(pause_reading_failed=pb.Empty())
             raise NotImplementedError
         self._record(pause_reading=pb.Empty())
 
@@ -200,10 +219,51 @@ class FakeTransport(asyncio.Transport):
     def close(self) -> None:
         self._closing = True
         self._record(close=pb.Empty())
+        self._lose()
 
     def abort(self) -> None:
         self._closing = True
         self._record(abort=pb.Empty())
+        self._lose()
+
+    def _lose(self) -> None:
+        """With lose_on_close, connection_lost(None) one iteration later,
+        once, as _SelectorTransport._force_close / close() do."""
+        if (
+            self._options.lose_on_close
+            and self.protocol is not None
+            and self.loop is not None
+            and not self._lost
+        ):
+            self._lost = True
+            self.loop.call_soon(self.protocol.connection_lost, None)
+
+
+# Warnings issued since the current step started (Observation.warnings),
+# collected only while a step runs (COLLECTING[0]).
+WARNINGS: List[str] = []
+COLLECTING = [False]
+
+
+def normalize_warning(category: str, message: str) -> str:
+    """ "<Category>: <message>", the first object repr cut to its type name
+    and the rest dropped (reprs hold addresses)."""
+    match = re.match(r"([^<]*<\w+)", message)
+    text = match.group(1) + ">" if match else message
+    return f"{category}: {text}"
+
+
+def _collect_warning(
+    message: Any,
+    category: type,
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: Optional[str] = None,
+) -> None:
+    """warnings.showwarning: keeps the warning for the step's observation."""
+    if COLLECTING[0]:
+        WARNINGS.append(normalize_warning(category.__name__, str(message)))
 
 
 def _ignore_exception(
@@ -226,9 +286,15 @@ class ScenarioRun:
         self.loop = asyncio.new_event_loop()
         self.loop.set_debug(False)
         self.loop.set_exception_handler(_ignore_exception)
-        self.reader = asyncio.StreamReader(
-            limit=scenario.limit or 2**16, loop=self.loop
-        )
+        if scenario.HasField("explicit_limit"):
+            limit = scenario.explicit_limit
+        else:
+            limit = scenario.limit or 2**16
+        try:
+            self.reader = asyncio.StreamReader(limit=limit, loop=self.loop)
+        except Exception as exc:  # noqa: BLE001 - observed
+            self.loop.close()
+            raise ConstructionFailed(exc) from exc
         callback = _do_nothing if scenario.server_side else None
         self.protocol = asyncio.StreamReaderProtocol(
             self.reader, client_connected_cb=callback, loop=self.loop
@@ -247,6 +313,11 @@ class ScenarioRun:
         self.tasks_ended: Set[int] = set()
         self.completed: List[Any] = []
         self.returned: Optional[bool] = None
+        # The ActionResult of the running action, in a step with per-action
+        # results; None otherwise.
+        self.action_result: Optional[Any] = None
+        # connection_made ran (the write side's state exists from then on).
+        self.connected = False
 
     # -- Running -----------------------------------------------------------
 
@@ -272,17 +343,34 @@ class ScenarioRun:
         observation = pb.Observation()
         internal: List[BaseException] = []
         self.returned = None
+        per_action = (
+            step.per_action_results or self.scenario.per_action_results
+        )
+        WARNINGS.clear()
+        COLLECTING[0] = True
 
         def run_actions() -> None:
             for action in step.actions:
+                if per_action:
+                    self.action_result = observation.actions.add()
+                    self.returned = None
                 try:
                     self.run_action(action)
                 except Unsupported as exc:
                     internal.append(exc)
                     return
                 except Exception as exc:  # noqa: BLE001 - observed
-                    observation.error.CopyFrom(error_from_exception(exc))
-                    return
+                    error = error_from_exception(exc)
+                    if not per_action:
+                        observation.error.CopyFrom(error)
+                        return
+                    self.action_result.error.CopyFrom(error)
+                finally:
+                    if per_action and self.returned is not None:
+                        self.action_result.returned = self.returned
+            self.action_result = None
+            if per_action:
+                self.returned = None
 
         self.loop.call_soon(run_actions)
         self.run_until_idle()
@@ -306,8 +394,15 @@ class ScenarioRun:
         observation.pending.extend(sorted(running | self.awaiting))
         observation.transport_calls.extend(self.calls)
         self.calls.clear()
+        observation.warnings.extend(WARNINGS)
+        WARNINGS.clear()
+        COLLECTING[0] = False
         if self.returned is not None:
             observation.returned = self.returned
+        self.observe_state(observation)
+
+    def observe_state(self, observation: Any) -> None:
+        """The reader's and writer's state fields of an Observation."""
         reader = self.reader
         observation.buffer = bytes(reader._buffer)
         observation.buffer_size = len(reader._buffer)
@@ -317,6 +412,13 @@ class ScenarioRun:
         if exc is not None:
             observation.exception.CopyFrom(error_from_exception(exc))
         observation.paused = reader._paused
+        if self.writer is not None:
+            observation.writer_closing = self.writer.is_closing()
+        if self.connected:
+            # FlowControlMixin's state: pause_writing()/resume_writing(),
+            # and connection_lost() seen.
+            observation.writing_paused = self.protocol._paused
+            observation.connection_lost = self.protocol._connection_lost
 
     def close(self) -> None:
         """Cancels what is still pending, quietly, and closes the loop."""
@@ -326,6 +428,12 @@ class ScenarioRun:
                     task.cancel()
             self.run_until_idle()
         finally:
+            # Writers still open are freed later, maybe by the cyclic
+            # collector in another scenario's step: their __del__ must not
+            # warn "loop is closed" there. A closing transport keeps it
+            # quiet (and the scenario is over: nothing observes it).
+            for transport in self.transports:
+                transport.start_closing()
             self.loop.close()
 
     def run_action(self, action: Any) -> None:
@@ -356,6 +464,8 @@ class ScenarioRun:
     def new_transport(self, options: Any) -> FakeTransport:
         transport = FakeTransport(options, self.calls)
         self.transports.append(transport)
+        if self.scenario.per_transport_logs:
+            transport.number = len(self.transports)
         return transport
 
     def need_writer(self) -> asyncio.StreamWriter:
@@ -403,7 +513,15 @@ class ScenarioRun:
     def cancel(self, op_id: int) -> None:
         task = self.task_by_id.get(op_id)
         if task is not None:
-            task.cancel()
+            cancelled = task.cancel()
+            if self.action_result is not None:
+                self.action_result.returned = cancelled
+
+    def observe_action(self, _: Any) -> None:
+        """A snapshot within the tick, into this action's result."""
+        if self.action_result is None:
+            raise Unsupported("observe needs per_action_results")
+        self.observe_state(self.action_result.state)
 
     # -- Tasks that await a sequence (Action.task) ----------------------------
 
@@ -502,6 +620,9 @@ class ScenarioRun:
 
     def connection_made(self, options: Any) -> None:
         transport = self.new_transport(options)
+        transport.protocol = self.protocol
+        transport.loop = self.loop
+        self.connected = True
         self.protocol.connection_made(transport)
         if self.scenario.server_side:
             writer = self.protocol._stream_writer
@@ -549,6 +670,17 @@ class ScenarioRun:
     def is_closing(self, _: Any) -> None:
         self.returned = bool(self.need_writer().is_closing())
 
+    def drop_writer(self, _: Any) -> None:
+        """Lets go of the last writer: __del__ runs if nothing else holds
+        it (the server side's protocol does)."""
+        writer = self.need_writer()
+        self.writers = [kept for kept in self.writers if kept is not writer]
+        self.writer = None
+        del writer
+
+    def abort(self, _: Any) -> None:
+        self.need_writer().transport.abort()
+
     def drain(self, op_id: int) -> None:
         self.start_task(op_id, self.need_writer().drain())
 
@@ -584,9 +716,12 @@ ACTIONS: Dict[str, Callable[[ScenarioRun, Any], None]] = {
     "can_write_eof": ScenarioRun.can_write_eof,
     "close": ScenarioRun.close_writer,
     "is_closing": ScenarioRun.is_closing,
+    "abort": ScenarioRun.abort,
+    "drop_writer": ScenarioRun.drop_writer,
     "drain": ScenarioRun.drain,
     "wait_closed": ScenarioRun.wait_closed,
     "transport_closing": ScenarioRun.transport_closing,
+    "observe": ScenarioRun.observe_action,
 }
 
 
@@ -615,15 +750,47 @@ def run_request(request: Any) -> Any:
     except payload.PayloadError as exc:
         response.runtime_error = f"invalid request: {exc}"
         return response
+    beyond = request.scenario.HasField("beyond_reference")
     try:
-        response.trace.CopyFrom(ScenarioRun(request.scenario).run())
+        response.trace.CopyFrom(run_scenario(request.scenario))
+    except ConstructionFailed as exc:
+        response.trace.implementation = implementation()
+        response.trace.construction_error.CopyFrom(
+            error_from_exception(exc.error)
+        )
     except Unsupported as exc:
         response.skipped = str(exc)
+        if beyond:
+            response.skipped = beyond_reason(request.scenario, str(exc))
     except ResponseTooLarge as exc:
         response.runtime_error = str(exc)
-    except Exception:  # noqa: BLE001 - reported to the harness
+    except Exception as exc:  # noqa: BLE001 - reported to the harness
         response.runtime_error = traceback.format_exc()
+        if beyond:
+            response.skipped = beyond_reason(request.scenario, repr(exc))
     return response
+
+
+def run_scenario(scenario: Any) -> Any:
+    """The StepTrace of one scenario; no warning collected after it."""
+    try:
+        return ScenarioRun(scenario).run()
+    finally:
+        COLLECTING[0] = False
+
+
+def beyond_reason(scenario: Any, failure: str) -> str:
+    """Why a scenario marked beyond_reference did not run here."""
+    mark = scenario.beyond_reference
+    what = (
+        "a C++ extension"
+        if mark.cpp_extension
+        else f"needs CPython {mark.cpython or '(unnamed)'}"
+    )
+    return (
+        f"beyond CPython {implementation().split()[-1]}: {what}: "
+        f"{mark.reason} ({failure})"
+    )
 
 
 def main() -> int:
@@ -649,7 +816,9 @@ def main() -> int:
     requests = sys.stdin.buffer
     responses = sys.stdout.buffer
     sys.stdout = sys.stderr  # Nothing but frames goes to the real stdout.
-    warnings.simplefilter("ignore", ResourceWarning)
+    # ResourceWarnings (an unclosed StreamWriter's) are observed, not shown.
+    warnings.simplefilter("always", ResourceWarning)
+    warnings.showwarning = _collect_warning
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     while True:
         try:

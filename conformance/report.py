@@ -17,7 +17,8 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Optional, Sequence
 
-from conformance import corpus, harness, html_report
+from conformance import corpus, html_report, selection
+from conformance.judge import judge
 from conformance import results as res
 from conformance.testee import Testee, TesteeError
 
@@ -66,16 +67,19 @@ def _run_column(
     command: str,
     chosen: Sequence[corpus.Entry],
     informational: bool,
+    reference: bool = False,
 ) -> res.Column:
     column = res.Column(label, {}, informational)
     try:
         with Testee(command, label=label, echo_stderr=not informational) as t:
             for entry in chosen:
                 response = t.run(entry.scenario)
-                outcome = harness.judge(entry, response)
+                outcome = judge(entry, response, reference)
                 kind = response.WhichOneof("result")
                 if outcome.passed:
                     status = res.PASSED
+                elif outcome.beyond:
+                    status = res.BEYOND
                 elif informational and kind != "trace":
                     # It cannot run this one (a feature 3.11.7 added, or
                     # an asyncio internal it lacks): skipped, with why.
@@ -114,7 +118,7 @@ def _columns(
     args: argparse.Namespace, chosen: Sequence[corpus.Entry]
 ) -> List[res.Column]:
     columns = [
-        _run_column("reference", args.reference, chosen, False),
+        _run_column("reference", args.reference, chosen, False, True),
         _run_column("C++", args.cpp, chosen, False),
     ]
     columns[0].detail = f"CPython {_THIS_VERSION}"
@@ -148,20 +152,30 @@ def _print_table(
     chosen: Sequence[corpus.Entry], columns: Sequence[res.Column]
 ) -> None:
     by_topic: Dict[str, List[int]] = collections.OrderedDict()
+    # Scenarios marked beyond_reference have their own row, after the
+    # total: on the reference, "pass" there means skipped as it must be.
+    beyond = [0] * (len(columns) + 1)
     for entry in chosen:
-        row = by_topic.setdefault(entry.topic, [0] * (len(columns) + 1))
+        if entry.scenario.HasField("beyond_reference"):
+            row = beyond
+        else:
+            row = by_topic.setdefault(entry.topic, [0] * (len(columns) + 1))
         row[0] += 1
         for number, column in enumerate(columns, 1):
-            if column.results[entry.name].status == res.PASSED:
+            status = column.results[entry.name].status
+            if status in (res.PASSED, res.BEYOND):
                 row[number] += 1
     rows = [(topic, *counts) for topic, counts in sorted(by_topic.items())]
     total = (
         "total",
         *(sum(row[i] for row in rows) for i in range(1, len(columns) + 2)),
     )
+    extra = [("beyond CPython 3.11.7", *beyond)] if beyond[0] else []
     headers = ["topic", "scenarios", "pass on reference", "pass on C++"]
     headers += [f"{column.label} (info)" for column in columns[2:]]
-    width = max([len(headers[0])] + [len(row[0]) for row in rows + [total]])
+    width = max(
+        [len(headers[0])] + [len(row[0]) for row in rows + [total] + extra]
+    )
     widths = [width, 9, 17, 11] + [len(h) for h in headers[4:]]
 
     def line(cells: Sequence[object]) -> str:
@@ -174,11 +188,13 @@ def _print_table(
         if row is total:
             print("-" * (sum(widths) + 2 * len(widths)))
         print(line(row))
+    for row in extra:
+        print(line(row))
 
 
 def run_report(args: argparse.Namespace) -> int:
-    entries = harness.load(args.paths)
-    chosen = harness.select(entries, args.filter)
+    entries = selection.load(args.paths)
+    chosen = selection.select(entries, args.filter)
     columns = _columns(args, chosen)
     _print_table(chosen, columns)
     failures = [
@@ -186,7 +202,7 @@ def run_report(args: argparse.Namespace) -> int:
         for column in columns[:2]
         for entry in chosen
         for result in [column.results[entry.name]]
-        if result.status != res.PASSED
+        if result.status not in (res.PASSED, res.BEYOND)
     ]
     if failures:
         print("\nfailures:")

@@ -1,6 +1,6 @@
 """What a run found, scenario by scenario: the report writers' input.
 
-The harness judges (harness.judge) and fills these; the text table, the HTML
+The harness judges (judge.judge) and fills these; the text table, the HTML
 report (html_report.py) and the JUnit XML (junit.py) only read them, so each
 writer can be tested on a few hand-made results.
 """
@@ -14,6 +14,9 @@ PASSED = "passed"
 FAILED = "failed"
 SKIPPED = "skipped"  # Informational testees only: it could not run it.
 EXPECTED_FAILURE = "expected failure"  # Failed, and in the failure list.
+# The reference could not run it, as its beyond_reference mark says (a newer
+# CPython's behaviour, or a C++ extension): neither passed nor failed.
+BEYOND = "beyond the reference"
 
 
 @dataclasses.dataclass
@@ -23,6 +26,8 @@ class Outcome:
     passed: bool
     summary: str = ""  # One line, for lists of failures.
     details: List[str] = dataclasses.field(default_factory=list)
+    # The reference skipped a scenario marked beyond_reference, as it must.
+    beyond: bool = False
 
 
 @dataclasses.dataclass
@@ -30,7 +35,7 @@ class Result:
     """One scenario on one testee: the judgement and what it observed."""
 
     entry: corpus.Entry
-    status: str  # PASSED, FAILED, SKIPPED or EXPECTED_FAILURE.
+    status: str  # PASSED, FAILED, SKIPPED, EXPECTED_FAILURE or BEYOND.
     outcome: Outcome
     response: Optional[Any] = None  # streams.conformance.Response
 

@@ -25,7 +25,13 @@ def main(argv: List[str]) -> int:
     mode, args = argv[0], argv[1:]
     if mode == "reference":
         return harness.main(
-            ["--testee", suite.reference_command(), "--name=reference"] + args
+            [
+                "--testee",
+                suite.reference_command(),
+                "--name=reference",
+                "--is_reference",
+            ]
+            + args
         )
     if mode == "cpp":
         return harness.main(

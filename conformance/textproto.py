@@ -15,6 +15,8 @@ from typing import Any, List, Optional
 
 from google.protobuf import descriptor, text_encoding
 
+from conformance import scenario_pb2 as pb
+
 _PUNCTUATION = "{}<>:[],;"
 _OPENING = {"{": "}", "<": ">"}
 
@@ -300,3 +302,29 @@ def format_field(
 def _item_named(name: str, message: Any) -> str:
     inner = one_line(message)
     return f"{name} {{ {inner} }}" if inner else f"{name} {{}}"
+
+
+def scenario_text(scenario: Any) -> str:
+    """A scenario as a block to paste into a file under testdata/."""
+    lines = ["scenario {"]
+    for field, value in scenario.ListFields():
+        if field.name == "steps":
+            continue
+        holder = pb.Scenario()
+        if field.label == field.LABEL_REPEATED:
+            getattr(holder, field.name).extend(value)
+        else:
+            setattr(holder, field.name, value)
+        lines.append("  " + one_line(holder))
+    for step in scenario.steps:
+        lines.append("  steps {")
+        if step.per_action_results:
+            lines.append("    per_action_results: true")
+        for action in step.actions:
+            lines.append("    " + format_field("actions", action, 4))
+        if step.note:
+            lines.append("    " + one_line(pb.Step(note=step.note)))
+        lines.append("    " + format_field("expect", step.expect, 4))
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines)

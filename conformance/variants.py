@@ -187,7 +187,9 @@ def split_feed(
             result.steps.add().CopyFrom(original_step)
             continue
         for group in groups:
-            result.steps.add().actions.extend(group)
+            part = result.steps.add()
+            part.per_action_results = original_step.per_action_results
+            part.actions.extend(group)
     return result
 
 
@@ -304,9 +306,17 @@ def limits_around(size: int) -> Set[int]:
     return {limit for limit in near | halves if 0 < limit <= MAX_LIMIT}
 
 
+def own_limit(scenario: Any) -> int:
+    """The reader's limit: explicit_limit when set (schema v2), else
+    `limit`, 0 meaning the default."""
+    if scenario.HasField("explicit_limit"):
+        return scenario.explicit_limit
+    return scenario.limit or DEFAULT_LIMIT
+
+
 def swept_limits(scenario: Any) -> List[int]:
     """Every limit of the sweep except the scenario's own, ascending."""
-    own = scenario.limit or DEFAULT_LIMIT
+    own = own_limit(scenario)
     limits = {own - 1, own + 1}
     try:
         for size in sizes(scenario):
@@ -329,14 +339,17 @@ def _reads_the_reader(scenario: Any) -> bool:
 
 def with_limit(scenario: Any, limit: int) -> Any:
     result = _copy(scenario)
-    result.limit = limit
+    if result.HasField("explicit_limit"):
+        result.explicit_limit = limit
+    else:
+        result.limit = limit
     return result
 
 
 def limit_sweeps(scenario: Any) -> List[Variant]:
     if not _reads_the_reader(scenario):
         return []
-    own = scenario.limit or DEFAULT_LIMIT
+    own = own_limit(scenario)
     return [
         _variant(
             scenario,
@@ -445,6 +458,7 @@ def ungroup(scenario: Any, cuts: Dict[int, List[int]]) -> Any:
             part = result.steps.add()
             part.actions.extend(step.actions[start:end])
             part.note = step.note
+            part.per_action_results = step.per_action_results
     return result
 
 

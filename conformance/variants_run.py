@@ -7,7 +7,7 @@ Derives every variant of every scenario of the files (conformance/
 variants.py), takes of each transformation a fixed-seed sample of at most N
 (--sample; --sample_feed_split and so on for one transformation; -1: all),
 runs each through the reference and the C++ testee and compares their traces
-(harness.trace_difference: everything is compared). Prints, per
+(differential.trace_difference: everything is compared). Prints, per
 transformation, "ran N of M derived scenarios", then histograms of what the
 variants exercised (their actions, and the errors and transport calls the
 reference reported), then each difference with its shrunk scenario ready to
@@ -23,7 +23,8 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
-from conformance import corpus, harness, variants
+from conformance import corpus, differential, selection, trace_stats
+from conformance import variants
 from conformance.testee import Testee, TesteeError, run_both
 
 
@@ -46,6 +47,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     for name in variants.TRANSFORMATIONS:
         parser.add_argument(f"--sample_{name}", type=int, metavar="N")
     parser.add_argument("--filter", metavar="REGEX")
+    parser.add_argument(
+        "--failure_list",
+        metavar="FILE",
+        help="scenarios the C++ testee is known to fail: not derived from "
+        "(their variants would only find the known difference again)",
+    )
     parser.add_argument("--max_shrunk", type=int, default=5)
     return parser.parse_args(argv)
 
@@ -66,7 +73,14 @@ def choose(
 def run(argv: Sequence[str]) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    origins = [entry.scenario for entry in harness.load(args.paths)]
+    known = set()
+    if args.failure_list:
+        known = set(selection.read_failure_list(args.failure_list))
+    origins = [
+        entry.scenario
+        for entry in selection.load(args.paths)
+        if entry.name not in known
+    ]
     origins.sort(key=lambda scenario: scenario.name)
     derived = variants.derive_all(origins)
     sampled = choose(args, derived)
@@ -74,7 +88,7 @@ def run(argv: Sequence[str]) -> int:
         v for name in variants.TRANSFORMATIONS for v in sampled[name]
     ]
     # select() sorts, filters and shards by .name, which a Variant has.
-    selected = harness.select(everything, args.filter)  # type: ignore
+    selected = selection.select(everything, args.filter)  # type: ignore
     ran: collections.Counter = collections.Counter()
     seconds: collections.Counter = collections.Counter()
     kinds: collections.Counter = collections.Counter()
@@ -92,13 +106,13 @@ def run(argv: Sequence[str]) -> int:
             clock = time.monotonic()
             scenario = variant.build()
             ran[variant.transformation] += 1
-            kinds.update(harness.action_kinds(scenario))
+            kinds.update(trace_stats.action_kinds(scenario))
             cases[f"{variant.transformation}: {variant.kind}"] += 1
             first, second = run_both(reference, cpp, scenario)
             responses[str(first.WhichOneof("result"))] += 1
-            errors.update(harness.error_types(first))
-            calls.update(harness.transport_call_kinds(first))
-            difference = harness.trace_difference(first, second)
+            errors.update(trace_stats.error_types(first))
+            calls.update(trace_stats.transport_call_kinds(first))
+            difference = differential.trace_difference(first, second)
             seconds[variant.transformation] += time.monotonic() - clock
             if variant.cancelled:
                 cancels[cancel_outcome(first, variant.cancelled)] += 1
@@ -118,22 +132,26 @@ def run(argv: Sequence[str]) -> int:
             )
     for line in _summary(args, derived, sampled, ran, seconds, len(selected)):
         print(line)
-    print("\n".join(harness.histogram("variant kinds", cases)))
-    print(
-        "\n".join(harness.histogram("responses (on the reference)", responses))
-    )
-    print("\n".join(harness.histogram("action kinds", kinds)))
-    print(
-        "\n".join(harness.histogram("error types (on the reference)", errors))
-    )
+    print("\n".join(trace_stats.histogram("variant kinds", cases)))
     print(
         "\n".join(
-            harness.histogram("transport calls (on the reference)", calls)
+            trace_stats.histogram("responses (on the reference)", responses)
+        )
+    )
+    print("\n".join(trace_stats.histogram("action kinds", kinds)))
+    print(
+        "\n".join(
+            trace_stats.histogram("error types (on the reference)", errors)
         )
     )
     print(
         "\n".join(
-            harness.histogram(
+            trace_stats.histogram("transport calls (on the reference)", calls)
+        )
+    )
+    print(
+        "\n".join(
+            trace_stats.histogram(
                 "cancelled operations (on the reference)", cancels
             )
         )
@@ -176,7 +194,7 @@ def _report(
 ) -> List[str]:
     case = variant.name[len(variant.origin) + 1 :].replace(".", "")
     origin = variant.origin.split(".")
-    return harness.shrunk_report(
+    return differential.shrunk_report(
         scenario,
         reference,
         cpp,

@@ -13,7 +13,11 @@ operation ids (read, drain, wait_closed, task, and the reads and drains a task
 awaits) used twice in a scenario; `cancel` of an id no earlier action started
 (unless the scenario has the tag "cancel_unknown_id"), or of a read or drain
 inside a task (cancel the task); a task entry that sets nothing; `Bytes` with
-a size but no pattern.
+a size but no pattern. Schema v2: `limit` and `explicit_limit` both set; a
+scenario that expects a construction error but has steps (it has none to
+run); an `observe` action in a step without per-action results; a
+beyond_reference mark that names neither a CPython version nor
+cpp_extension (or both), or gives no reason.
 
 Prints `N files, M scenarios OK` and exits 0 when all is well.
 """
@@ -73,6 +77,34 @@ def _awaited_ids(action: Any) -> List[int]:
     return ids
 
 
+def _check_v2_scenario(scenario: Any, where: str) -> List[str]:
+    """The scenario-level fields of schema v2."""
+    problems = []
+    name = scenario.name
+    if scenario.HasField("explicit_limit") and scenario.limit:
+        problems.append(
+            f"{where}: {name}: both limit and explicit_limit: "
+            f"explicit_limit overrides limit, set one"
+        )
+    if scenario.HasField("expect_construction_error") and scenario.steps:
+        problems.append(
+            f"{where}: {name}: expects a construction error, so no step "
+            f"can run: remove the steps"
+        )
+    if scenario.HasField("beyond_reference"):
+        mark = scenario.beyond_reference
+        if bool(mark.cpython) == mark.cpp_extension:
+            problems.append(
+                f"{where}: {name}: beyond_reference needs exactly one of "
+                f"cpython (a version) and cpp_extension"
+            )
+        if not mark.reason.strip():
+            problems.append(
+                f"{where}: {name}: beyond_reference needs a reason"
+            )
+    return problems
+
+
 def check_scenario(
     scenario: Any, where: str, step_lines: List[int], path: pathlib.Path
 ) -> List[str]:
@@ -84,7 +116,9 @@ def check_scenario(
         )
     if not scenario.description.strip():
         problems.append(f"{where}: {scenario.name}: missing description")
-    if not scenario.steps:
+    problems.extend(_check_v2_scenario(scenario, where))
+    constructs = not scenario.HasField("expect_construction_error")
+    if not scenario.steps and constructs:
         problems.append(f"{where}: {scenario.name}: no steps")
     if scenario.limit < 0:
         problems.append(f"{where}: {scenario.name}: negative limit")
@@ -101,10 +135,16 @@ def check_scenario(
                 f"{at}: {label}: no expect block (run "
                 f"tools/record.py, or write `expect {{}}`)"
             )
+        per_action = step.per_action_results or scenario.per_action_results
         for action in step.actions:
             kind = action.WhichOneof("action")
             if kind is None:
                 problems.append(f"{at}: {label}: empty action")
+            if kind == "observe" and not per_action:
+                problems.append(
+                    f"{at}: {label}: observe needs per_action_results "
+                    f"(on the step or the scenario)"
+                )
             op_id = _started_id(action)
             for new_id in ([op_id] if op_id is not None else []) + (
                 _awaited_ids(action)

@@ -24,7 +24,7 @@ except ImportError:
     sys.path.append("/usr/lib/python3/dist-packages")
 
 from conformance.generator import FAMILIES, generate  # noqa: E402,F401
-from conformance.harness import scenario_text  # noqa: E402
+from conformance.textproto import scenario_text  # noqa: E402
 
 
 def main(argv: Optional[List[str]] = None) -> int:

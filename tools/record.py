@@ -15,9 +15,15 @@ Scenarios with `hand_written: true` are never rewritten: the tool only reports
 whether the reference agrees with them.
 
 A recorded expectation holds everything the harness always compares
-(completed, pending, transport_calls, error, returned) and the reader's state:
-`buffer` when it is at most 64 bytes long, else `buffer_size`; at_eof,
-exception_set (with exception when set) and paused.
+(completed, pending, transport_calls, error, returned, and schema v2's
+per-action results, `actions`) and the reader's state: `buffer` when it is at
+most 64 bytes long, else `buffer_size`; at_eof, exception_set (with exception
+when set) and paused; an `observe` action's state the same way, with
+writer_closing. A reader that fails to construct is recorded as the
+scenario's `expect_construction_error` (one line, before its closing brace).
+
+A scenario marked beyond_reference that the reference skips as it must is
+counted apart and left alone: its expectations are written by hand.
 """
 
 import argparse
@@ -57,6 +63,7 @@ class Summary:
     agree: int = 0
     disagree: int = 0
     not_run: int = 0  # Skipped by the testee, or it failed.
+    beyond: int = 0  # Marked beyond_reference, skipped by the reference.
 
     def line(self, path: pathlib.Path) -> str:
         text = (
@@ -66,6 +73,8 @@ class Summary:
         )
         if self.not_run:
             text += f", {self.not_run} NOT RUN"
+        if self.beyond:
+            text += f", {self.beyond} beyond the reference (not recorded)"
         return text
 
 
@@ -173,9 +182,28 @@ def _report_disagreement(scenario: Any, trace: Any) -> None:
             )
 
 
+def construction_edit(
+    text: str, node: textproto.Node, expected: Any
+) -> Optional[Edit]:
+    """The edit that makes a scenario's expect_construction_error say
+    `expected` (None: no edit needed or possible)."""
+    assert node.close is not None
+    old = node.find("expect_construction_error")
+    line = textproto.one_line(pb.Scenario(expect_construction_error=expected))
+    if old:
+        return (old[0].start, old[0].end, line)
+    indent = _indent_of_line(text, node.start) + 2
+    at = _line_start(text, node.close)
+    if not _starts_line(text, node.close):
+        return (node.close, node.close, " " + line + " ")
+    return (at, at, " " * indent + line + "\n")
+
+
 def _trace_of(testee: Testee, scenario: Any) -> Optional[Any]:
     response = testee.run(scenario)
     kind = response.WhichOneof("result")
+    if kind == "trace" and response.trace.HasField("construction_error"):
+        return response.trace
     if kind == "trace":
         if len(response.trace.steps) != len(scenario.steps):
             print(
@@ -210,12 +238,21 @@ def record_text(
                 f"line {node.line}: cannot match the steps "
                 f"of {scenario.name}"
             )
+        if scenario.HasField("beyond_reference"):
+            response = testee.run(scenario)
+            if response.WhichOneof("result") == "skipped":
+                summary.beyond += 1
+                continue
         trace = _trace_of(testee, scenario)
         if trace is None:
             summary.not_run += 1
             continue
+        constructed = compare.error_matches(
+            compare.field_value(scenario, "expect_construction_error"),
+            compare.field_value(trace, "construction_error"),
+        )
         if scenario.hand_written:
-            if all(
+            if constructed and all(
                 not compare.diff_expectation(step.expect, observed)
                 for step, observed in zip(scenario.steps, trace.steps)
             ):
@@ -225,6 +262,12 @@ def record_text(
                 _report_disagreement(scenario, trace)
             continue
         changed = False
+        if trace.HasField("construction_error"):
+            if scenario.expect_construction_error != trace.construction_error:
+                edit = construction_edit(text, node, trace.construction_error)
+                if edit is not None:
+                    edits.append(edit)
+                    changed = True
         for step, step_node, observed in zip(
             scenario.steps, steps, trace.steps
         ):

@@ -55,6 +55,29 @@ class CheckScenariosTest(unittest.TestCase):
         ):
             self.assertIn(part, joined)
 
+    def test_schema_v2_fields(self) -> None:
+        text = (
+            '# h\nscenario {\n  name: "StreamReader.V2.X"\n'
+            '  description: "d"\n  limit: 3\n  explicit_limit: 0\n'
+            '  expect_construction_error { type: "ValueError" }\n'
+            '  beyond_reference { cpython: "3.13" cpp_extension: true }\n'
+            "  steps { actions { observe {} } expect {} }\n}\n"
+            'scenario {\n  name: "StreamReader.V2.Y"\n'
+            '  description: "d"\n  explicit_limit: 0\n'
+            '  expect_construction_error { type: "ValueError" }\n}\n'
+        )
+        problems = self.check(text)
+        joined = "\n".join(problems)
+        for part in (
+            "both limit and explicit_limit",
+            "expects a construction error, so no step can run",
+            "beyond_reference needs exactly one of",
+            "beyond_reference needs a reason",
+            "observe needs per_action_results",
+        ):
+            self.assertIn(part, joined)
+        self.assertEqual(len(problems), 5, problems)
+
     def test_task_ids(self) -> None:
         text = (
             '# h\nscenario {\n  name: "StreamReader.Await.X"\n'

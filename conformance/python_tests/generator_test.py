@@ -7,7 +7,7 @@ import unittest
 import _path  # noqa: F401
 
 from conformance import generator
-from conformance.harness import scenario_text
+from conformance.textproto import scenario_text
 from tools import check_scenarios
 
 

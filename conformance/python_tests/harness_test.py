@@ -1,4 +1,4 @@
-"""Tests for conformance/harness.py: selection, judging, shrinking, runs."""
+"""Tests for the harness: selection, judging, shrinking, runs."""
 
 import io
 import contextlib
@@ -15,7 +15,7 @@ import _path
 
 from google.protobuf import text_format
 
-from conformance import corpus, harness
+from conformance import corpus, harness, judge, selection, shrink
 from conformance import scenario_pb2 as pb
 
 TESTEE = (
@@ -49,7 +49,9 @@ class SelectTest(unittest.TestCase):
 
     def test_sorted_and_filtered(self) -> None:
         with mock.patch.dict(os.environ, {}, clear=True):
-            names = [e.name for e in harness.select(self.entries(), r"C[12]")]
+            names = [
+                e.name for e in selection.select(self.entries(), r"C[12]")
+            ]
         self.assertEqual(names, ["A.B.C1", "A.B.C2"])
 
     def test_shards(self) -> None:
@@ -61,7 +63,9 @@ class SelectTest(unittest.TestCase):
                 "TEST_SHARD_STATUS_FILE": str(status),
             }
             with mock.patch.dict(os.environ, env, clear=True):
-                names = [e.name for e in harness.select(self.entries(), None)]
+                names = [
+                    e.name for e in selection.select(self.entries(), None)
+                ]
             self.assertTrue(status.exists())
         self.assertEqual(names, ["A.B.C1", "A.B.C3"])
 
@@ -71,20 +75,20 @@ class JudgeTest(unittest.TestCase):
         scenario = entry('name: "A.B.C" steps { expect { buffer: "a" } }')
         response = pb.Response()
         response.trace.steps.add(buffer=b"a")
-        self.assertTrue(harness.judge(scenario, response).passed)
+        self.assertTrue(judge.judge(scenario, response).passed)
         response.trace.steps[0].buffer = b"b"
-        outcome = harness.judge(scenario, response)
+        outcome = judge.judge(scenario, response)
         self.assertFalse(outcome.passed)
         self.assertEqual(outcome.summary, "step 1: buffer")
         self.assertIn("      expected b'a'", outcome.details)
         self.assertFalse(
-            harness.judge(scenario, pb.Response(skipped="why")).passed
+            judge.judge(scenario, pb.Response(skipped="why")).passed
         )
         self.assertFalse(
-            harness.judge(scenario, pb.Response(runtime_error="tb")).passed
+            judge.judge(scenario, pb.Response(runtime_error="tb")).passed
         )
         self.assertFalse(
-            harness.judge(scenario, pb.Response(trace=pb.StepTrace())).passed
+            judge.judge(scenario, pb.Response(trace=pb.StepTrace())).passed
         )
 
 
@@ -108,7 +112,7 @@ class ShrinkTest(unittest.TestCase):
                 for action in step.actions
             )
 
-        small = harness.shrink(scenario, differs)
+        small = shrink.shrink(scenario, differs)
         self.assertEqual(
             text_format.MessageToString(small, as_one_line=True),
             'name: "A.B.C" limit: 1 steps { actions { '

@@ -19,10 +19,14 @@ class FakeTestee:
     def __init__(self, observations: List[pb.Observation]) -> None:
         self.observations = observations
         self.scenarios: List[Any] = []
+        self.construction_error: Any = None
 
     def run(self, scenario: Any) -> pb.Response:
         self.scenarios.append(scenario)
         response = pb.Response()
+        if self.construction_error is not None:
+            response.trace.construction_error.CopyFrom(self.construction_error)
+            return response
         for _ in scenario.steps:
             response.trace.steps.add().CopyFrom(self.observations[0])
         return response
@@ -53,6 +57,40 @@ class RecordTest(unittest.TestCase):
             text, FakeTestee([observation]), width
         )
         return new_text
+
+    def test_records_a_construction_error(self) -> None:
+        text = HEADER + 'scenario {\n  name: "A.B.C"\n  explicit_limit: 0\n}\n'
+        testee = FakeTestee([])
+        testee.construction_error = pb.Error(
+            type="ValueError", message="Limit cannot be <= 0"
+        )
+        new_text, summary = record.record_text(text, testee)
+        self.assertIn(
+            "  explicit_limit: 0\n  expect_construction_error { type: "
+            '"ValueError" message: "Limit cannot be <= 0" }\n}\n',
+            new_text,
+        )
+        self.assertEqual(summary.recorded, 1)
+        again, summary = record.record_text(new_text, testee)
+        self.assertEqual(again, new_text)
+        self.assertEqual(summary.unchanged, 1)
+
+    def test_records_per_action_results(self) -> None:
+        text = (
+            HEADER + 'scenario {\n  name: "A.B.C"\n  steps {\n'
+            "    per_action_results: true\n"
+            "    actions { observe {} }\n  }\n}\n"
+        )
+        observation = observed()
+        observation.actions.add().state.CopyFrom(
+            observed(b"ab", writer_closing=True)
+        )
+        new_text = self.record(text, observation)
+        self.assertIn(
+            '      actions {\n        state { buffer: "ab" at_eof: false '
+            "exception_set: false paused: false writer_closing: true }\n",
+            new_text,
+        )
 
     def test_inserts_into_one_line_step_when_it_fits(self) -> None:
         text = (

@@ -59,6 +59,35 @@ class TableTest(unittest.TestCase):
         self.assertTrue(lines[1].endswith("  1"))
 
 
+class BeyondReferenceTest(unittest.TestCase):
+    TEXT = (
+        'name: "Topic.Op.Beyond" description: "d" '
+        'beyond_reference { cpython: "3.13" reason: "new" } '
+        'steps { expect { buffer: "a" } }'
+    )
+
+    def test_marked_scenarios_have_their_own_row(self) -> None:
+        marked = report_fixture.entry(self.TEXT)
+        skipped = pb.Response(skipped="beyond CPython 3.11.7: needs 3.13")
+        with mock.patch.object(report, "Testee", _FakeTestee(skipped)):
+            reference = report._run_column(
+                "reference", "ref", [marked], False, True
+            )
+        self.assertEqual(reference.results[marked.name].status, res.BEYOND)
+        cpp = res.Column(
+            "C++",
+            {marked.name: res.Result(marked, res.PASSED, res.Outcome(True))},
+        )
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            report._print_table([marked], [reference, cpp])
+        lines = output.getvalue().splitlines()
+        self.assertTrue(lines[-2].startswith("total  "), lines)
+        self.assertTrue(lines[-2].endswith("  0"), lines)
+        self.assertEqual(lines[-1].split()[-3:], ["1", "1", "1"], lines)
+        self.assertTrue(lines[-1].startswith("beyond CPython 3.11.7"))
+
+
 class InformationalColumnTest(unittest.TestCase):
     def run_column(self, testee: _FakeTestee) -> res.Column:
         with mock.patch.object(report, "Testee", testee):

@@ -10,7 +10,7 @@ from google.protobuf import text_format
 
 from conformance import corpus, payload, variants
 from conformance import scenario_pb2 as pb
-from conformance.harness import scenario_text
+from conformance.textproto import scenario_text
 from tools import check_scenarios
 
 
