@@ -282,6 +282,11 @@ class ServerAccess {
         std::move(server.listeners_);
     server.listeners_.clear();
     server.executor_ = asio::any_io_executor();  // a strand: see ReaderCore
+    std::vector<Server::Client> clients;  // their executors are strands too
+    {
+      std::lock_guard<std::mutex> lock(server.clients_mutex_);
+      clients.swap(server.clients_);
+    }
     ClientConnected callback = std::exchange(
         server.callback_, ClientConnected([](StreamReader, StreamWriter) {}));
     std::function<void(const ServerError&)> handler =
