@@ -320,7 +320,7 @@ TEST_F(StreamReaderProtocolTest, DrainsWaitWhilePausedAndAllWakeOnResume) {
 
 TEST_F(StreamReaderProtocolTest, DrainCompletesAtOnceWhenNotPaused) {
   Connect();
-  EXPECT_TRUE(writer_->Write("data").ok());
+  EXPECT_THAT(writer_->Write("data"), IsOk());
   auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
@@ -408,8 +408,8 @@ TEST_F(StreamReaderProtocolTest, WriterForwardsToTheTransport) {
   Connect();
   EXPECT_FALSE(writer_->IsClosing());
   EXPECT_TRUE(writer_->CanWriteEof());
-  EXPECT_TRUE(writer_->Write("GET / HTTP/1.0\r\n").ok());
-  EXPECT_TRUE(writer_->WriteLines({"Host: x\r\n", "\r\n"}).ok());
+  EXPECT_THAT(writer_->Write("GET / HTTP/1.0\r\n"), IsOk());
+  EXPECT_THAT(writer_->WriteLines({"Host: x\r\n", "\r\n"}), IsOk());
   EXPECT_THAT(writer_->WriteEof(), IsOk());
   writer_->Close();
   EXPECT_TRUE(writer_->IsClosing());
@@ -488,7 +488,7 @@ TEST_F(StreamReaderProtocolTest, UnclosedResourceWarnings) {
   ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
   {
     StreamWriter writer(transport, protocol, &reader);
-    EXPECT_TRUE(writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+    EXPECT_THAT(writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
   }
   EXPECT_THAT(collector.warnings(),
               ElementsAre("unclosed <StreamWriter transport=<Transport> "
@@ -568,7 +568,7 @@ TEST_F(StreamReaderProtocolTest, AsyncWriterApiExceptionAfterClose) {
   Connect();
   writer_->Close();
   asio::post(ctx_, [this] { protocol_->ConnectionLost(absl::OkStatus()); });
-  EXPECT_TRUE(writer_->Write("data").ok());
+  EXPECT_THAT(writer_->Write("data"), IsOk());
   auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
@@ -615,7 +615,7 @@ TEST_F(StreamReaderProtocolTest, ClientConnectedCallbackGetsReaderAndWriter) {
   EXPECT_THAT(**line, IsOkAndHolds("ping\n"));
   // The callback's writer writes to the transport and drains through the
   // protocol.
-  EXPECT_TRUE(server_writer->Write("pong\n").ok());
+  EXPECT_THAT(server_writer->Write("pong\n"), IsOk());
   ASSERT_THAT(protocol->PauseWriting(), IsOk());
   auto drained = Start(server_writer->AsyncDrain(asio::deferred));
   RunBriefly();

@@ -716,7 +716,7 @@ TEST_F(StreamReaderTest, DrainRaises) {
   ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
   StreamWriter writer(transport, protocol, &reader);
 
-  EXPECT_TRUE(writer.Write("foo\n").ok());
+  EXPECT_THAT(writer.Write("foo\n"), IsOk());
   EXPECT_THAT(RunStatusUntilComplete(writer.AsyncDrain(asio::deferred)),
               IsOk());
 
@@ -726,7 +726,7 @@ TEST_F(StreamReaderTest, DrainRaises) {
                   "[Errno 104] Connection reset by peer");
   transport->StartClosing();
   protocol->ConnectionLost(reset);
-  EXPECT_TRUE(writer.Write("foo\n").ok());
+  EXPECT_THAT(writer.Write("foo\n"), IsOk());
   absl::Status drained =
       RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained, StatusIs(absl::StatusCode::kUnavailable,
@@ -747,7 +747,7 @@ TEST_F(StreamReaderTest, DrainRaisesConnectionLostAfterCleanClose) {
 
   transport->StartClosing();
   protocol->ConnectionLost(absl::OkStatus());
-  EXPECT_TRUE(writer.Write("foo\n").ok());
+  EXPECT_THAT(writer.Write("foo\n"), IsOk());
   absl::Status drained =
       RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained,

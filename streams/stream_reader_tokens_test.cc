@@ -156,7 +156,7 @@ TEST(StreamReaderTokensTest, WriterOperationsWithUseAwaitable) {
   asio::co_spawn(
       ctx,
       [&]() -> asio::awaitable<void> {
-        EXPECT_TRUE(connection.writer->Write("hello\n").ok());
+        EXPECT_THAT(connection.writer->Write("hello\n"), IsOk());
         got.push_back(
             co_await connection.writer->AsyncDrain(asio::use_awaitable));
         // The connection is lost while wait_closed waits.

@@ -21,12 +21,14 @@
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/status_matchers.h"
 #include "streams/transport.h"
 
 namespace streams {
@@ -35,6 +37,7 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::ClientTlsContext;
+using ::streams::testing::IsOk;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
 
@@ -163,7 +166,7 @@ void RunAndDestroyContext(Kept& kept, asio::ssl::context* server_tls,
         // wait_closed and a read on the client; a read on the server side
         // (of the second connection: the first one never reads).
         StreamWriter& writer = kept.client->writer;
-        EXPECT_TRUE(writer.Write(std::string(8 << 20, 'x')).ok());
+        EXPECT_THAT(writer.Write(std::string(8 << 20, 'x')), IsOk());
         EXPECT_GT(writer.transport()->GetWriteBufferSize(), 64u * 1024);
         asio::co_spawn(writer.get_executor(),
                        count_resumed([&writer] { return writer.AsyncDrain(); }),

@@ -9,11 +9,14 @@
 #include "boost/asio/detached.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -21,6 +24,7 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::Echo;
+using ::streams::testing::IsOk;
 using ::streams::testing::UnixPath;
 
 TEST(LoopbackSmokeTest, TcpEcho) {
@@ -32,18 +36,16 @@ TEST(LoopbackSmokeTest, TcpEcho) {
         auto executor = co_await asio::this_coro::executor;
         absl::StatusOr<std::shared_ptr<Server>> server =
             co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
-        EXPECT_TRUE(server.ok()) << server.status();
-        if (!server.ok()) co_return;
+        CO_ASSERT_OK(server);
         const uint16_t port = (*server)->endpoints().at(0).port();
         absl::StatusOr<Connection> connection =
             co_await AsyncOpenConnection(executor, "127.0.0.1", port);
-        EXPECT_TRUE(connection.ok()) << connection.status();
-        if (!connection.ok()) co_return;
-        EXPECT_TRUE(connection->writer.Write("hello\nworld\n").ok());
+        CO_ASSERT_OK(connection);
+        EXPECT_THAT(connection->writer.Write("hello\nworld\n"), IsOk());
         got += *co_await connection->reader.AsyncReadLine();
         got += *co_await connection->reader.AsyncReadLine();
         connection->writer.Close();
-        EXPECT_TRUE((co_await connection->writer.AsyncWaitClosed()).ok());
+        EXPECT_THAT(co_await connection->writer.AsyncWaitClosed(), IsOk());
         (*server)->Close();
         co_await (*server)->AsyncWaitClosed();
       },
@@ -62,12 +64,10 @@ TEST(LoopbackSmokeTest, UnixEcho) {
       [&]() -> asio::awaitable<void> {
         auto executor = co_await asio::this_coro::executor;
         auto server = co_await AsyncStartUnixServer(executor, Echo, path);
-        EXPECT_TRUE(server.ok()) << server.status();
-        if (!server.ok()) co_return;
+        CO_ASSERT_OK(server);
         auto connection = co_await AsyncOpenUnixConnection(executor, path);
-        EXPECT_TRUE(connection.ok()) << connection.status();
-        if (!connection.ok()) co_return;
-        EXPECT_TRUE(connection->writer.Write("unix\n").ok());
+        CO_ASSERT_OK(connection);
+        EXPECT_THAT(connection->writer.Write("unix\n"), IsOk());
         got = *co_await connection->reader.AsyncReadLine();
         connection->writer.Close();
         (*server)->Close();

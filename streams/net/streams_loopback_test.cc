@@ -36,6 +36,7 @@
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/connect.h"
@@ -45,6 +46,8 @@
 #include "streams/net/tls.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -52,6 +55,7 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::ClientTlsContext;
+using ::streams::testing::IsOk;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
@@ -74,7 +78,7 @@ asio::awaitable<void> ServeHttp(StreamReader reader, StreamWriter writer) {
   absl::StatusOr<std::string> request =
       co_await reader.AsyncReadUntil(separator);
   if (request.ok()) {
-    EXPECT_TRUE(writer.Write(kHttpResponse).ok());
+    EXPECT_THAT(writer.Write(kHttpResponse), IsOk());
     (void)co_await writer.AsyncDrain();
   }
   writer.Close();
@@ -84,11 +88,11 @@ asio::awaitable<void> ServeHttp(StreamReader reader, StreamWriter writer) {
 // The client side of _basetest_open_connection: sends a GET, checks the
 // status line and that the rest ends with the body.
 asio::awaitable<void> GetAndCheck(StreamReader* reader, StreamWriter* writer) {
-  EXPECT_TRUE(writer->Write("GET / HTTP/1.0\r\n\r\n").ok());
+  EXPECT_THAT(writer->Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
   absl::StatusOr<std::string> line = co_await reader->AsyncReadLine();
   EXPECT_EQ(line.value_or("<error>"), "HTTP/1.0 200 OK\r\n") << line.status();
   absl::StatusOr<std::string> rest = co_await reader->AsyncRead();
-  EXPECT_TRUE(rest.ok()) << rest.status();
+  EXPECT_THAT(rest, IsOk());
   EXPECT_TRUE(absl::EndsWith(rest.value_or(""), "\r\n\r\nTest message"))
       << rest.value_or("");
 }
@@ -118,7 +122,7 @@ bool HaveIpv6Loopback() {
 // test_start_server's handle_client.
 asio::awaitable<void> EchoOneLine(StreamReader reader, StreamWriter writer) {
   absl::StatusOr<std::string> data = co_await reader.AsyncReadLine();
-  EXPECT_TRUE(writer.Write(data.value_or("")).ok());
+  EXPECT_THAT(writer.Write(data.value_or("")), IsOk());
   (void)co_await writer.AsyncDrain();
   writer.Close();
   (void)co_await writer.AsyncWaitClosed();
@@ -128,12 +132,12 @@ asio::awaitable<void> EchoOneLine(StreamReader reader, StreamWriter writer) {
 asio::awaitable<absl::StatusOr<std::string>> SendLine(
     absl::StatusOr<Connection> connection) {
   if (!connection.ok()) co_return connection.status();
-  EXPECT_TRUE(connection->writer.Write("hello world!\n").ok());
+  EXPECT_THAT(connection->writer.Write("hello world!\n"), IsOk());
   absl::StatusOr<std::string> back =
       co_await connection->reader.AsyncReadLine();
   connection->writer.Close();
   absl::Status closed = co_await connection->writer.AsyncWaitClosed();
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
   co_return back;
 }
 
@@ -147,11 +151,10 @@ TEST(StreamsLoopbackTest, OpenConnection) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
@@ -169,12 +172,11 @@ TEST(StreamsLoopbackTest, OpenUnixConnection) {
     ServerOptions options = RecordingOptions(&messages);
     auto server = co_await AsyncStartUnixServer(executor, ServeHttp,
                                                 unix_path.path(), options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     EXPECT_EQ((*server)->unix_path(), unix_path.path());
     auto connection =
         co_await AsyncOpenUnixConnection(executor, unix_path.path());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
@@ -194,24 +196,23 @@ TEST(StreamsLoopbackTest, OpenConnectionNoLoopSsl) {
     server_options.ssl = &server_tls;
     auto server = co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0,
                                             server_options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.ssl = &client_tls;
     options.server_hostname = "localhost";
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       EXPECT_TRUE(connection->writer.GetExtraInfo("sslcontext").has_value());
-      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+      EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
       absl::StatusOr<std::string> data =
           co_await connection->reader.AsyncRead();
       EXPECT_TRUE(absl::EndsWith(data.value_or(""), "\r\n\r\nTest message"))
           << data.status();
       connection->writer.Close();
       absl::Status closed = co_await connection->writer.AsyncWaitClosed();
-      EXPECT_TRUE(closed.ok()) << closed;
+      EXPECT_THAT(closed, IsOk());
     }
     (*server)->Close();
   });
@@ -232,16 +233,15 @@ TEST(StreamsLoopbackTest, OpenUnixConnectionNoLoopSsl) {
       server_options.ssl = &server_tls;
       auto server = co_await AsyncStartUnixServer(
           executor, ServeHttp, unix_path.path(), server_options);
-      EXPECT_TRUE(server.ok()) << server.status();
-      if (!server.ok()) co_return;
+      CO_ASSERT_OK(server);
       ConnectionOptions options;
       options.ssl = &client_tls;
       options.server_hostname = hostname;
       auto connection =
           co_await AsyncOpenUnixConnection(executor, unix_path.path(), options);
-      EXPECT_TRUE(connection.ok()) << connection.status();
+      EXPECT_THAT(connection, IsOk());
       if (connection.ok()) {
-        EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+        EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
         absl::StatusOr<std::string> data =
             co_await connection->reader.AsyncRead();
         bodies.push_back(data.value_or(data.status().ToString()));
@@ -271,8 +271,7 @@ TEST(StreamsLoopbackTest, OpenConnectionError) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     peer.set_option(asio::socket_base::linger(true, 0));
     peer.close();
@@ -303,9 +302,8 @@ TEST(StreamsLoopbackTest, OpenUnixConnectionError) {
     asio::local::stream_protocol::acceptor acceptor(executor, endpoint);
     auto connection =
         co_await AsyncOpenUnixConnection(executor, unix_path.path());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
-    EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+    CO_ASSERT_OK(connection);
+    EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
     (void)co_await connection->writer.AsyncDrain();
     auto peer = co_await acceptor.async_accept(asio::use_awaitable);
     co_await Sleep(50ms);  // let the request arrive, unread
@@ -372,12 +370,11 @@ TEST(StreamsLoopbackTest, StartServer) {
     ServerOptions options = RecordingOptions(&messages);
     auto server = co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1",
                                             0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     got.push_back(co_await SendLine(co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port())));
     (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
+    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
 
     // The server variant with a plain callback as client handler.
     auto callback = [](StreamReader reader, StreamWriter writer) {
@@ -389,12 +386,11 @@ TEST(StreamsLoopbackTest, StartServer) {
     ServerOptions options2 = RecordingOptions(&messages);
     server =
         co_await AsyncStartServer(executor, callback, "127.0.0.1", 0, options2);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     got.push_back(co_await SendLine(co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port())));
     (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
+    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
   });
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].value_or("<error>"), "hello world!\n") << got[0].status();
@@ -412,12 +408,11 @@ TEST(StreamsLoopbackTest, StartUnixServer) {
     ServerOptions options = RecordingOptions(&messages);
     auto server = co_await AsyncStartUnixServer(executor, EchoOneLine,
                                                 first.path(), options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     got.push_back(co_await SendLine(
         co_await AsyncOpenUnixConnection(executor, first.path())));
     (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
+    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
 
     auto callback = [](StreamReader reader, StreamWriter writer) {
       const asio::any_io_executor executor = reader.get_executor();
@@ -428,12 +423,11 @@ TEST(StreamsLoopbackTest, StartUnixServer) {
     ServerOptions options2 = RecordingOptions(&messages);
     server = co_await AsyncStartUnixServer(executor, callback, second.path(),
                                            options2);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     got.push_back(co_await SendLine(
         co_await AsyncOpenUnixConnection(executor, second.path())));
     (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
+    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
   });
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].value_or("<error>"), "hello world!\n") << got[0].status();
@@ -456,14 +450,14 @@ TEST(StreamsLoopbackTest, StartTls) {
     auto handle_client = [&](StreamReader reader,
                              StreamWriter writer) -> asio::awaitable<void> {
       absl::StatusOr<std::string> data1 = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(data1.value_or("")).ok());
+      EXPECT_THAT(writer.Write(data1.value_or("")), IsOk());
       (void)co_await writer.AsyncDrain();
       server_ssl_before = writer.GetExtraInfo("sslcontext").has_value();
       absl::Status upgraded = co_await writer.AsyncStartTls(server_tls);
-      EXPECT_TRUE(upgraded.ok()) << upgraded;
+      EXPECT_THAT(upgraded, IsOk());
       server_ssl_after = writer.GetExtraInfo("sslcontext").has_value();
       absl::StatusOr<std::string> data2 = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(data2.value_or("")).ok());
+      EXPECT_THAT(writer.Write(data2.value_or("")), IsOk());
       (void)co_await writer.AsyncDrain();
       writer.Close();
       (void)co_await writer.AsyncWaitClosed();
@@ -471,15 +465,14 @@ TEST(StreamsLoopbackTest, StartTls) {
     ServerOptions server_options = RecordingOptions(&messages);
     auto server = co_await AsyncStartServer(executor, handle_client,
                                             "127.0.0.1", 0, server_options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       StreamReader& reader = connection->reader;
       StreamWriter& writer = connection->writer;
-      EXPECT_TRUE(writer.Write("hello world 1!\n").ok());
+      EXPECT_THAT(writer.Write("hello world 1!\n"), IsOk());
       (void)co_await writer.AsyncDrain();
       absl::StatusOr<std::string> back1 = co_await reader.AsyncReadLine();
       if (back1.ok()) msg1 = *back1;
@@ -488,15 +481,15 @@ TEST(StreamsLoopbackTest, StartTls) {
       tls_options.server_hostname = "localhost";
       absl::Status upgraded =
           co_await writer.AsyncStartTls(client_tls, tls_options);
-      EXPECT_TRUE(upgraded.ok()) << upgraded;
+      EXPECT_THAT(upgraded, IsOk());
       client_ssl_after = writer.GetExtraInfo("sslcontext").has_value();
-      EXPECT_TRUE(writer.Write("hello world 2!\n").ok());
+      EXPECT_THAT(writer.Write("hello world 2!\n"), IsOk());
       (void)co_await writer.AsyncDrain();
       absl::StatusOr<std::string> back2 = co_await reader.AsyncReadLine();
       if (back2.ok()) msg2 = *back2;
       writer.Close();
       absl::Status closed = co_await writer.AsyncWaitClosed();
-      EXPECT_TRUE(closed.ok()) << closed;
+      EXPECT_THAT(closed, IsOk());
     }
     (*server)->Close();
     (void)co_await (*server)->AsyncWaitClosed();
@@ -519,18 +512,17 @@ TEST(StreamsLoopbackTest, ReadAllFromPipeReader) {
   absl::StatusOr<std::string> data = absl::UnknownError("not run");
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto write_and_close = [](StreamReader, StreamWriter writer) {
-      EXPECT_TRUE(writer.Write("data").ok());
+      EXPECT_THAT(writer.Write("data"), IsOk());
       writer.Close();
     };
     auto server = co_await AsyncStartUnixServer(executor, write_and_close,
                                                 unix_path.path());
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.limit = 1;
     auto connection =
         co_await AsyncOpenUnixConnection(executor, unix_path.path(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       EXPECT_EQ(connection->reader.limit(), 1);
       data = co_await connection->reader.AsyncRead(-1);
@@ -558,11 +550,10 @@ TEST(StreamsLoopbackTest, MultipleDrain) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     const std::string big(16 * 1024 * 1024, 'x');
-    EXPECT_TRUE(connection->writer.Write(big).ok());
+    EXPECT_THAT(connection->writer.Write(big), IsOk());
     StreamWriter* writer = &connection->writer;
     for (int i = 0; i < 10; ++i) {
       asio::co_spawn(
@@ -591,7 +582,7 @@ TEST(StreamsLoopbackTest, MultipleDrain) {
   });
   EXPECT_TRUE(paused_while_waiting);
   EXPECT_EQ(drained, 10);
-  for (const absl::Status& status : results) EXPECT_TRUE(status.ok()) << status;
+  for (const absl::Status& status : results) EXPECT_THAT(status, IsOk());
 }
 
 // Port of test_streams.py::test_drain_raises
@@ -616,10 +607,9 @@ TEST(StreamsLoopbackTest, DrainRaises) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto connection = co_await AsyncOpenConnection(
         executor, "localhost", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     while (iterations < 1000000) {
-      EXPECT_TRUE(connection->writer.Write("foo\n").ok());
+      EXPECT_THAT(connection->writer.Write("foo\n"), IsOk());
       status = co_await connection->writer.AsyncDrain();
       if (!status.ok()) break;
       ++iterations;
@@ -644,10 +634,10 @@ TEST(StreamsLoopbackTest, WaitClosedOnClose) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       closing_before = connection->writer.IsClosing();
@@ -661,7 +651,7 @@ TEST(StreamsLoopbackTest, WaitClosedOnClose) {
   // transport open (EofReceived() is true), so is_closing() is still false.
   EXPECT_FALSE(closing_before);
   EXPECT_TRUE(closing_after);
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
 }
 
 // Port of test_streams.py::test_wait_closed_on_close_with_unread_data
@@ -670,12 +660,12 @@ TEST(StreamsLoopbackTest, WaitClosedOnCloseWithUnreadData) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
-      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+      EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       EXPECT_EQ(line.value_or(""), "HTTP/1.0 200 OK\r\n");
@@ -684,7 +674,7 @@ TEST(StreamsLoopbackTest, WaitClosedOnCloseWithUnreadData) {
     }
     (*server)->Close();
   });
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
 }
 
 // Port of test_streams.py::test_async_writer_api
@@ -695,10 +685,10 @@ TEST(StreamsLoopbackTest, AsyncWriterApi) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
@@ -706,7 +696,7 @@ TEST(StreamsLoopbackTest, AsyncWriterApi) {
     }
     (*server)->Close();
   });
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
@@ -718,14 +708,14 @@ TEST(StreamsLoopbackTest, AsyncWriterApiExceptionAfterClose) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
-      EXPECT_TRUE(connection->writer.Write("data").ok());
+      EXPECT_THAT(connection->writer.Write("data"), IsOk());
       drained = co_await connection->writer.AsyncDrain();
     }
     (*server)->Close();
@@ -744,11 +734,10 @@ TEST(StreamsLoopbackTest, WriteAndDrainAfterCloseWithLivePeer) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     connection->writer.Close();
-    EXPECT_TRUE(connection->writer.Write("data").ok());
+    EXPECT_THAT(connection->writer.Write("data"), IsOk());
     drained = co_await connection->writer.AsyncDrain();
   });
   EXPECT_EQ(GetErrorKind(drained), ErrorKind::kConnectionResetError) << drained;
@@ -764,14 +753,14 @@ TEST(StreamsLoopbackTest, EofFeedWhenClosingWriter) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       connection->writer.Close();
       absl::Status closed = co_await connection->writer.AsyncWaitClosed();
-      EXPECT_TRUE(closed.ok()) << closed;
+      EXPECT_THAT(closed, IsOk());
       at_eof = connection->reader.AtEof();
       data = co_await connection->reader.AsyncRead();
     }
@@ -817,7 +806,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
                        StreamWriter writer) -> asio::awaitable<void> {
       std::string separator = "\r\n\r\n";
       (void)co_await reader.AsyncReadUntil(separator);
-      EXPECT_TRUE(writer.Write(kHttpResponse).ok());
+      EXPECT_THAT(writer.Write(kHttpResponse), IsOk());
       absl::StatusOr<std::string> rest = co_await reader.AsyncRead();
       peer_read = rest.status();
       EXPECT_EQ(rest.value_or("<error>"), "");
@@ -826,12 +815,12 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, handler, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
-      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+      EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       EXPECT_EQ(line.value_or(""), "HTTP/1.0 200 OK\r\n");
@@ -849,7 +838,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
       absl::StartsWith(recorder.warnings()[0], "unclosed <StreamWriter"))
       << recorder.warnings()[0];
   EXPECT_TRUE(closing_after);
-  EXPECT_TRUE(peer_read.ok()) << peer_read;  // the peer saw a clean EOF
+  EXPECT_THAT(peer_read, IsOk());  // the peer saw a clean EOF
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
@@ -878,7 +867,7 @@ TEST(StreamsLoopbackTest, LoopIsClosedResourceWarnings) {
           };
           auto server =
               co_await AsyncStartServer(executor, handler, "127.0.0.1", 0);
-          if (!server.ok()) co_return;
+          CO_ASSERT_OK(server);
           server_kept = *server;
           const uint16_t port = (*server)->endpoints().at(0).port();
           auto first =
@@ -934,7 +923,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
       if (call == 1) throw std::runtime_error("test");
       if (call == 2) co_return RuntimeError("returned");
       absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(line.value_or("")).ok());
+      EXPECT_THAT(writer.Write(line.value_or("")), IsOk());
       (void)co_await writer.AsyncDrain();
       writer.Close();
       co_return absl::OkStatus();
@@ -945,15 +934,14 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
     };
     auto server = co_await AsyncStartServer(executor, handle_echo, "localhost",
                                             0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     const uint16_t port = (*server)->endpoints().at(0).port();
     for (int i = 0; i < 2; ++i) {
       auto connection =
           co_await AsyncOpenConnection(executor, "localhost", port);
-      EXPECT_TRUE(connection.ok()) << connection.status();
+      EXPECT_THAT(connection, IsOk());
       if (!connection.ok()) continue;
-      EXPECT_TRUE(connection->writer.Write("test msg").ok());
+      EXPECT_THAT(connection->writer.Write("test msg"), IsOk());
       (void)co_await connection->writer.AsyncDrain();
       // The server closed this connection: EOF (or a reset, when "test msg"
       // was still unread there).
@@ -1008,7 +996,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptionsWarnNothingElse) {
     ServerOptions options = RecordingOptions(&messages);
     auto server = co_await AsyncStartServer(executor, handle_echo, "127.0.0.1",
                                             0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
     if (connection.ok()) {
@@ -1039,10 +1027,10 @@ TEST(StreamsLoopbackTest, UnhandledExceptionInPlainCallback) {
     };
     auto server =
         co_await AsyncStartServer(executor, callback, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       read = co_await connection->reader.AsyncRead();
       connection->writer.Close();
@@ -1067,8 +1055,7 @@ TEST(StreamsLoopbackTest, Ipv6ServerAndClient) {
   tcp::endpoint listening;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server = co_await AsyncStartServer(executor, EchoOneLine, "::1", 0);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     EXPECT_EQ((*server)->endpoints().size(), 1u);
     listening = (*server)->endpoints().at(0);
     auto connection =
@@ -1120,8 +1107,7 @@ TEST(StreamsLoopbackTest, ServerOnSeveralAddresses) {
     ServerOptions options;
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, hosts, port, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     endpoints = (*server)->endpoints();
     for (const tcp::endpoint& endpoint : endpoints) {
       got.push_back(co_await SendLine(co_await AsyncOpenConnection(
@@ -1147,8 +1133,7 @@ TEST(StreamsLoopbackTest, ServerOnLocalhost) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "localhost", 0);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     endpoints = (*server)->endpoints();
     for (const tcp::endpoint& endpoint : endpoints) {
       if (endpoint.address().is_v4()) {
@@ -1205,8 +1190,7 @@ TEST(StreamsLoopbackTest, ServerIsServingAndEndpoints) {
     options.start_serving = false;
     auto server = co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1",
                                             0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     EXPECT_EQ((*server)->endpoints().size(), 1u);
     const tcp::endpoint endpoint = (*server)->endpoints().at(0);
     EXPECT_EQ(endpoint.address(), asio::ip::make_address("127.0.0.1"));
@@ -1242,15 +1226,14 @@ TEST(StreamsLoopbackTest, ServerCloseThenWaitClosedReturnsAtOnce) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     while ((*server)->active_connections() == 0) co_await Sleep(1ms);
     (*server)->Close();
     absl::Status waited = co_await (*server)->AsyncWaitClosed();
-    EXPECT_TRUE(waited.ok()) << waited;
+    EXPECT_THAT(waited, IsOk());
     active_at_wait = (*server)->active_connections();
     wait_done_while_connected = !connection->writer.IsClosing();
     after_close = co_await SendLine(std::move(*connection));
@@ -1268,18 +1251,17 @@ TEST(StreamsLoopbackTest, ServerWaitClosedBeforeCloseWaitsForConnections) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     std::shared_ptr<Server> s = *server;
     auto wait_closed = [s, &events]() -> asio::awaitable<void> {
       absl::Status waited = co_await s->AsyncWaitClosed();
-      EXPECT_TRUE(waited.ok()) << waited;
+      EXPECT_THAT(waited, IsOk());
       events.push_back("wait_closed");
     };
     asio::co_spawn(executor, std::move(wait_closed), asio::detached);
     auto connection = co_await AsyncOpenConnection(executor, "127.0.0.1",
                                                    s->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     while (s->active_connections() == 0) co_await Sleep(1ms);
     s->Close();
     co_await Sleep(20ms);
@@ -1307,19 +1289,18 @@ TEST(StreamsLoopbackTest, ServerCloseClientsAndAbortClients) {
     // The server never closes on its own.
     auto hold = [](StreamReader reader,
                    StreamWriter writer) -> asio::awaitable<void> {
-      EXPECT_TRUE(writer.Write("hi\n").ok());
+      EXPECT_THAT(writer.Write("hi\n"), IsOk());
       (void)co_await reader.AsyncRead();
     };
     for (bool abort : {false, true}) {
       auto server = co_await AsyncStartServer(executor, hold, "127.0.0.1", 0);
-      if (!server.ok()) co_return;
+      CO_ASSERT_OK(server);
       const uint16_t port = (*server)->endpoints().at(0).port();
       std::vector<Connection> connections;
       for (int i = 0; i < 3; ++i) {
         auto connection =
             co_await AsyncOpenConnection(executor, "127.0.0.1", port);
-        EXPECT_TRUE(connection.ok()) << connection.status();
-        if (!connection.ok()) co_return;
+        CO_ASSERT_OK(connection);
         absl::StatusOr<std::string> hi =
             co_await connection->reader.AsyncReadLine();
         EXPECT_EQ(hi.value_or(""), "hi\n");
@@ -1370,7 +1351,7 @@ TEST(StreamsLoopbackTest, CloseClientsSeesAConnectionWhoseCallbackRuns) {
     };
     auto server =
         co_await AsyncStartServer(executor, close_all, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     serving = *server;
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
@@ -1408,12 +1389,12 @@ TEST(StreamsLoopbackTest, ConnectionLocalAddr) {
       co_await EchoOneLine(std::move(reader), std::move(writer));
     };
     auto server = co_await AsyncStartServer(executor, remember, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.local_addr = local;
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) sockname = connection->writer.GetExtraInfo("sockname");
     absl::StatusOr<std::string> got = co_await SendLine(std::move(connection));
     EXPECT_EQ(got.value_or(""), "hello world!\n");
@@ -1512,7 +1493,7 @@ TEST(StreamsLoopbackTest, OpenConnectionWithHappyEyeballsDelay) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.happy_eyeballs_delay = 250ms;
     got = co_await SendLine(co_await AsyncOpenConnection(

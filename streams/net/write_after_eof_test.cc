@@ -18,6 +18,8 @@
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -26,6 +28,7 @@ namespace {
 
 using ::streams::testing::ClientTlsContext;
 using ::streams::testing::Echo;
+using ::streams::testing::IsOk;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
@@ -39,9 +42,9 @@ constexpr absl::string_view kAfterEof = "Cannot call write() after write_eof()";
 asio::awaitable<void> ReadAllThenAnswer(StreamReader reader,
                                         StreamWriter writer) {
   absl::StatusOr<std::string> request = co_await reader.AsyncRead();
-  EXPECT_TRUE(
-      writer.Write(absl::StrCat("got '", request.value_or("<error>"), "'\n"))
-          .ok());
+  EXPECT_THAT(
+      writer.Write(absl::StrCat("got '", request.value_or("<error>"), "'\n")),
+      IsOk());
   (void)co_await writer.AsyncDrain();
   writer.Close();
 }
@@ -56,8 +59,8 @@ struct AfterEof {
 // Sends "data", WriteEof(), then tries to write more; reads the answer.
 asio::awaitable<void> WriteAfterEof(Connection& connection, AfterEof& out) {
   StreamWriter& writer = connection.writer;
-  EXPECT_TRUE(writer.Write("data").ok());
-  EXPECT_TRUE(writer.WriteEof().ok());
+  EXPECT_THAT(writer.Write("data"), IsOk());
+  EXPECT_THAT(writer.WriteEof(), IsOk());
   out.write = writer.Write("more");
   out.write_empty = writer.Write("");
   out.write_lines = writer.WriteLines({"a\n", "b\n"});
@@ -83,11 +86,10 @@ TEST(WriteAfterEofTest, TcpWriteAfterWriteEofFails) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, ReadAllThenAnswer, "127.0.0.1", 0);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) co_await WriteAfterEof(*connection, out);
     (*server)->Close();
   });
@@ -100,10 +102,9 @@ TEST(WriteAfterEofTest, UnixWriteAfterWriteEofFails) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartUnixServer(executor, ReadAllThenAnswer, path.path());
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenUnixConnection(executor, path.path());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) co_await WriteAfterEof(*connection, out);
     (*server)->Close();
   });
@@ -124,14 +125,13 @@ TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
     server_options.ssl = &server_tls;
     auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
                                             server_options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.ssl = &client_tls;
     options.server_hostname = "localhost";
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       EXPECT_FALSE(connection->writer.CanWriteEof());
       write_eof = connection->writer.WriteEof();
@@ -145,7 +145,7 @@ TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
   EXPECT_EQ(GetErrorKind(write_eof), ErrorKind::kNotImplementedError)
       << write_eof;
   EXPECT_EQ(write_eof.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_TRUE(written.ok()) << written;
+  EXPECT_THAT(written, IsOk());
   EXPECT_EQ(echoed.value_or("<error>"), "still open\n") << echoed.status();
 }
 
@@ -187,11 +187,10 @@ TEST(WriteAfterEofTest, TcpWritesAfterLossAreDroppedWithWarnings) {
             [&](asio::any_io_executor executor) -> asio::awaitable<void> {
               auto server =
                   co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
-              EXPECT_TRUE(server.ok()) << server.status();
-              if (!server.ok()) co_return;
+              CO_ASSERT_OK(server);
               auto connection = co_await AsyncOpenConnection(
                   executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-              EXPECT_TRUE(connection.ok()) << connection.status();
+              EXPECT_THAT(connection, IsOk());
               if (connection.ok()) {
                 co_await WriteSevenAfterClose(*connection, &written_ok);
               }
@@ -218,15 +217,14 @@ TEST(WriteAfterEofTest, TlsWritesAfterCloseAreDroppedWithWarnings) {
               server_options.ssl = &server_tls;
               auto server = co_await AsyncStartServer(
                   executor, Echo, "127.0.0.1", 0, server_options);
-              EXPECT_TRUE(server.ok()) << server.status();
-              if (!server.ok()) co_return;
+              CO_ASSERT_OK(server);
               ConnectionOptions options;
               options.ssl = &client_tls;
               options.server_hostname = "localhost";
               auto connection = co_await AsyncOpenConnection(
                   executor, "127.0.0.1", (*server)->endpoints().at(0).port(),
                   options);
-              EXPECT_TRUE(connection.ok()) << connection.status();
+              EXPECT_THAT(connection, IsOk());
               if (connection.ok()) {
                 co_await WriteSevenAfterClose(*connection, &written_ok);
               }
