@@ -29,6 +29,7 @@
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
 #include "streams/testing/status_matchers.h"
+#include "streams/testing/warnings.h"
 #include "streams/transport.h"
 
 namespace streams {
@@ -40,26 +41,9 @@ using ::streams::testing::ClientTlsContext;
 using ::streams::testing::IsOk;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
+using ::streams::testing::WarningCollector;
 
 using namespace std::chrono_literals;
-
-// Collects StreamWriter warnings for the test's duration.
-class Warnings {
- public:
-  Warnings() {
-    StreamWriter::SetWarningHandler(
-        [this](absl::string_view message) { messages_.emplace_back(message); });
-  }
-  ~Warnings() {
-    StreamWriter::SetWarningHandler([](absl::string_view message) {
-      ADD_FAILURE() << "warning after the test: " << message;
-    });
-  }
-  const std::vector<std::string>& messages() const { return messages_; }
-
- private:
-  std::vector<std::string> messages_;
-};
 
 // What one run leaves behind, outside the io_context.
 struct Kept {
@@ -194,7 +178,7 @@ void RunAndDestroyContext(Kept& kept, asio::ssl::context* server_tls,
 void ExpectEverythingFreed(bool tls) {
   asio::ssl::context server_tls = ServerTlsContext();
   asio::ssl::context client_tls = ClientTlsContext();
-  Warnings warnings;
+  WarningCollector warnings(WarningCollector::Afterwards::kFail);
   Kept kept;
   RunAndDestroyContext(kept, tls ? &server_tls : nullptr,
                        tls ? &client_tls : nullptr);
@@ -222,7 +206,7 @@ void ExpectEverythingFreed(bool tls) {
   // ResourceWarning "loop is closed" for each writer left open: both
   // clients, the kept server writer, and the coroutine's (destroyed with
   // the context).
-  EXPECT_EQ(warnings.messages(), std::vector<std::string>(4, "loop is closed"));
+  EXPECT_EQ(warnings.warnings(), std::vector<std::string>(4, "loop is closed"));
 }
 
 TEST(LifetimeTest, TcpHandlesOutliveTheirIoContext) {

@@ -48,6 +48,7 @@
 #include "streams/stream_writer.h"
 #include "streams/testing/co_assert.h"
 #include "streams/testing/status_matchers.h"
+#include "streams/testing/warnings.h"
 
 namespace streams {
 
@@ -60,6 +61,7 @@ using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
 using ::streams::testing::UnixPath;
+using ::streams::testing::WarningCollector;
 
 using namespace std::chrono_literals;
 using asio::ip::tcp;
@@ -771,32 +773,12 @@ TEST(StreamsLoopbackTest, EofFeedWhenClosingWriter) {
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
-// Records StreamWriter warnings for the test's duration, then puts back a
-// handler that prints to stderr (the default).
-class WarningRecorder {
- public:
-  WarningRecorder() {
-    StreamWriter::SetWarningHandler(
-        [this](absl::string_view message) { warnings_.emplace_back(message); });
-  }
-  ~WarningRecorder() {
-    StreamWriter::SetWarningHandler([](absl::string_view message) {
-      fprintf(stderr, "%.*s\n", static_cast<int>(message.size()),
-              message.data());
-    });
-  }
-  const std::vector<std::string>& warnings() const { return warnings_; }
-
- private:
-  std::vector<std::string> warnings_;
-};
-
 // Port of test_streams.py::test_unclosed_resource_warnings
 //
 // Destroying a writer whose transport is open closes it and reports
 // "unclosed <StreamWriter ...>" once.
 TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
-  WarningRecorder recorder;
+  WarningCollector recorder;
   std::vector<std::string> messages;
   bool closing_after = false;
   absl::Status peer_read = absl::UnknownError("not run");
@@ -848,7 +830,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
 // is: a writer still open when the io_context stops is closed and reported
 // when it is destroyed afterwards; one closed before is not reported.
 TEST(StreamsLoopbackTest, LoopIsClosedResourceWarnings) {
-  WarningRecorder recorder;
+  WarningCollector recorder;
   std::optional<StreamWriter> unclosed;
   std::optional<StreamWriter> closed;
   std::shared_ptr<Transport> transport;
@@ -986,7 +968,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
 // report (CPython 3.11.7 under -X dev shows only the exception handler's
 // "Unhandled exception in client_connected_cb", no ResourceWarning).
 TEST(StreamsLoopbackTest, UnhandledExceptionsWarnNothingElse) {
-  WarningRecorder recorder;
+  WarningCollector recorder;
   std::vector<std::string> messages;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto handle_echo = [](StreamReader, StreamWriter) -> asio::awaitable<void> {
