@@ -26,6 +26,7 @@
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/transports.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
 #include "streams/testing/status_matchers.h"
@@ -39,6 +40,8 @@ namespace {
 
 using ::streams::testing::ClientTlsContext;
 using ::streams::testing::IsOk;
+using ::streams::testing::IsTls;
+using ::streams::testing::Loopback;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
 using ::streams::testing::WarningCollector;
@@ -209,12 +212,14 @@ void ExpectEverythingFreed(bool tls) {
   EXPECT_EQ(warnings.warnings(), std::vector<std::string>(4, "loop is closed"));
 }
 
-TEST(LifetimeTest, TcpHandlesOutliveTheirIoContext) {
-  ExpectEverythingFreed(/*tls=*/false);
-}
+class LifetimeTransportTest : public ::testing::TestWithParam<Loopback> {};
 
-TEST(LifetimeTest, TlsHandlesOutliveTheirIoContext) {
-  ExpectEverythingFreed(/*tls=*/true);
+INSTANTIATE_TEST_SUITE_P(, LifetimeTransportTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kTls),
+                         ::testing::PrintToStringParamName());
+
+TEST_P(LifetimeTransportTest, HandlesOutliveTheirIoContext) {
+  ExpectEverythingFreed(IsTls(GetParam()));
 }
 
 // Two readers, each owned only by the handler of a read pending on the other:

@@ -43,6 +43,7 @@
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/transports.h"
 #include "streams/net/tls.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
@@ -56,7 +57,11 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::ClientTlsContext;
+using ::streams::testing::HaveIpv6Loopback;
 using ::streams::testing::IsOk;
+using ::streams::testing::IsUnix;
+using ::streams::testing::Loopback;
+using ::streams::testing::LoopbackPeer;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
@@ -110,17 +115,6 @@ ServerOptions RecordingOptions(std::vector<std::string>* messages) {
   return options;
 }
 
-bool HaveIpv6Loopback() {
-  asio::io_context context;
-  tcp::acceptor acceptor(context);
-  boost::system::error_code error;
-  acceptor.open(tcp::v6(), error);
-  if (!error) {
-    acceptor.bind(tcp::endpoint(asio::ip::make_address("::1"), 0), error);
-  }
-  return !error;
-}
-
 // test_start_server's handle_client.
 asio::awaitable<void> EchoOneLine(StreamReader reader, StreamWriter writer) {
   absl::StatusOr<std::string> data = co_await reader.AsyncReadLine();
@@ -146,16 +140,30 @@ asio::awaitable<absl::StatusOr<std::string>> SendLine(
 // ---------------------------------------------------------------------------
 // Opening connections.
 
-// Port of test_streams.py::test_open_connection
-TEST(StreamsLoopbackTest, OpenConnection) {
+// The same test body over TCP and a Unix socket, and over TLS on either.
+class StreamsLoopbackPlainTest : public ::testing::TestWithParam<Loopback> {};
+class StreamsLoopbackTlsTest : public ::testing::TestWithParam<Loopback> {};
+
+INSTANTIATE_TEST_SUITE_P(, StreamsLoopbackPlainTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kUnix),
+                         ::testing::PrintToStringParamName());
+INSTANTIATE_TEST_SUITE_P(, StreamsLoopbackTlsTest,
+                         ::testing::Values(Loopback::kTls, Loopback::kUnixTls),
+                         ::testing::PrintToStringParamName());
+
+// Port of test_streams.py::test_open_connection (Tcp) and
+// test_open_unix_connection (Unix).
+TEST_P(StreamsLoopbackPlainTest, OpenConnection) {
+  LoopbackPeer peer(GetParam());
   std::vector<std::string> messages;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     ServerOptions options = RecordingOptions(&messages);
-    auto server =
-        co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
+    auto server = co_await peer.StartServer(executor, ServeHttp, options);
     CO_ASSERT_OK(server);
-    auto connection = co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port());
+    if (IsUnix(GetParam())) {
+      EXPECT_EQ((*server)->unix_path(), peer.unix_path());
+    }
+    auto connection = co_await peer.Connect(executor, **server);
     EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
@@ -166,88 +174,32 @@ TEST(StreamsLoopbackTest, OpenConnection) {
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
-// Port of test_streams.py::test_open_unix_connection
-TEST(StreamsLoopbackTest, OpenUnixConnection) {
-  UnixPath unix_path;
-  std::vector<std::string> messages;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    ServerOptions options = RecordingOptions(&messages);
-    auto server = co_await AsyncStartUnixServer(executor, ServeHttp,
-                                                unix_path.path(), options);
-    CO_ASSERT_OK(server);
-    EXPECT_EQ((*server)->unix_path(), unix_path.path());
-    auto connection =
-        co_await AsyncOpenUnixConnection(executor, unix_path.path());
-    EXPECT_THAT(connection, IsOk());
-    if (connection.ok()) {
-      co_await GetAndCheck(&connection->reader, &connection->writer);
-      connection->writer.Close();
-    }
-    (*server)->Close();
-  });
-  EXPECT_TRUE(messages.empty()) << messages.front();
-}
-
-// Port of test_streams.py::test_open_connection_no_loop_ssl
-TEST(StreamsLoopbackTest, OpenConnectionNoLoopSsl) {
-  asio::ssl::context server_tls = ServerTlsContext();
-  asio::ssl::context client_tls = ClientTlsContext();
-  std::vector<std::string> messages;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    ServerOptions server_options = RecordingOptions(&messages);
-    server_options.ssl = &server_tls;
-    auto server = co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0,
-                                            server_options);
-    CO_ASSERT_OK(server);
-    ConnectionOptions options;
-    options.ssl = &client_tls;
-    options.server_hostname = "localhost";
-    auto connection = co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_THAT(connection, IsOk());
-    if (connection.ok()) {
-      EXPECT_TRUE(connection->writer.GetExtraInfo("sslcontext").has_value());
-      EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
-      absl::StatusOr<std::string> data =
-          co_await connection->reader.AsyncRead();
-      EXPECT_TRUE(absl::EndsWith(data.value_or(""), "\r\n\r\nTest message"))
-          << data.status();
-      connection->writer.Close();
-      absl::Status closed = co_await connection->writer.AsyncWaitClosed();
-      EXPECT_THAT(closed, IsOk());
-    }
-    (*server)->Close();
-  });
-  EXPECT_TRUE(messages.empty()) << messages.front();
-}
-
-// Port of test_streams.py::test_open_unix_connection_no_loop_ssl
-// (server_hostname='' as there: no SNI, no name check; and with a name).
-TEST(StreamsLoopbackTest, OpenUnixConnectionNoLoopSsl) {
-  asio::ssl::context server_tls = ServerTlsContext();
-  asio::ssl::context client_tls = ClientTlsContext();
+// Port of test_streams.py::test_open_connection_no_loop_ssl (Tls) and
+// test_open_unix_connection_no_loop_ssl (UnixTls), each with
+// server_hostname='' (as the Unix one: no SNI, no name check) and with a
+// name.
+TEST_P(StreamsLoopbackTlsTest, OpenConnectionNoLoopSsl) {
+  LoopbackPeer peer(GetParam());
   std::vector<std::string> messages;
   std::vector<std::string> bodies;
   for (const std::string hostname : {"", "localhost"}) {
-    UnixPath unix_path;
     RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
       ServerOptions server_options = RecordingOptions(&messages);
-      server_options.ssl = &server_tls;
-      auto server = co_await AsyncStartUnixServer(
-          executor, ServeHttp, unix_path.path(), server_options);
+      auto server =
+          co_await peer.StartServer(executor, ServeHttp, server_options);
       CO_ASSERT_OK(server);
       ConnectionOptions options;
-      options.ssl = &client_tls;
       options.server_hostname = hostname;
-      auto connection =
-          co_await AsyncOpenUnixConnection(executor, unix_path.path(), options);
+      auto connection = co_await peer.Connect(executor, **server, options);
       EXPECT_THAT(connection, IsOk());
       if (connection.ok()) {
+        EXPECT_TRUE(connection->writer.GetExtraInfo("sslcontext").has_value());
         EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
         absl::StatusOr<std::string> data =
             co_await connection->reader.AsyncRead();
         bodies.push_back(data.value_or(data.status().ToString()));
         connection->writer.Close();
+        EXPECT_THAT(co_await connection->writer.AsyncWaitClosed(), IsOk());
       }
       (*server)->Close();
     });
@@ -363,18 +315,18 @@ TEST(StreamsLoopbackTest, OpenConnectionToDeadServers) {
 // ---------------------------------------------------------------------------
 // Servers.
 
-// Port of test_streams.py::test_start_server
-TEST(StreamsLoopbackTest, StartServer) {
+// Port of test_streams.py::test_start_server (Tcp) and
+// test_start_unix_server (Unix).
+TEST_P(StreamsLoopbackPlainTest, StartServer) {
+  LoopbackPeer peer(GetParam());
   std::vector<std::string> messages;
   std::vector<absl::StatusOr<std::string>> got;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     // The server variant with a coroutine as client handler.
     ServerOptions options = RecordingOptions(&messages);
-    auto server = co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1",
-                                            0, options);
+    auto server = co_await peer.StartServer(executor, EchoOneLine, options);
     CO_ASSERT_OK(server);
-    got.push_back(co_await SendLine(co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port())));
+    got.push_back(co_await SendLine(co_await peer.Connect(executor, **server)));
     (*server)->Close();
     EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
 
@@ -386,48 +338,9 @@ TEST(StreamsLoopbackTest, StartServer) {
                      asio::detached);
     };
     ServerOptions options2 = RecordingOptions(&messages);
-    server =
-        co_await AsyncStartServer(executor, callback, "127.0.0.1", 0, options2);
+    server = co_await peer.StartServer(executor, callback, options2);
     CO_ASSERT_OK(server);
-    got.push_back(co_await SendLine(co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port())));
-    (*server)->Close();
-    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
-  });
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].value_or("<error>"), "hello world!\n") << got[0].status();
-  EXPECT_EQ(got[1].value_or("<error>"), "hello world!\n") << got[1].status();
-  EXPECT_TRUE(messages.empty()) << messages.front();
-}
-
-// Port of test_streams.py::test_start_unix_server
-TEST(StreamsLoopbackTest, StartUnixServer) {
-  std::vector<std::string> messages;
-  std::vector<absl::StatusOr<std::string>> got;
-  UnixPath first;
-  UnixPath second;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    ServerOptions options = RecordingOptions(&messages);
-    auto server = co_await AsyncStartUnixServer(executor, EchoOneLine,
-                                                first.path(), options);
-    CO_ASSERT_OK(server);
-    got.push_back(co_await SendLine(
-        co_await AsyncOpenUnixConnection(executor, first.path())));
-    (*server)->Close();
-    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
-
-    auto callback = [](StreamReader reader, StreamWriter writer) {
-      const asio::any_io_executor executor = reader.get_executor();
-      asio::co_spawn(executor,
-                     EchoOneLine(std::move(reader), std::move(writer)),
-                     asio::detached);
-    };
-    ServerOptions options2 = RecordingOptions(&messages);
-    server = co_await AsyncStartUnixServer(executor, callback, second.path(),
-                                           options2);
-    CO_ASSERT_OK(server);
-    got.push_back(co_await SendLine(
-        co_await AsyncOpenUnixConnection(executor, second.path())));
+    got.push_back(co_await SendLine(co_await peer.Connect(executor, **server)));
     (*server)->Close();
     EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
   });

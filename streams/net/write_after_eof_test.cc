@@ -18,6 +18,7 @@
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/transports.h"
 #include "streams/testing/co_assert.h"
 #include "streams/testing/status_matchers.h"
 
@@ -29,10 +30,11 @@ namespace {
 using ::streams::testing::ClientTlsContext;
 using ::streams::testing::Echo;
 using ::streams::testing::IsOk;
+using ::streams::testing::IsTls;
+using ::streams::testing::Loopback;
+using ::streams::testing::LoopbackPeer;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
-using ::streams::testing::Sleep;
-using ::streams::testing::UnixPath;
 
 using namespace std::chrono_literals;
 
@@ -81,29 +83,21 @@ void ExpectRuntimeErrors(const AfterEof& out) {
       << out.answer.status();
 }
 
-TEST(WriteAfterEofTest, TcpWriteAfterWriteEofFails) {
-  AfterEof out;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    auto server =
-        co_await AsyncStartServer(executor, ReadAllThenAnswer, "127.0.0.1", 0);
-    CO_ASSERT_OK(server);
-    auto connection = co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_THAT(connection, IsOk());
-    if (connection.ok()) co_await WriteAfterEof(*connection, out);
-    (*server)->Close();
-  });
-  ExpectRuntimeErrors(out);
-}
+// The plain transports (TCP, Unix) can write EOF; the write side is then
+// closed.
+class WriteAfterWriteEofTest : public ::testing::TestWithParam<Loopback> {};
 
-TEST(WriteAfterEofTest, UnixWriteAfterWriteEofFails) {
-  UnixPath path;
+INSTANTIATE_TEST_SUITE_P(, WriteAfterWriteEofTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kUnix),
+                         ::testing::PrintToStringParamName());
+
+TEST_P(WriteAfterWriteEofTest, WritesFail) {
+  LoopbackPeer peer(GetParam());
   AfterEof out;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    auto server =
-        co_await AsyncStartUnixServer(executor, ReadAllThenAnswer, path.path());
+    auto server = co_await peer.StartServer(executor, ReadAllThenAnswer);
     CO_ASSERT_OK(server);
-    auto connection = co_await AsyncOpenUnixConnection(executor, path.path());
+    auto connection = co_await peer.Connect(executor, **server);
     EXPECT_THAT(connection, IsOk());
     if (connection.ok()) co_await WriteAfterEof(*connection, out);
     (*server)->Close();
@@ -176,54 +170,33 @@ asio::awaitable<void> WriteSevenAfterClose(Connection& connection,
   }
 }
 
-// asyncio's socket transport: close() with an empty buffer makes _conn_lost
-// 1; each later write is dropped and counted; from a count of 5 on, each
-// logs "socket.send() raised exception.": the 5th, 6th, ... write.
-TEST(WriteAfterEofTest, TcpWritesAfterLossAreDroppedWithWarnings) {
-  int written_ok = 0;
-  const int warnings = CountStderrLines(
-      [&] {
-        RunUntilDone(
-            [&](asio::any_io_executor executor) -> asio::awaitable<void> {
-              auto server =
-                  co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
-              CO_ASSERT_OK(server);
-              auto connection = co_await AsyncOpenConnection(
-                  executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-              EXPECT_THAT(connection, IsOk());
-              if (connection.ok()) {
-                co_await WriteSevenAfterClose(*connection, &written_ok);
-              }
-              (*server)->Close();
-            });
-      },
-      "socket.send() raised exception.");
-  EXPECT_EQ(written_ok, 9);
-  EXPECT_EQ(warnings, 5);  // writes 5, 6, 7, then both after the loss
-}
+// Writes after Close(), over TCP and TLS:
+//
+// - asyncio's socket transport: close() with an empty buffer makes
+//   _conn_lost 1; each later write is dropped and counted; from a count of 5
+//   on, each logs "socket.send() raised exception.": the 5th, 6th, 7th
+//   write, then both after the loss (5 lines).
+// - asyncio's TLS transport drops writes from close() on (FLUSHING); its
+//   count starts at 0 and the loss adds 1. Seven writes while closing log
+//   "SSL connection is closed" twice (the 6th and 7th), both later writes
+//   once each (4 lines).
+class WritesAfterCloseTest : public ::testing::TestWithParam<Loopback> {};
 
-// asyncio's TLS transport drops writes from close() on (FLUSHING); its count
-// starts at 0 and the loss adds 1. Seven writes while closing log "SSL
-// connection is closed" twice (the 6th and 7th), both later writes once each.
-TEST(WriteAfterEofTest, TlsWritesAfterCloseAreDroppedWithWarnings) {
-  asio::ssl::context server_tls = ServerTlsContext();
-  asio::ssl::context client_tls = ClientTlsContext();
+INSTANTIATE_TEST_SUITE_P(, WritesAfterCloseTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kTls),
+                         ::testing::PrintToStringParamName());
+
+TEST_P(WritesAfterCloseTest, AreDroppedWithWarnings) {
+  const bool tls = IsTls(GetParam());
+  LoopbackPeer peer(GetParam());
   int written_ok = 0;
   const int warnings = CountStderrLines(
       [&] {
         RunUntilDone(
             [&](asio::any_io_executor executor) -> asio::awaitable<void> {
-              ServerOptions server_options;
-              server_options.ssl = &server_tls;
-              auto server = co_await AsyncStartServer(
-                  executor, Echo, "127.0.0.1", 0, server_options);
+              auto server = co_await peer.StartServer(executor, Echo);
               CO_ASSERT_OK(server);
-              ConnectionOptions options;
-              options.ssl = &client_tls;
-              options.server_hostname = "localhost";
-              auto connection = co_await AsyncOpenConnection(
-                  executor, "127.0.0.1", (*server)->endpoints().at(0).port(),
-                  options);
+              auto connection = co_await peer.Connect(executor, **server);
               EXPECT_THAT(connection, IsOk());
               if (connection.ok()) {
                 co_await WriteSevenAfterClose(*connection, &written_ok);
@@ -231,9 +204,9 @@ TEST(WriteAfterEofTest, TlsWritesAfterCloseAreDroppedWithWarnings) {
               (*server)->Close();
             });
       },
-      "SSL connection is closed");
+      tls ? "SSL connection is closed" : "socket.send() raised exception.");
   EXPECT_EQ(written_ok, 9);
-  EXPECT_EQ(warnings, 4);
+  EXPECT_EQ(warnings, tls ? 4 : 5);
 }
 
 }  // namespace
