@@ -26,13 +26,13 @@ import pathlib
 import sys
 from typing import Any, List, Optional, Tuple
 
+# Run from a checkout, only this script's folder is on sys.path: put the
+# root there so that conformance.bootstrap can be imported.
 _ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
-try:
-    import google.protobuf  # noqa: F401
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
+
+from conformance import bootstrap  # noqa: E402,F401  (Debian's protobuf)
 
 from google.protobuf import text_format  # noqa: E402
 
