@@ -23,7 +23,7 @@ if str(_ROOT) not in sys.path:
 
 from conformance import bootstrap  # noqa: E402,F401  (Debian's protobuf)
 
-from conformance.generator import FAMILIES, generate  # noqa: E402,F401
+from conformance.generator import FAMILIES, generate  # noqa: E402
 from conformance.harness import scenario_text  # noqa: E402
 
 
