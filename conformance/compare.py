@@ -14,7 +14,7 @@ always carry the message. Differential runs compare everything.
 """
 
 import dataclasses
-from typing import Any, List
+from typing import Any, List, Optional
 
 from conformance import payload
 from conformance import scenario_pb2 as pb
@@ -49,7 +49,7 @@ class Difference:
     observed: Any  # ... and in the observation.
 
 
-def field_value(observation: Any, name: str) -> Any:
+def field_value(observation: pb.Observation, name: str) -> Any:
     """A field's value: a list for repeated fields, None when unset."""
     field = observation.DESCRIPTOR.fields_by_name[name]
     if field.label == field.LABEL_REPEATED:
@@ -59,7 +59,9 @@ def field_value(observation: Any, name: str) -> Any:
     return getattr(observation, name)
 
 
-def error_matches(expected: Any, observed: Any) -> bool:
+def error_matches(
+    expected: Optional[pb.Error], observed: Optional[pb.Error]
+) -> bool:
     """Whether an observed Error satisfies an expected one."""
     if expected is None or observed is None:
         return expected is None and observed is None
@@ -71,7 +73,9 @@ def error_matches(expected: Any, observed: Any) -> bool:
     return expected == relaxed
 
 
-def _completion_matches(expected: Any, observed: Any) -> bool:
+def _completion_matches(
+    expected: pb.Completion, observed: pb.Completion
+) -> bool:
     if expected.HasField("value_bytes"):
         written = pb.Completion()
         written.CopyFrom(expected)
@@ -124,7 +128,9 @@ def _field_matches(name: str, expected: Any, observed: Any) -> bool:
     return expected == observed
 
 
-def diff_expectation(expect: Any, observed: Any) -> List[Difference]:
+def diff_expectation(
+    expect: pb.Observation, observed: pb.Observation
+) -> List[Difference]:
     """The fields where `observed` does not satisfy `expect`."""
     differences = []
     for name in ALL:
@@ -139,7 +145,9 @@ def diff_expectation(expect: Any, observed: Any) -> List[Difference]:
     return differences
 
 
-def diff_exact(first: Any, second: Any) -> List[Difference]:
+def diff_exact(
+    first: pb.Observation, second: pb.Observation
+) -> List[Difference]:
     """Every field where two observations differ (differential mode)."""
     differences = []
     for name in ALL:
@@ -150,7 +158,7 @@ def diff_exact(first: Any, second: Any) -> List[Difference]:
     return differences
 
 
-def compact_bytes(data: bytes, max_tail: int = 64) -> Any:
+def compact_bytes(data: bytes, max_tail: int = 64) -> Optional[pb.Bytes]:
     """`data` as a Bytes message, a short pattern repeated then a tail of at
     most `max_tail` bytes, when it is that regular; else None."""
     best = None
@@ -202,7 +210,9 @@ def _recorded_action(observed: Any, max_buffer: int) -> Any:
     return expect
 
 
-def recorded_expectation(observed: Any, max_buffer: int = 64) -> Any:
+def recorded_expectation(
+    observed: pb.Observation, max_buffer: int = 64
+) -> pb.Observation:
     """The expectation the record tool writes for an observation.
 
     Everything compared always, plus the reader's state: `buffer` when it is

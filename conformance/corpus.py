@@ -5,7 +5,7 @@ A scenario file is text format, message streams.conformance.ScenarioFile.
 
 import dataclasses
 import pathlib
-from typing import Any, Iterable, List
+from typing import Iterable, List
 
 from google.protobuf import text_format
 
@@ -23,7 +23,7 @@ class CorpusError(Exception):
 class Entry:
     """One scenario and where it comes from."""
 
-    scenario: Any  # streams.conformance.Scenario
+    scenario: pb.Scenario
     path: pathlib.Path
     line: int  # Line of its `scenario {`; 0 if unknown.
     step_lines: List[int]  # Line of each `steps {`; 0 if unknown.
@@ -54,7 +54,7 @@ def find_files(paths: Iterable[str]) -> List[pathlib.Path]:
     return files
 
 
-def parse_file(path: pathlib.Path) -> Any:
+def parse_file(path: pathlib.Path) -> pb.ScenarioFile:
     """Parses one file into a ScenarioFile; CorpusError with file:line."""
     try:
         text = path.read_text(encoding="utf-8")

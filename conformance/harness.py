@@ -43,14 +43,13 @@ import re
 import sys
 from typing import Optional, Sequence
 
+# Run as a script (fuzz/differential.py does), only this folder is on
+# sys.path: put the root there so that conformance.bootstrap can be imported.
 _ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
-try:
-    import google.protobuf  # noqa: F401
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
 
+from conformance import bootstrap  # noqa: E402,F401  (Debian's protobuf)
 from conformance import corpus, generator  # noqa: E402
 from conformance.corpus_run import run_corpus  # noqa: E402
 from conformance.differential import run_differential  # noqa: E402

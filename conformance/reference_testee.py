@@ -56,14 +56,13 @@ REQUIRED_VERSION = (3, 11, 7)
 def _import_schema() -> Tuple[Any, Any, Any]:
     """Imports the generated schema module, fixing sys.path if needed."""
     try:
-        import google.protobuf  # noqa: F401
+        from conformance import bootstrap  # noqa: F401  (Debian's protobuf)
     except ImportError:
-        sys.path.append("/usr/lib/python3/dist-packages")
-    try:
-        from conformance import payload, scenario_pb2, wire
-    except ImportError:
+        # Run from a checkout: only conformance/ is on sys.path.
         sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-        from conformance import payload, scenario_pb2, wire
+        from conformance import bootstrap  # noqa: F401
+    from conformance import payload, scenario_pb2, wire
+
     return payload, scenario_pb2, wire
 
 

@@ -69,7 +69,7 @@ class Testee:
             f"Last lines of its stderr:\n{tail}"
         )
 
-    def run(self, scenario: Any) -> Any:
+    def run(self, scenario: pb.Scenario) -> pb.Response:
         """Sends one scenario and returns the testee's Response."""
         self.send(scenario)
         return self.receive(scenario.name)

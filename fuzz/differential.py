@@ -31,10 +31,8 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
-try:
-    import google.protobuf  # noqa: F401
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
+
+from conformance import bootstrap  # noqa: E402,F401  (Debian's protobuf)
 
 import reader_program  # noqa: E402
 

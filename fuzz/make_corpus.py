@@ -778,10 +778,7 @@ WIRE_TEXTS = {
 
 
 def wire_seeds() -> Dict[str, bytes]:
-    try:
-        import google.protobuf  # noqa: F401
-    except ImportError:
-        sys.path.append("/usr/lib/python3/dist-packages")
+    from conformance import bootstrap  # noqa: F401  (Debian's protobuf)
     from google.protobuf import text_format
     from conformance import scenario_pb2 as pb
 

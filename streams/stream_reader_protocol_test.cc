@@ -31,9 +31,11 @@
 #include "streams/flow_control.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/fake_connection.h"
 #include "streams/testing/fake_transport.h"
 #include "streams/testing/run_briefly.h"
 #include "streams/testing/status_matchers.h"
+#include "streams/testing/warnings.h"
 
 namespace streams {
 namespace {
@@ -41,35 +43,14 @@ namespace {
 namespace asio = ::boost::asio;
 
 using ::streams::testing::ErrorKindIs;
+using ::streams::testing::FakeConnection;
 using ::streams::testing::FakeTransport;
 using ::streams::testing::IsOk;
 using ::streams::testing::IsOkAndHolds;
 using ::streams::testing::StatusIs;
+using ::streams::testing::WarningCollector;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-// Collects the warnings StreamWriter reports while it is alive, then puts a
-// stderr handler (the default behaviour) back.
-class WarningCollector {
- public:
-  WarningCollector() {
-    StreamWriter::SetWarningHandler(
-        [warnings = warnings_](absl::string_view message) {
-          warnings->emplace_back(message);
-        });
-  }
-  ~WarningCollector() {
-    StreamWriter::SetWarningHandler([](absl::string_view message) {
-      fprintf(stderr, "%.*s\n", static_cast<int>(message.size()),
-              message.data());
-    });
-  }
-  const std::vector<std::string>& warnings() const { return *warnings_; }
-
- private:
-  std::shared_ptr<std::vector<std::string>> warnings_ =
-      std::make_shared<std::vector<std::string>>();
-};
 
 class StreamReaderProtocolTest : public ::testing::Test {
  protected:
@@ -94,24 +75,17 @@ class StreamReaderProtocolTest : public ::testing::Test {
     return result;
   }
 
-  // A client-side connection, as AsyncOpenConnection makes it.
+  // A client-side connection, as AsyncOpenConnection makes it; the members
+  // below name its parts.
   void Connect(FakeTransport::Options options = {}) {
-    transport_ = std::make_shared<FakeTransport>(options);
-    protocol_ = StreamReaderProtocol::Create(reader_);
-    ASSERT_THAT(protocol_->ConnectionMade(transport_), IsOk());
-    writer_.emplace(transport_, protocol_, &reader_);
+    connection_.emplace(reader_, options);
+    transport_ = connection_->transport;
+    protocol_ = connection_->protocol;
+    writer_ = &*connection_->writer;
   }
 
   // The transport closes (as after Close()): connection_lost follows.
-  void Lose(absl::Status exception) {
-    transport_->StartClosing();
-    protocol_->ConnectionLost(std::move(exception));
-  }
-
-  void TearDown() override {
-    // No "unclosed" warnings from the fixture's writer.
-    if (transport_ != nullptr) transport_->StartClosing();
-  }
+  void Lose(absl::Status exception) { connection_->Lose(std::move(exception)); }
 
   static absl::Status Reset() {
     return MakeOsError(ErrorKind::kConnectionResetError,
@@ -121,9 +95,10 @@ class StreamReaderProtocolTest : public ::testing::Test {
 
   asio::io_context ctx_;
   StreamReader reader_{ctx_.get_executor()};
+  std::optional<FakeConnection> connection_;
   std::shared_ptr<FakeTransport> transport_;
   std::shared_ptr<StreamReaderProtocol> protocol_;
-  std::optional<StreamWriter> writer_;
+  StreamWriter* writer_ = nullptr;
 };
 
 // -----------------------------------------------------------------------------
@@ -320,7 +295,7 @@ TEST_F(StreamReaderProtocolTest, DrainsWaitWhilePausedAndAllWakeOnResume) {
 
 TEST_F(StreamReaderProtocolTest, DrainCompletesAtOnceWhenNotPaused) {
   Connect();
-  EXPECT_TRUE(writer_->Write("data").ok());
+  EXPECT_THAT(writer_->Write("data"), IsOk());
   auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
@@ -408,8 +383,8 @@ TEST_F(StreamReaderProtocolTest, WriterForwardsToTheTransport) {
   Connect();
   EXPECT_FALSE(writer_->IsClosing());
   EXPECT_TRUE(writer_->CanWriteEof());
-  EXPECT_TRUE(writer_->Write("GET / HTTP/1.0\r\n").ok());
-  EXPECT_TRUE(writer_->WriteLines({"Host: x\r\n", "\r\n"}).ok());
+  EXPECT_THAT(writer_->Write("GET / HTTP/1.0\r\n"), IsOk());
+  EXPECT_THAT(writer_->WriteLines({"Host: x\r\n", "\r\n"}), IsOk());
   EXPECT_THAT(writer_->WriteEof(), IsOk());
   writer_->Close();
   EXPECT_TRUE(writer_->IsClosing());
@@ -488,7 +463,7 @@ TEST_F(StreamReaderProtocolTest, UnclosedResourceWarnings) {
   ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
   {
     StreamWriter writer(transport, protocol, &reader);
-    EXPECT_TRUE(writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+    EXPECT_THAT(writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
   }
   EXPECT_THAT(collector.warnings(),
               ElementsAre("unclosed <StreamWriter transport=<Transport> "
@@ -568,7 +543,7 @@ TEST_F(StreamReaderProtocolTest, AsyncWriterApiExceptionAfterClose) {
   Connect();
   writer_->Close();
   asio::post(ctx_, [this] { protocol_->ConnectionLost(absl::OkStatus()); });
-  EXPECT_TRUE(writer_->Write("data").ok());
+  EXPECT_THAT(writer_->Write("data"), IsOk());
   auto drained = Start(writer_->AsyncDrain(asio::deferred));
   RunBriefly();
   ASSERT_TRUE(drained->has_value());
@@ -615,7 +590,7 @@ TEST_F(StreamReaderProtocolTest, ClientConnectedCallbackGetsReaderAndWriter) {
   EXPECT_THAT(**line, IsOkAndHolds("ping\n"));
   // The callback's writer writes to the transport and drains through the
   // protocol.
-  EXPECT_TRUE(server_writer->Write("pong\n").ok());
+  EXPECT_THAT(server_writer->Write("pong\n"), IsOk());
   ASSERT_THAT(protocol->PauseWriting(), IsOk());
   auto drained = Start(server_writer->AsyncDrain(asio::deferred));
   RunBriefly();

@@ -33,6 +33,7 @@
 #include "streams/flow_control.h"
 #include "streams/stream_reader_protocol.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/fake_connection.h"
 #include "streams/testing/fake_transport.h"
 #include "streams/testing/run_briefly.h"
 #include "streams/testing/status_matchers.h"
@@ -43,6 +44,7 @@ namespace {
 namespace asio = ::boost::asio;
 
 using ::streams::testing::ErrorKindIs;
+using ::streams::testing::FakeConnection;
 using ::streams::testing::FakeTransport;
 using ::streams::testing::IsOk;
 using ::streams::testing::IsOkAndHolds;
@@ -711,12 +713,10 @@ TEST_F(StreamReaderTest, MultipleDrain) {
 // exception (the error itself).
 TEST_F(StreamReaderTest, DrainRaises) {
   StreamReader reader(ctx_.get_executor());
-  auto protocol = StreamReaderProtocol::Create(reader);
-  auto transport = std::make_shared<FakeTransport>();
-  ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
-  StreamWriter writer(transport, protocol, &reader);
+  FakeConnection connection(reader);
+  StreamWriter& writer = *connection.writer;
 
-  EXPECT_TRUE(writer.Write("foo\n").ok());
+  EXPECT_THAT(writer.Write("foo\n"), IsOk());
   EXPECT_THAT(RunStatusUntilComplete(writer.AsyncDrain(asio::deferred)),
               IsOk());
 
@@ -724,9 +724,8 @@ TEST_F(StreamReaderTest, DrainRaises) {
       MakeOsError(ErrorKind::kConnectionResetError,
                   std::error_code(ECONNRESET, std::generic_category()),
                   "[Errno 104] Connection reset by peer");
-  transport->StartClosing();
-  protocol->ConnectionLost(reset);
-  EXPECT_TRUE(writer.Write("foo\n").ok());
+  connection.Lose(reset);
+  EXPECT_THAT(writer.Write("foo\n"), IsOk());
   absl::Status drained =
       RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained, StatusIs(absl::StatusCode::kUnavailable,
@@ -740,14 +739,11 @@ TEST_F(StreamReaderTest, DrainRaises) {
 // is closing) and then raises ConnectionResetError('Connection lost').
 TEST_F(StreamReaderTest, DrainRaisesConnectionLostAfterCleanClose) {
   StreamReader reader(ctx_.get_executor());
-  auto protocol = StreamReaderProtocol::Create(reader);
-  auto transport = std::make_shared<FakeTransport>();
-  ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
-  StreamWriter writer(transport, protocol, &reader);
+  FakeConnection connection(reader);
+  StreamWriter& writer = *connection.writer;
 
-  transport->StartClosing();
-  protocol->ConnectionLost(absl::OkStatus());
-  EXPECT_TRUE(writer.Write("foo\n").ok());
+  connection.Lose(absl::OkStatus());
+  EXPECT_THAT(writer.Write("foo\n"), IsOk());
   absl::Status drained =
       RunStatusUntilComplete(writer.AsyncDrain(asio::deferred));
   EXPECT_THAT(drained,

@@ -23,6 +23,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/strand.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/stream_reader.h"
 #include "streams/testing/fake_transport.h"

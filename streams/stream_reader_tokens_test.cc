@@ -35,7 +35,7 @@
 #include "streams/stream_reader.h"
 #include "streams/stream_reader_protocol.h"
 #include "streams/stream_writer.h"
-#include "streams/testing/fake_transport.h"
+#include "streams/testing/fake_connection.h"
 #include "streams/testing/status_matchers.h"
 
 namespace streams {
@@ -43,7 +43,7 @@ namespace {
 
 namespace asio = ::boost::asio;
 
-using ::streams::testing::FakeTransport;
+using ::streams::testing::FakeConnection;
 using ::streams::testing::IsOk;
 using ::streams::testing::IsOkAndHolds;
 using ::streams::testing::StatusIs;
@@ -67,23 +67,6 @@ std::string Show(const absl::StatusOr<std::optional<std::string>>& next) {
 std::string Show(const absl::StatusOr<std::string>& value) {
   return value.ok() ? *value : value.status().ToString();
 }
-
-// A connection over a FakeTransport, for the writer's operations.
-struct Connection {
-  explicit Connection(const asio::any_io_executor& executor)
-      : reader(executor),
-        protocol(StreamReaderProtocol::Create(reader)),
-        transport(std::make_shared<FakeTransport>()) {
-    EXPECT_THAT(protocol->ConnectionMade(transport), IsOk());
-    writer.emplace(transport, protocol, &reader);
-  }
-  ~Connection() { transport->StartClosing(); }
-
-  StreamReader reader;
-  std::shared_ptr<StreamReaderProtocol> protocol;
-  std::shared_ptr<FakeTransport> transport;
-  std::optional<StreamWriter> writer;
-};
 
 // -----------------------------------------------------------------------------
 // asio::use_awaitable
@@ -151,12 +134,13 @@ TEST(StreamReaderTokensTest, UseAwaitableErrors) {
 
 TEST(StreamReaderTokensTest, WriterOperationsWithUseAwaitable) {
   asio::io_context ctx;
-  Connection connection(ctx.get_executor());
+  StreamReader connection_reader(ctx.get_executor());
+  FakeConnection connection(connection_reader);
   std::vector<absl::Status> got;
   asio::co_spawn(
       ctx,
       [&]() -> asio::awaitable<void> {
-        EXPECT_TRUE(connection.writer->Write("hello\n").ok());
+        EXPECT_THAT(connection.writer->Write("hello\n"), IsOk());
         got.push_back(
             co_await connection.writer->AsyncDrain(asio::use_awaitable));
         // The connection is lost while wait_closed waits.
@@ -208,7 +192,8 @@ TEST(StreamReaderTokensTest, CoAwaitWithTheDefaultToken) {
 
 TEST(StreamReaderTokensTest, WriterOperationsWithTheDefaultToken) {
   asio::io_context ctx;
-  Connection connection(ctx.get_executor());
+  StreamReader connection_reader(ctx.get_executor());
+  FakeConnection connection(connection_reader);
   const absl::Status reset = MakeError(ErrorKind::kConnectionResetError,
                                        "[Errno 104] Connection reset by peer");
   std::vector<absl::Status> got;
@@ -272,7 +257,8 @@ TEST(StreamReaderTokensTest, DeferredOperationInvokedWithACallback) {
 
 TEST(StreamReaderTokensTest, WriterDeferredOperationsInvokedWithACallback) {
   asio::io_context ctx;
-  Connection connection(ctx.get_executor());
+  StreamReader connection_reader(ctx.get_executor());
+  FakeConnection connection(connection_reader);
   std::vector<absl::Status> got;
   auto store = [&got](absl::Status status) { got.push_back(status); };
   connection.writer->AsyncDrain(asio::deferred)(store);
@@ -332,7 +318,8 @@ TEST(StreamReaderTokensTest, UseFutureWithTheContextOnAnotherThread) {
 
 TEST(StreamReaderTokensTest, WriterOperationsWithUseFuture) {
   asio::io_context ctx;
-  Connection connection(ctx.get_executor());
+  StreamReader connection_reader(ctx.get_executor());
+  FakeConnection connection(connection_reader);
   std::future<absl::Status> drained =
       connection.writer->AsyncDrain(asio::use_future);
   std::future<absl::Status> closed =
@@ -392,7 +379,8 @@ TEST(StreamReaderTokensTest, HandlerIsNeverCalledInsideTheInitiatingCall) {
   asio::io_context ctx;
   StreamReader reader(ctx.get_executor());
   ASSERT_THAT(reader.FeedData("line\nmore"), IsOk());
-  Connection connection(ctx.get_executor());
+  StreamReader connection_reader(ctx.get_executor());
+  FakeConnection connection(connection_reader);
   int calls = 0;
   auto count = [&calls](auto) { ++calls; };
   // Each of these could complete at once, from the buffer or its arguments.
@@ -478,7 +466,8 @@ TEST(StreamReaderTokensTest, CompletionRunsOnASecondIoContextAndKeepsItBusy) {
 TEST(StreamReaderTokensTest, WriterCompletionRunsOnTheHandlersExecutor) {
   asio::io_context ctx;
   asio::io_context other;
-  Connection connection(ctx.get_executor());
+  StreamReader connection_reader(ctx.get_executor());
+  FakeConnection connection(connection_reader);
   std::optional<bool> on_other;
   connection.writer->AsyncDrain(
       asio::bind_executor(other.get_executor(), [&](absl::Status status) {
@@ -546,7 +535,8 @@ TEST(StreamReaderTokensTest, UsesTheHandlersAllocator) {
 
 TEST(StreamReaderTokensTest, WriterUsesTheHandlersAllocator) {
   asio::io_context ctx;
-  Connection connection(ctx.get_executor());
+  StreamReader connection_reader(ctx.get_executor());
+  FakeConnection connection(connection_reader);
   AllocationCounts counts;
   std::optional<absl::Status> drained;
   connection.writer->AsyncDrain(

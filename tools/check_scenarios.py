@@ -25,15 +25,15 @@ Prints `N files, M scenarios OK` and exits 0 when all is well.
 import pathlib
 import re
 import sys
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
+# Run from a checkout, only this script's folder is on sys.path: put the
+# root there so that conformance.bootstrap can be imported.
 _ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
-try:
-    import google.protobuf  # noqa: F401
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
+
+from conformance import bootstrap  # noqa: E402,F401  (Debian's protobuf)
 
 from google.protobuf import text_format  # noqa: E402
 
@@ -52,7 +52,7 @@ def _has_header(text: str) -> bool:
     return False
 
 
-def _started_id(action: Any) -> Optional[int]:
+def _started_id(action: pb.Action) -> Optional[int]:
     kind = action.WhichOneof("action")
     if kind == "read":
         return action.read.id
@@ -63,7 +63,7 @@ def _started_id(action: Any) -> Optional[int]:
     return None
 
 
-def _awaited_ids(action: Any) -> List[int]:
+def _awaited_ids(action: pb.Action) -> List[int]:
     """The ids of the reads and drains a task awaits."""
     if action.WhichOneof("action") != "task":
         return []
@@ -106,7 +106,10 @@ def _check_v2_scenario(scenario: Any, where: str) -> List[str]:
 
 
 def check_scenario(
-    scenario: Any, where: str, step_lines: List[int], path: pathlib.Path
+    scenario: pb.Scenario,
+    where: str,
+    step_lines: List[int],
+    path: pathlib.Path,
 ) -> List[str]:
     problems = []
     if not NAME.match(scenario.name):

@@ -15,13 +15,13 @@ import pathlib
 import sys
 from typing import List, Optional
 
+# Run from a checkout, only this script's folder is on sys.path: put the
+# root there so that conformance.bootstrap can be imported.
 _ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
-try:
-    import google.protobuf  # noqa: F401
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
+
+from conformance import bootstrap  # noqa: E402,F401  (Debian's protobuf)
 
 from conformance.generator import FAMILIES, generate  # noqa: E402,F401
 from conformance.textproto import scenario_text  # noqa: E402

@@ -30,15 +30,15 @@ import argparse
 import dataclasses
 import pathlib
 import sys
-from typing import Any, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
+# Run from a checkout, only this script's folder is on sys.path: put the
+# root there so that conformance.bootstrap can be imported.
 _ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
-try:
-    import google.protobuf  # noqa: F401
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
+
+from conformance import bootstrap  # noqa: E402,F401  (Debian's protobuf)
 
 from google.protobuf import text_format  # noqa: E402
 
@@ -98,7 +98,10 @@ def _starts_line(text: str, offset: int) -> bool:
 
 
 def expect_edit(
-    text: str, step: textproto.Node, expect: Any, width: int = WIDTH
+    text: str,
+    step: textproto.Node,
+    expect: pb.Observation,
+    width: int = WIDTH,
 ) -> Edit:
     """The edit that makes `step`'s expect block say `expect`."""
     assert step.open is not None and step.close is not None
@@ -169,7 +172,7 @@ def apply_edits(text: str, edits: List[Edit]) -> str:
     return text
 
 
-def _report_disagreement(scenario: Any, trace: Any) -> None:
+def _report_disagreement(scenario: pb.Scenario, trace: pb.StepTrace) -> None:
     print(f"  hand-written {scenario.name} DISAGREES with the reference:")
     for number, (step, observed) in enumerate(
         zip(scenario.steps, trace.steps), start=1
@@ -199,7 +202,7 @@ def construction_edit(
     return (at, at, " " * indent + line + "\n")
 
 
-def _trace_of(testee: Testee, scenario: Any) -> Optional[Any]:
+def _trace_of(testee: Testee, scenario: pb.Scenario) -> Optional[pb.StepTrace]:
     response = testee.run(scenario)
     kind = response.WhichOneof("result")
     if kind == "trace" and response.trace.HasField("construction_error"):

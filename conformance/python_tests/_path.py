@@ -1,4 +1,8 @@
-"""Puts the repository root (and Debian's protobuf, if needed) on sys.path."""
+"""Puts the repository root, then Debian's protobuf, on sys.path.
+
+The tests import it first (`import _path`) as their sibling: that works
+before the root is on sys.path; conformance.bootstrap does the rest.
+"""
 
 import pathlib
 import sys
@@ -6,7 +10,5 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-try:
-    import google.protobuf  # noqa: F401
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
+
+from conformance import bootstrap  # noqa: E402,F401

@@ -28,6 +28,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
@@ -36,12 +37,15 @@
 #include "streams/net/tls.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
 namespace asio = ::boost::asio;
 namespace {
 
+using ::streams::testing::IsOk;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::Sleep;
 
@@ -108,20 +112,18 @@ TEST(FlowControlLoopbackTest, DrainWaitsWhileThePeerDoesNotRead) {
       writer.Close();
     };
     auto server = co_await AsyncStartServer(executor, sink, "127.0.0.1", 0);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.transport.write_high_water = kHigh;
     options.transport.write_low_water = kLow;
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     StreamWriter& writer = connection->writer;
     const std::string chunk(kChunk, 'x');
     size_t since_drain = 0;
     while (written < kMaxBytes) {
-      EXPECT_TRUE(writer.Write(chunk).ok());
+      EXPECT_THAT(writer.Write(chunk), IsOk());
       written += chunk.size();
       since_drain += chunk.size();
       // Let the transport hand what it can to the kernel: a drain that is not
@@ -149,12 +151,12 @@ TEST(FlowControlLoopbackTest, DrainWaitsWhileThePeerDoesNotRead) {
     }
     // A little more after resuming, then EOF.
     for (int i = 0; i < 16; ++i) {
-      EXPECT_TRUE(writer.Write(chunk).ok());
+      EXPECT_THAT(writer.Write(chunk), IsOk());
       written += chunk.size();
       absl::Status drained = co_await writer.AsyncDrain();
       if (!drained.ok()) drain_errors.push_back(drained);
     }
-    EXPECT_TRUE(writer.WriteEof().ok());
+    EXPECT_THAT(writer.WriteEof(), IsOk());
     absl::StatusOr<std::string> eof = co_await connection->reader.AsyncRead();
     EXPECT_EQ(eof.value_or("<error>"), "") << eof.status();
     writer.Close();
@@ -187,12 +189,12 @@ TEST(FlowControlLoopbackTest, SetWriteBufferLimitsOnLiveTransport) {
       writer.Close();
     };
     auto server = co_await AsyncStartServer(executor, sink, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     connection->writer.transport()->SetWriteBufferLimits(10, 0);
-    EXPECT_TRUE(connection->writer.Write(std::string(1000, 'y')).ok());
+    EXPECT_THAT(connection->writer.Write(std::string(1000, 'y')), IsOk());
     buffered_before = connection->writer.transport()->GetWriteBufferSize();
     drained = co_await connection->writer.AsyncDrain();
     buffered_after = connection->writer.transport()->GetWriteBufferSize();
@@ -204,7 +206,7 @@ TEST(FlowControlLoopbackTest, SetWriteBufferLimitsOnLiveTransport) {
   // asyncio's write() sends at once what the kernel takes and buffers the
   // rest: here the kernel takes it all or part of it.
   EXPECT_LE(buffered_before, 1000u);
-  EXPECT_TRUE(drained.ok()) << drained;
+  EXPECT_THAT(drained, IsOk());
   EXPECT_EQ(buffered_after, 0u);
   EXPECT_EQ(got, std::string(1000, 'y'));
 }
@@ -225,21 +227,20 @@ TEST(FlowControlLoopbackTest, HalfClose) {
       absl::StatusOr<std::string> request = co_await reader.AsyncRead();
       server_got = request.value_or("<error>");
       server_closing_at_eof = writer.IsClosing();
-      EXPECT_TRUE(
-          writer.Write(absl::StrCat("got ", server_got.size(), " bytes\n"))
-              .ok());
+      EXPECT_THAT(
+          writer.Write(absl::StrCat("got ", server_got.size(), " bytes\n")),
+          IsOk());
       (void)co_await writer.AsyncDrain();
       writer.Close();
     };
     auto server = co_await AsyncStartServer(executor, respond, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     client_can_write_eof = connection->writer.CanWriteEof();
-    EXPECT_TRUE(connection->writer.Write("request body").ok());
-    EXPECT_TRUE(connection->writer.WriteEof().ok());
+    EXPECT_THAT(connection->writer.Write("request body"), IsOk());
+    EXPECT_THAT(connection->writer.WriteEof(), IsOk());
     client_closing_after_eof = connection->writer.IsClosing();
     reply = co_await connection->reader.AsyncRead();
     connection->writer.Close();
@@ -251,7 +252,7 @@ TEST(FlowControlLoopbackTest, HalfClose) {
   EXPECT_EQ(server_got, "request body");
   EXPECT_FALSE(server_closing_at_eof);
   EXPECT_EQ(reply.value_or("<error>"), "got 12 bytes\n") << reply.status();
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
 }
 
 // Abort(): closes at once, dropping the buffer; the local side's
@@ -282,11 +283,11 @@ TEST(FlowControlLoopbackTest, Abort) {
       done.Set();
     };
     auto server = co_await AsyncStartServer(executor, observe, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    if (!connection.ok()) co_return;
-    EXPECT_TRUE(connection->writer.Write(std::string(1 << 20, 'z')).ok());
+    CO_ASSERT_OK(connection);
+    EXPECT_THAT(connection->writer.Write(std::string(1 << 20, 'z')), IsOk());
     connection->writer.transport()->Abort();
     closing = connection->writer.IsClosing();
     local_closed = co_await connection->writer.AsyncWaitClosed();
@@ -294,7 +295,7 @@ TEST(FlowControlLoopbackTest, Abort) {
     (*server)->Close();
   });
   EXPECT_TRUE(closing);
-  EXPECT_TRUE(local_closed.ok()) << local_closed;
+  EXPECT_THAT(local_closed, IsOk());
   EXPECT_TRUE(peer_read.value_or("") == "EOF" ||
               GetErrorKind(peer_read.status()) ==
                   ErrorKind::kConnectionResetError)
@@ -314,11 +315,10 @@ TEST(FlowControlLoopbackTest, AbortEmptiesTheWriteBuffer) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
-    EXPECT_TRUE(
-        connection->writer.Write(std::string(size_t{64} << 20, 'z')).ok());
+    EXPECT_THAT(connection->writer.Write(std::string(size_t{64} << 20, 'z')),
+                IsOk());
     co_await Sleep(20ms);  // part of it is in flight
     buffered_before = connection->writer.transport()->GetWriteBufferSize();
     connection->writer.transport()->Abort();
@@ -327,7 +327,7 @@ TEST(FlowControlLoopbackTest, AbortEmptiesTheWriteBuffer) {
   });
   EXPECT_GT(buffered_before, 0u);
   EXPECT_EQ(buffered_after, 0u);
-  EXPECT_TRUE(local_closed.ok()) << local_closed;
+  EXPECT_THAT(local_closed, IsOk());
 }
 
 // A peer resets the connection (SO_LINGER 0) while a read waits: the read
@@ -342,8 +342,7 @@ TEST(FlowControlLoopbackTest, PeerResetMidRead) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     StreamReader* reader = &connection->reader;
     bool read_done = false;
@@ -386,12 +385,12 @@ TEST(FlowControlLoopbackTest, PeerResetMidDrain) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     StreamWriter* writer = &connection->writer;
     // More than loopback's socket buffers hold.
-    EXPECT_TRUE(writer->Write(std::string(size_t{64} * 1024 * 1024, 'x')).ok());
+    EXPECT_THAT(writer->Write(std::string(size_t{64} * 1024 * 1024, 'x')),
+                IsOk());
     was_paused = writer->transport()->GetWriteBufferSize() > 64 * 1024;
     bool drain_done = false;
     asio::co_spawn(
@@ -459,8 +458,7 @@ TEST(FlowControlLoopbackTest, TlsTruncation) {
     options.server_hostname = "localhost";
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     line = co_await connection->reader.AsyncReadLine();
     co_await wrote.Wait();
     read_status = (co_await connection->reader.AsyncRead()).status();

@@ -18,6 +18,7 @@
 #include "boost/asio/detached.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
@@ -27,6 +28,8 @@
 #include "streams/stream_reader.h"
 #include "streams/stream_reader_protocol.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -34,6 +37,7 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::boost::asio::ip::tcp;
+using ::streams::testing::IsOk;
 using ::streams::testing::PeakResidentKb;
 using ::streams::testing::ResetPeakResident;
 using ::streams::testing::ResidentKb;
@@ -135,14 +139,13 @@ TEST(HostilePeerLargeTest, HundredMebibyteLineWithoutNewline) {
             asio::detached);
         auto connection = co_await AsyncOpenConnection(
             executor, "127.0.0.1", acceptor.local_endpoint().port());
-        EXPECT_TRUE(connection.ok()) << connection.status();
-        if (!connection.ok()) co_return;
+        CO_ASSERT_OK(connection);
         auto& [reader, writer] = *connection;
         peak_reset = ResetPeakResident();
         rss_before = ResidentKb();
         const std::string chunk(kWrite, 'x');
         for (size_t sent = 0; sent < kTotal; sent += kWrite) {
-          EXPECT_TRUE(writer.Write(chunk).ok());
+          EXPECT_THAT(writer.Write(chunk), IsOk());
           max_write_buffer = std::max(max_write_buffer,
                                       writer.transport()->GetWriteBufferSize());
           absl::Status drained = co_await writer.AsyncDrain();
@@ -151,7 +154,7 @@ TEST(HostilePeerLargeTest, HundredMebibyteLineWithoutNewline) {
             break;
           }
         }
-        EXPECT_TRUE(writer.WriteEof().ok());
+        EXPECT_THAT(writer.WriteEof(), IsOk());
         absl::StatusOr<std::string> rest = co_await reader.AsyncRead(-1);
         EXPECT_EQ(rest.value_or("?"), "");  // the server only closes
         rss_peak = peak_reset ? PeakResidentKb() : ResidentKb();
@@ -169,7 +172,7 @@ TEST(HostilePeerLargeTest, HundredMebibyteLineWithoutNewline) {
             << " bytes; RSS " << rss_before << " KiB -> "
             << (peak_reset ? "peak " : "") << rss_peak << " KiB"
             << (kAsan ? " [ASan]" : "") << "\n";
-  EXPECT_TRUE(other_error.ok()) << other_error;
+  EXPECT_THAT(other_error, IsOk());
   EXPECT_TRUE(server_saw_eof);
   // Each error cleared at most 2 * limit + one read.
   EXPECT_GE(static_cast<size_t>(value_errors),

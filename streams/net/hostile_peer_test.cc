@@ -37,6 +37,8 @@
 #include "streams/net/testing/process_stats.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 #include "streams/transport.h"
 
 namespace streams {
@@ -48,6 +50,7 @@ using ::boost::asio::ip::tcp;
 using ::streams::testing::ClientTlsContext;
 using ::streams::testing::CountOpenFds;
 using ::streams::testing::CpuSeconds;
+using ::streams::testing::IsOk;
 using ::streams::testing::RaiseFdLimit;
 using ::streams::testing::ResidentKb;
 using ::streams::testing::RunUntilDone;
@@ -76,7 +79,7 @@ std::string Describe(const absl::StatusOr<std::string>& result) {
 
 // The port of a server just started, or 0 (after a test failure).
 uint16_t PortOf(const absl::StatusOr<std::shared_ptr<Server>>& server) {
-  EXPECT_TRUE(server.ok()) << server.status();
+  EXPECT_THAT(server, IsOk());
   return server.ok() ? (*server)->endpoints()[0].port() : 0;
 }
 
@@ -151,15 +154,14 @@ TEST(HostilePeerTest, LinesAroundTheLimit) {
         max_buffered = std::max(max_buffered, reader.buffer_size());
         if (line.ok() && line->empty()) break;
         if (line.ok()) {
-          EXPECT_TRUE(
-              writer.Write(absl::StrCat("echo ", line->size(), "\n")).ok());
+          EXPECT_THAT(writer.Write(absl::StrCat("echo ", line->size(), "\n")),
+                      IsOk());
         } else if (line.status().code() ==
                        absl::StatusCode::kResourceExhausted &&
                    GetErrorKind(line.status()) == ErrorKind::kValueError) {
-          EXPECT_TRUE(writer
-                          .Write(absl::StrCat(
-                              "ValueError: ", line.status().message(), "\n"))
-                          .ok());
+          EXPECT_THAT(writer.Write(absl::StrCat(
+                          "ValueError: ", line.status().message(), "\n")),
+                      IsOk());
         } else {
           ADD_FAILURE() << line.status();
           break;
@@ -175,10 +177,11 @@ TEST(HostilePeerTest, LinesAroundTheLimit) {
     const uint16_t port = PortOf(server);
     if (port == 0) co_return;
     auto connection = co_await AsyncOpenConnection(executor, "127.0.0.1", port);
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     auto& [reader, writer] = *connection;
     for (int64_t n = kLimit - 1; n <= 4 * kLimit; ++n) {
-      EXPECT_TRUE(writer.Write(std::string(n - 1, 'x') + "\n" + "ok\n").ok());
+      EXPECT_THAT(writer.Write(std::string(n - 1, 'x') + "\n" + "ok\n"),
+                  IsOk());
       absl::StatusOr<std::string> answer = co_await reader.AsyncReadLine();
       absl::StatusOr<std::string> next = co_await reader.AsyncReadLine();
       ++lines;
@@ -193,14 +196,14 @@ TEST(HostilePeerTest, LinesAroundTheLimit) {
         }
       }
     }
-    EXPECT_TRUE(writer.Write(std::string(kLimit + 100, 'y')).ok());
+    EXPECT_THAT(writer.Write(std::string(kLimit + 100, 'y')), IsOk());
     co_await Sleep(100ms);
-    EXPECT_TRUE(writer.Write("tail\n").ok());
+    EXPECT_THAT(writer.Write("tail\n"), IsOk());
     for (int i = 0; i < 2; ++i) {
       split.push_back(Describe(co_await reader.AsyncReadLine()));
     }
     writer.Close();
-    EXPECT_TRUE((co_await writer.AsyncWaitClosed()).ok());
+    EXPECT_THAT(co_await writer.AsyncWaitClosed(), IsOk());
     (*server)->Close();
   });
   EXPECT_EQ(lines, 3 * kLimit + 2);
@@ -252,11 +255,11 @@ TEST(HostilePeerTest, SlowlorisHitsReadTimeout) {
     const uint16_t port = PortOf(server);
     if (port == 0) co_return;
     auto connection = co_await AsyncOpenConnection(executor, "127.0.0.1", port);
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     auto& [reader, writer] = *connection;
     const std::string bytes = "0123456789";
     for (char byte : bytes) {
-      EXPECT_TRUE(writer.Write(std::string(1, byte)).ok());
+      EXPECT_THAT(writer.Write(std::string(1, byte)), IsOk());
       ++sent;
       asio::steady_timer pace(executor, 50ms);
       auto result = co_await (reader.AsyncRead(100, asio::use_awaitable) ||
@@ -276,7 +279,7 @@ TEST(HostilePeerTest, SlowlorisHitsReadTimeout) {
   EXPECT_FALSE(buffered_at_timeout.empty());
   EXPECT_EQ(buffered_at_timeout,
             std::string("0123456789").substr(0, buffered_at_timeout.size()));
-  EXPECT_TRUE(server_closed.ok()) << server_closed;
+  EXPECT_THAT(server_closed, IsOk());
   // The server closed: the client reads EOF, or, when a byte it sent after
   // the server's last read was still unread in the server's socket at
   // close(), the kernel's reset (asyncio's close() does the same).
@@ -333,7 +336,7 @@ TEST(HostilePeerTest, ResetMidDrain) {
       const std::string chunk(64 * 1024, 'z');
       // Bounded: 1 GiB would take a peer that reads.
       while (written < (1u << 30)) {
-        EXPECT_TRUE(writer.Write(chunk).ok());
+        EXPECT_THAT(writer.Write(chunk), IsOk());
         written += chunk.size();
         drained = co_await writer.AsyncDrain();
         if (!drained.ok()) break;
@@ -385,7 +388,7 @@ TEST(HostilePeerTest, PeerThatNeverReads) {
       asio::steady_timer timer(co_await asio::this_coro::executor);
       const std::string chunk(kChunk, 'q');
       while (written < (256u << 20)) {
-        EXPECT_TRUE(writer.Write(chunk).ok());
+        EXPECT_THAT(writer.Write(chunk), IsOk());
         written += chunk.size();
         const size_t size = writer.transport()->GetWriteBufferSize();
         max_buffered = std::max(max_buffered, size);
@@ -452,7 +455,7 @@ TlsJunkOutcome SendToTlsPort(const std::string& data,
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto on_client = [](StreamReader,
                         StreamWriter writer) -> asio::awaitable<void> {
-      EXPECT_TRUE(writer.Write("hi\n").ok());
+      EXPECT_THAT(writer.Write("hi\n"), IsOk());
       co_await writer.AsyncDrain();
       writer.Close();
     };
@@ -467,8 +470,8 @@ TlsJunkOutcome SendToTlsPort(const std::string& data,
     const uint16_t port = PortOf(server);
     if (port == 0) co_return;
     auto plain = co_await AsyncOpenConnection(executor, "127.0.0.1", port);
-    if (!plain.ok()) co_return;
-    EXPECT_TRUE(plain->writer.Write(data).ok());
+    CO_ASSERT_OK(plain);
+    EXPECT_THAT(plain->writer.Write(data), IsOk());
     const auto start = std::chrono::steady_clock::now();
     outcome.client_read = co_await plain->reader.AsyncRead(100);
     outcome.read_after = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -590,7 +593,7 @@ TEST(HostilePeerTest, ConnectCloseCyclesLeakNoDescriptor) {
                     // each cycle waits for the server, so the clients never
                     // outrun its accept queue (an overflow drops SYNs, and
                     // the kernel retries them a second later).
-                    EXPECT_TRUE(connection->writer.WriteEof().ok());
+                    EXPECT_THAT(connection->writer.WriteEof(), IsOk());
                     absl::StatusOr<std::string> eof =
                         co_await connection->reader.AsyncRead(-1);
                     connection->writer.Close();
@@ -657,7 +660,7 @@ TEST(HostilePeerTest, ThousandIdleConnections) {
         {
           auto warm = co_await AsyncOpenConnection(executor, "127.0.0.1", port);
           if (warm.ok()) {
-            EXPECT_TRUE(warm->writer.Write("\n").ok());
+            EXPECT_THAT(warm->writer.Write("\n"), IsOk());
             co_await warm->reader.AsyncRead(-1);
             warm->writer.Close();
             co_await warm->writer.AsyncWaitClosed();

@@ -21,12 +21,16 @@
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/transports.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/status_matchers.h"
+#include "streams/testing/warnings.h"
 #include "streams/transport.h"
 
 namespace streams {
@@ -35,28 +39,14 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::ClientTlsContext;
+using ::streams::testing::IsOk;
+using ::streams::testing::IsTls;
+using ::streams::testing::Loopback;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
+using ::streams::testing::WarningCollector;
 
 using namespace std::chrono_literals;
-
-// Collects StreamWriter warnings for the test's duration.
-class Warnings {
- public:
-  Warnings() {
-    StreamWriter::SetWarningHandler(
-        [this](absl::string_view message) { messages_.emplace_back(message); });
-  }
-  ~Warnings() {
-    StreamWriter::SetWarningHandler([](absl::string_view message) {
-      ADD_FAILURE() << "warning after the test: " << message;
-    });
-  }
-  const std::vector<std::string>& messages() const { return messages_; }
-
- private:
-  std::vector<std::string> messages_;
-};
 
 // What one run leaves behind, outside the io_context.
 struct Kept {
@@ -163,7 +153,7 @@ void RunAndDestroyContext(Kept& kept, asio::ssl::context* server_tls,
         // wait_closed and a read on the client; a read on the server side
         // (of the second connection: the first one never reads).
         StreamWriter& writer = kept.client->writer;
-        EXPECT_TRUE(writer.Write(std::string(8 << 20, 'x')).ok());
+        EXPECT_THAT(writer.Write(std::string(8 << 20, 'x')), IsOk());
         EXPECT_GT(writer.transport()->GetWriteBufferSize(), 64u * 1024);
         asio::co_spawn(writer.get_executor(),
                        count_resumed([&writer] { return writer.AsyncDrain(); }),
@@ -191,7 +181,7 @@ void RunAndDestroyContext(Kept& kept, asio::ssl::context* server_tls,
 void ExpectEverythingFreed(bool tls) {
   asio::ssl::context server_tls = ServerTlsContext();
   asio::ssl::context client_tls = ClientTlsContext();
-  Warnings warnings;
+  WarningCollector warnings(WarningCollector::Afterwards::kFail);
   Kept kept;
   RunAndDestroyContext(kept, tls ? &server_tls : nullptr,
                        tls ? &client_tls : nullptr);
@@ -219,15 +209,17 @@ void ExpectEverythingFreed(bool tls) {
   // ResourceWarning "loop is closed" for each writer left open: both
   // clients, the kept server writer, and the coroutine's (destroyed with
   // the context).
-  EXPECT_EQ(warnings.messages(), std::vector<std::string>(4, "loop is closed"));
+  EXPECT_EQ(warnings.warnings(), std::vector<std::string>(4, "loop is closed"));
 }
 
-TEST(LifetimeTest, TcpHandlesOutliveTheirIoContext) {
-  ExpectEverythingFreed(/*tls=*/false);
-}
+class LifetimeTransportTest : public ::testing::TestWithParam<Loopback> {};
 
-TEST(LifetimeTest, TlsHandlesOutliveTheirIoContext) {
-  ExpectEverythingFreed(/*tls=*/true);
+INSTANTIATE_TEST_SUITE_P(, LifetimeTransportTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kTls),
+                         ::testing::PrintToStringParamName());
+
+TEST_P(LifetimeTransportTest, HandlesOutliveTheirIoContext) {
+  ExpectEverythingFreed(IsTls(GetParam()));
 }
 
 // Two readers, each owned only by the handler of a read pending on the other:

@@ -1,4 +1,5 @@
-// First end-to-end checks of //streams/net on loopback sockets.
+// First end-to-end checks of //streams/net on loopback sockets: a line echo
+// over every transport, and a refused connection.
 
 #include <string>
 
@@ -9,11 +10,15 @@
 #include "boost/asio/detached.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/transports.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -21,60 +26,45 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::Echo;
-using ::streams::testing::UnixPath;
+using ::streams::testing::IsOk;
+using ::streams::testing::IsOkAndHolds;
+using ::streams::testing::Loopback;
+using ::streams::testing::LoopbackAvailable;
+using ::streams::testing::LoopbackPeer;
+using ::streams::testing::RunUntilDone;
 
-TEST(LoopbackSmokeTest, TcpEcho) {
-  asio::io_context context;
+class LoopbackSmokeEchoTest : public ::testing::TestWithParam<Loopback> {};
+
+INSTANTIATE_TEST_SUITE_P(, LoopbackSmokeEchoTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kUnix,
+                                           Loopback::kTls, Loopback::kUnixTls,
+                                           Loopback::kIpv6),
+                         ::testing::PrintToStringParamName());
+
+TEST_P(LoopbackSmokeEchoTest, Echo) {
+  if (!LoopbackAvailable(GetParam())) {
+    GTEST_SKIP() << "this machine cannot bind ::1 (no IPv6 loopback)";
+  }
+  LoopbackPeer peer(GetParam());
   std::string got;
-  asio::co_spawn(
-      context,
-      [&]() -> asio::awaitable<void> {
-        auto executor = co_await asio::this_coro::executor;
-        absl::StatusOr<std::shared_ptr<Server>> server =
-            co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
-        EXPECT_TRUE(server.ok()) << server.status();
-        if (!server.ok()) co_return;
-        const uint16_t port = (*server)->endpoints().at(0).port();
-        absl::StatusOr<Connection> connection =
-            co_await AsyncOpenConnection(executor, "127.0.0.1", port);
-        EXPECT_TRUE(connection.ok()) << connection.status();
-        if (!connection.ok()) co_return;
-        EXPECT_TRUE(connection->writer.Write("hello\nworld\n").ok());
-        got += *co_await connection->reader.AsyncReadLine();
-        got += *co_await connection->reader.AsyncReadLine();
-        connection->writer.Close();
-        EXPECT_TRUE((co_await connection->writer.AsyncWaitClosed()).ok());
-        (*server)->Close();
-        co_await (*server)->AsyncWaitClosed();
-      },
-      asio::detached);
-  context.run();
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    auto server = co_await peer.StartServer(executor, Echo);
+    CO_ASSERT_OK(server);
+    auto connection = co_await peer.Connect(executor, **server);
+    CO_ASSERT_OK(connection);
+    EXPECT_THAT(connection->writer.Write("hello\nworld\n"), IsOk());
+    for (const char* expected : {"hello\n", "world\n"}) {
+      absl::StatusOr<std::string> line =
+          co_await connection->reader.AsyncReadLine();
+      EXPECT_THAT(line, IsOkAndHolds(expected));
+      got += line.value_or("");
+    }
+    connection->writer.Close();
+    EXPECT_THAT(co_await connection->writer.AsyncWaitClosed(), IsOk());
+    (*server)->Close();
+    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
+  });
   EXPECT_EQ(got, "hello\nworld\n");
-}
-
-TEST(LoopbackSmokeTest, UnixEcho) {
-  asio::io_context context;
-  UnixPath unix_path;
-  const std::string path = unix_path.path();
-  std::string got;
-  asio::co_spawn(
-      context,
-      [&]() -> asio::awaitable<void> {
-        auto executor = co_await asio::this_coro::executor;
-        auto server = co_await AsyncStartUnixServer(executor, Echo, path);
-        EXPECT_TRUE(server.ok()) << server.status();
-        if (!server.ok()) co_return;
-        auto connection = co_await AsyncOpenUnixConnection(executor, path);
-        EXPECT_TRUE(connection.ok()) << connection.status();
-        if (!connection.ok()) co_return;
-        EXPECT_TRUE(connection->writer.Write("unix\n").ok());
-        got = *co_await connection->reader.AsyncReadLine();
-        connection->writer.Close();
-        (*server)->Close();
-      },
-      asio::detached);
-  context.run();
-  EXPECT_EQ(got, "unix\n");
 }
 
 TEST(LoopbackSmokeTest, ConnectionRefused) {

@@ -21,6 +21,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
@@ -28,6 +29,8 @@
 #include "streams/net/testing/loopback.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -35,6 +38,7 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::Echo;
+using ::streams::testing::IsOk;
 using ::streams::testing::Sleep;
 
 using namespace std::chrono_literals;
@@ -58,7 +62,7 @@ rlim_t RaiseFileLimit() {
 asio::awaitable<absl::Status> Converse(Connection* connection, int id) {
   for (int i = 0; i < kLinesPerConnection; ++i) {
     const std::string line = absl::StrCat("connection ", id, " line ", i, "\n");
-    EXPECT_TRUE(connection->writer.Write(line).ok());
+    EXPECT_THAT(connection->writer.Write(line), IsOk());
     absl::Status drained = co_await connection->writer.AsyncDrain();
     if (!drained.ok()) co_return drained;
     absl::StatusOr<std::string> echo =
@@ -95,8 +99,7 @@ TEST(ManyConnectionsTest, ThousandConnectionsOpenAtOnce) {
         options.backlog = 1024;
         auto server =
             co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0, options);
-        EXPECT_TRUE(server.ok()) << server.status();
-        if (!server.ok()) co_return;
+        CO_ASSERT_OK(server);
         const uint16_t port = (*server)->endpoints().at(0).port();
         std::vector<Connection> connections;
         connections.reserve(kConnections);
@@ -163,8 +166,7 @@ TEST(ManyConnectionsTest, TwoHundredConnectionsOnFourThreads) {
         auto executor = co_await asio::this_coro::executor;
         auto started = co_await AsyncStartServer(context.get_executor(), Echo,
                                                  "127.0.0.1", 0);
-        EXPECT_TRUE(started.ok()) << started.status();
-        if (!started.ok()) co_return;
+        CO_ASSERT_OK(started);
         std::shared_ptr<Server> server = *started;
         const uint16_t port = server->endpoints().at(0).port();
         for (int i = 0; i < kConnections; ++i) {

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -24,6 +25,7 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::Echo;
+using ::streams::testing::IsOk;
 using ::streams::testing::UnixPath;
 using ::testing::ElementsAre;
 
@@ -78,7 +80,7 @@ std::shared_ptr<Server> StartTcp(asio::io_context& context, int backlog) {
   auto started = AsyncStartServer(context.get_executor(), Echo, "127.0.0.1", 0,
                                   options, asio::use_future);
   absl::StatusOr<std::shared_ptr<Server>> server = Await(context, started);
-  EXPECT_TRUE(server.ok()) << server.status();
+  EXPECT_THAT(server, IsOk());
   return server.value_or(nullptr);
 }
 

@@ -36,15 +36,20 @@
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/connect.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/transports.h"
 #include "streams/net/tls.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
+#include "streams/testing/warnings.h"
 
 namespace streams {
 
@@ -52,10 +57,16 @@ namespace asio = ::boost::asio;
 namespace {
 
 using ::streams::testing::ClientTlsContext;
+using ::streams::testing::HaveIpv6Loopback;
+using ::streams::testing::IsOk;
+using ::streams::testing::IsUnix;
+using ::streams::testing::Loopback;
+using ::streams::testing::LoopbackPeer;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
 using ::streams::testing::Sleep;
 using ::streams::testing::UnixPath;
+using ::streams::testing::WarningCollector;
 
 using namespace std::chrono_literals;
 using asio::ip::tcp;
@@ -74,7 +85,7 @@ asio::awaitable<void> ServeHttp(StreamReader reader, StreamWriter writer) {
   absl::StatusOr<std::string> request =
       co_await reader.AsyncReadUntil(separator);
   if (request.ok()) {
-    EXPECT_TRUE(writer.Write(kHttpResponse).ok());
+    EXPECT_THAT(writer.Write(kHttpResponse), IsOk());
     (void)co_await writer.AsyncDrain();
   }
   writer.Close();
@@ -84,11 +95,11 @@ asio::awaitable<void> ServeHttp(StreamReader reader, StreamWriter writer) {
 // The client side of _basetest_open_connection: sends a GET, checks the
 // status line and that the rest ends with the body.
 asio::awaitable<void> GetAndCheck(StreamReader* reader, StreamWriter* writer) {
-  EXPECT_TRUE(writer->Write("GET / HTTP/1.0\r\n\r\n").ok());
+  EXPECT_THAT(writer->Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
   absl::StatusOr<std::string> line = co_await reader->AsyncReadLine();
   EXPECT_EQ(line.value_or("<error>"), "HTTP/1.0 200 OK\r\n") << line.status();
   absl::StatusOr<std::string> rest = co_await reader->AsyncRead();
-  EXPECT_TRUE(rest.ok()) << rest.status();
+  EXPECT_THAT(rest, IsOk());
   EXPECT_TRUE(absl::EndsWith(rest.value_or(""), "\r\n\r\nTest message"))
       << rest.value_or("");
 }
@@ -104,21 +115,10 @@ ServerOptions RecordingOptions(std::vector<std::string>* messages) {
   return options;
 }
 
-bool HaveIpv6Loopback() {
-  asio::io_context context;
-  tcp::acceptor acceptor(context);
-  boost::system::error_code error;
-  acceptor.open(tcp::v6(), error);
-  if (!error) {
-    acceptor.bind(tcp::endpoint(asio::ip::make_address("::1"), 0), error);
-  }
-  return !error;
-}
-
 // test_start_server's handle_client.
 asio::awaitable<void> EchoOneLine(StreamReader reader, StreamWriter writer) {
   absl::StatusOr<std::string> data = co_await reader.AsyncReadLine();
-  EXPECT_TRUE(writer.Write(data.value_or("")).ok());
+  EXPECT_THAT(writer.Write(data.value_or("")), IsOk());
   (void)co_await writer.AsyncDrain();
   writer.Close();
   (void)co_await writer.AsyncWaitClosed();
@@ -128,30 +128,43 @@ asio::awaitable<void> EchoOneLine(StreamReader reader, StreamWriter writer) {
 asio::awaitable<absl::StatusOr<std::string>> SendLine(
     absl::StatusOr<Connection> connection) {
   if (!connection.ok()) co_return connection.status();
-  EXPECT_TRUE(connection->writer.Write("hello world!\n").ok());
+  EXPECT_THAT(connection->writer.Write("hello world!\n"), IsOk());
   absl::StatusOr<std::string> back =
       co_await connection->reader.AsyncReadLine();
   connection->writer.Close();
   absl::Status closed = co_await connection->writer.AsyncWaitClosed();
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
   co_return back;
 }
 
 // ---------------------------------------------------------------------------
 // Opening connections.
 
-// Port of test_streams.py::test_open_connection
-TEST(StreamsLoopbackTest, OpenConnection) {
+// The same test body over TCP and a Unix socket, and over TLS on either.
+class StreamsLoopbackPlainTest : public ::testing::TestWithParam<Loopback> {};
+class StreamsLoopbackTlsTest : public ::testing::TestWithParam<Loopback> {};
+
+INSTANTIATE_TEST_SUITE_P(, StreamsLoopbackPlainTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kUnix),
+                         ::testing::PrintToStringParamName());
+INSTANTIATE_TEST_SUITE_P(, StreamsLoopbackTlsTest,
+                         ::testing::Values(Loopback::kTls, Loopback::kUnixTls),
+                         ::testing::PrintToStringParamName());
+
+// Port of test_streams.py::test_open_connection (Tcp) and
+// test_open_unix_connection (Unix).
+TEST_P(StreamsLoopbackPlainTest, OpenConnection) {
+  LoopbackPeer peer(GetParam());
   std::vector<std::string> messages;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     ServerOptions options = RecordingOptions(&messages);
-    auto server =
-        co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    auto connection = co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    auto server = co_await peer.StartServer(executor, ServeHttp, options);
+    CO_ASSERT_OK(server);
+    if (IsUnix(GetParam())) {
+      EXPECT_EQ((*server)->unix_path(), peer.unix_path());
+    }
+    auto connection = co_await peer.Connect(executor, **server);
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
@@ -161,91 +174,32 @@ TEST(StreamsLoopbackTest, OpenConnection) {
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
-// Port of test_streams.py::test_open_unix_connection
-TEST(StreamsLoopbackTest, OpenUnixConnection) {
-  UnixPath unix_path;
-  std::vector<std::string> messages;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    ServerOptions options = RecordingOptions(&messages);
-    auto server = co_await AsyncStartUnixServer(executor, ServeHttp,
-                                                unix_path.path(), options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    EXPECT_EQ((*server)->unix_path(), unix_path.path());
-    auto connection =
-        co_await AsyncOpenUnixConnection(executor, unix_path.path());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (connection.ok()) {
-      co_await GetAndCheck(&connection->reader, &connection->writer);
-      connection->writer.Close();
-    }
-    (*server)->Close();
-  });
-  EXPECT_TRUE(messages.empty()) << messages.front();
-}
-
-// Port of test_streams.py::test_open_connection_no_loop_ssl
-TEST(StreamsLoopbackTest, OpenConnectionNoLoopSsl) {
-  asio::ssl::context server_tls = ServerTlsContext();
-  asio::ssl::context client_tls = ClientTlsContext();
-  std::vector<std::string> messages;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    ServerOptions server_options = RecordingOptions(&messages);
-    server_options.ssl = &server_tls;
-    auto server = co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0,
-                                            server_options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    ConnectionOptions options;
-    options.ssl = &client_tls;
-    options.server_hostname = "localhost";
-    auto connection = co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (connection.ok()) {
-      EXPECT_TRUE(connection->writer.GetExtraInfo("sslcontext").has_value());
-      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
-      absl::StatusOr<std::string> data =
-          co_await connection->reader.AsyncRead();
-      EXPECT_TRUE(absl::EndsWith(data.value_or(""), "\r\n\r\nTest message"))
-          << data.status();
-      connection->writer.Close();
-      absl::Status closed = co_await connection->writer.AsyncWaitClosed();
-      EXPECT_TRUE(closed.ok()) << closed;
-    }
-    (*server)->Close();
-  });
-  EXPECT_TRUE(messages.empty()) << messages.front();
-}
-
-// Port of test_streams.py::test_open_unix_connection_no_loop_ssl
-// (server_hostname='' as there: no SNI, no name check; and with a name).
-TEST(StreamsLoopbackTest, OpenUnixConnectionNoLoopSsl) {
-  asio::ssl::context server_tls = ServerTlsContext();
-  asio::ssl::context client_tls = ClientTlsContext();
+// Port of test_streams.py::test_open_connection_no_loop_ssl (Tls) and
+// test_open_unix_connection_no_loop_ssl (UnixTls), each with
+// server_hostname='' (as the Unix one: no SNI, no name check) and with a
+// name.
+TEST_P(StreamsLoopbackTlsTest, OpenConnectionNoLoopSsl) {
+  LoopbackPeer peer(GetParam());
   std::vector<std::string> messages;
   std::vector<std::string> bodies;
   for (const std::string hostname : {"", "localhost"}) {
-    UnixPath unix_path;
     RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
       ServerOptions server_options = RecordingOptions(&messages);
-      server_options.ssl = &server_tls;
-      auto server = co_await AsyncStartUnixServer(
-          executor, ServeHttp, unix_path.path(), server_options);
-      EXPECT_TRUE(server.ok()) << server.status();
-      if (!server.ok()) co_return;
+      auto server =
+          co_await peer.StartServer(executor, ServeHttp, server_options);
+      CO_ASSERT_OK(server);
       ConnectionOptions options;
-      options.ssl = &client_tls;
       options.server_hostname = hostname;
-      auto connection =
-          co_await AsyncOpenUnixConnection(executor, unix_path.path(), options);
-      EXPECT_TRUE(connection.ok()) << connection.status();
+      auto connection = co_await peer.Connect(executor, **server, options);
+      EXPECT_THAT(connection, IsOk());
       if (connection.ok()) {
-        EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+        EXPECT_TRUE(connection->writer.GetExtraInfo("sslcontext").has_value());
+        EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
         absl::StatusOr<std::string> data =
             co_await connection->reader.AsyncRead();
         bodies.push_back(data.value_or(data.status().ToString()));
         connection->writer.Close();
+        EXPECT_THAT(co_await connection->writer.AsyncWaitClosed(), IsOk());
       }
       (*server)->Close();
     });
@@ -271,8 +225,7 @@ TEST(StreamsLoopbackTest, OpenConnectionError) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     peer.set_option(asio::socket_base::linger(true, 0));
     peer.close();
@@ -303,9 +256,8 @@ TEST(StreamsLoopbackTest, OpenUnixConnectionError) {
     asio::local::stream_protocol::acceptor acceptor(executor, endpoint);
     auto connection =
         co_await AsyncOpenUnixConnection(executor, unix_path.path());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
-    EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+    CO_ASSERT_OK(connection);
+    EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
     (void)co_await connection->writer.AsyncDrain();
     auto peer = co_await acceptor.async_accept(asio::use_awaitable);
     co_await Sleep(50ms);  // let the request arrive, unread
@@ -363,21 +315,20 @@ TEST(StreamsLoopbackTest, OpenConnectionToDeadServers) {
 // ---------------------------------------------------------------------------
 // Servers.
 
-// Port of test_streams.py::test_start_server
-TEST(StreamsLoopbackTest, StartServer) {
+// Port of test_streams.py::test_start_server (Tcp) and
+// test_start_unix_server (Unix).
+TEST_P(StreamsLoopbackPlainTest, StartServer) {
+  LoopbackPeer peer(GetParam());
   std::vector<std::string> messages;
   std::vector<absl::StatusOr<std::string>> got;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     // The server variant with a coroutine as client handler.
     ServerOptions options = RecordingOptions(&messages);
-    auto server = co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1",
-                                            0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    got.push_back(co_await SendLine(co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port())));
+    auto server = co_await peer.StartServer(executor, EchoOneLine, options);
+    CO_ASSERT_OK(server);
+    got.push_back(co_await SendLine(co_await peer.Connect(executor, **server)));
     (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
+    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
 
     // The server variant with a plain callback as client handler.
     auto callback = [](StreamReader reader, StreamWriter writer) {
@@ -387,53 +338,11 @@ TEST(StreamsLoopbackTest, StartServer) {
                      asio::detached);
     };
     ServerOptions options2 = RecordingOptions(&messages);
-    server =
-        co_await AsyncStartServer(executor, callback, "127.0.0.1", 0, options2);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    got.push_back(co_await SendLine(co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port())));
+    server = co_await peer.StartServer(executor, callback, options2);
+    CO_ASSERT_OK(server);
+    got.push_back(co_await SendLine(co_await peer.Connect(executor, **server)));
     (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
-  });
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].value_or("<error>"), "hello world!\n") << got[0].status();
-  EXPECT_EQ(got[1].value_or("<error>"), "hello world!\n") << got[1].status();
-  EXPECT_TRUE(messages.empty()) << messages.front();
-}
-
-// Port of test_streams.py::test_start_unix_server
-TEST(StreamsLoopbackTest, StartUnixServer) {
-  std::vector<std::string> messages;
-  std::vector<absl::StatusOr<std::string>> got;
-  UnixPath first;
-  UnixPath second;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    ServerOptions options = RecordingOptions(&messages);
-    auto server = co_await AsyncStartUnixServer(executor, EchoOneLine,
-                                                first.path(), options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    got.push_back(co_await SendLine(
-        co_await AsyncOpenUnixConnection(executor, first.path())));
-    (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
-
-    auto callback = [](StreamReader reader, StreamWriter writer) {
-      const asio::any_io_executor executor = reader.get_executor();
-      asio::co_spawn(executor,
-                     EchoOneLine(std::move(reader), std::move(writer)),
-                     asio::detached);
-    };
-    ServerOptions options2 = RecordingOptions(&messages);
-    server = co_await AsyncStartUnixServer(executor, callback, second.path(),
-                                           options2);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    got.push_back(co_await SendLine(
-        co_await AsyncOpenUnixConnection(executor, second.path())));
-    (*server)->Close();
-    EXPECT_TRUE((co_await (*server)->AsyncWaitClosed()).ok());
+    EXPECT_THAT(co_await (*server)->AsyncWaitClosed(), IsOk());
   });
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].value_or("<error>"), "hello world!\n") << got[0].status();
@@ -456,14 +365,14 @@ TEST(StreamsLoopbackTest, StartTls) {
     auto handle_client = [&](StreamReader reader,
                              StreamWriter writer) -> asio::awaitable<void> {
       absl::StatusOr<std::string> data1 = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(data1.value_or("")).ok());
+      EXPECT_THAT(writer.Write(data1.value_or("")), IsOk());
       (void)co_await writer.AsyncDrain();
       server_ssl_before = writer.GetExtraInfo("sslcontext").has_value();
       absl::Status upgraded = co_await writer.AsyncStartTls(server_tls);
-      EXPECT_TRUE(upgraded.ok()) << upgraded;
+      EXPECT_THAT(upgraded, IsOk());
       server_ssl_after = writer.GetExtraInfo("sslcontext").has_value();
       absl::StatusOr<std::string> data2 = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(data2.value_or("")).ok());
+      EXPECT_THAT(writer.Write(data2.value_or("")), IsOk());
       (void)co_await writer.AsyncDrain();
       writer.Close();
       (void)co_await writer.AsyncWaitClosed();
@@ -471,15 +380,14 @@ TEST(StreamsLoopbackTest, StartTls) {
     ServerOptions server_options = RecordingOptions(&messages);
     auto server = co_await AsyncStartServer(executor, handle_client,
                                             "127.0.0.1", 0, server_options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       StreamReader& reader = connection->reader;
       StreamWriter& writer = connection->writer;
-      EXPECT_TRUE(writer.Write("hello world 1!\n").ok());
+      EXPECT_THAT(writer.Write("hello world 1!\n"), IsOk());
       (void)co_await writer.AsyncDrain();
       absl::StatusOr<std::string> back1 = co_await reader.AsyncReadLine();
       if (back1.ok()) msg1 = *back1;
@@ -488,15 +396,15 @@ TEST(StreamsLoopbackTest, StartTls) {
       tls_options.server_hostname = "localhost";
       absl::Status upgraded =
           co_await writer.AsyncStartTls(client_tls, tls_options);
-      EXPECT_TRUE(upgraded.ok()) << upgraded;
+      EXPECT_THAT(upgraded, IsOk());
       client_ssl_after = writer.GetExtraInfo("sslcontext").has_value();
-      EXPECT_TRUE(writer.Write("hello world 2!\n").ok());
+      EXPECT_THAT(writer.Write("hello world 2!\n"), IsOk());
       (void)co_await writer.AsyncDrain();
       absl::StatusOr<std::string> back2 = co_await reader.AsyncReadLine();
       if (back2.ok()) msg2 = *back2;
       writer.Close();
       absl::Status closed = co_await writer.AsyncWaitClosed();
-      EXPECT_TRUE(closed.ok()) << closed;
+      EXPECT_THAT(closed, IsOk());
     }
     (*server)->Close();
     (void)co_await (*server)->AsyncWaitClosed();
@@ -519,18 +427,17 @@ TEST(StreamsLoopbackTest, ReadAllFromPipeReader) {
   absl::StatusOr<std::string> data = absl::UnknownError("not run");
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto write_and_close = [](StreamReader, StreamWriter writer) {
-      EXPECT_TRUE(writer.Write("data").ok());
+      EXPECT_THAT(writer.Write("data"), IsOk());
       writer.Close();
     };
     auto server = co_await AsyncStartUnixServer(executor, write_and_close,
                                                 unix_path.path());
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.limit = 1;
     auto connection =
         co_await AsyncOpenUnixConnection(executor, unix_path.path(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       EXPECT_EQ(connection->reader.limit(), 1);
       data = co_await connection->reader.AsyncRead(-1);
@@ -558,11 +465,10 @@ TEST(StreamsLoopbackTest, MultipleDrain) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     const std::string big(16 * 1024 * 1024, 'x');
-    EXPECT_TRUE(connection->writer.Write(big).ok());
+    EXPECT_THAT(connection->writer.Write(big), IsOk());
     StreamWriter* writer = &connection->writer;
     for (int i = 0; i < 10; ++i) {
       asio::co_spawn(
@@ -591,7 +497,7 @@ TEST(StreamsLoopbackTest, MultipleDrain) {
   });
   EXPECT_TRUE(paused_while_waiting);
   EXPECT_EQ(drained, 10);
-  for (const absl::Status& status : results) EXPECT_TRUE(status.ok()) << status;
+  for (const absl::Status& status : results) EXPECT_THAT(status, IsOk());
 }
 
 // Port of test_streams.py::test_drain_raises
@@ -616,10 +522,9 @@ TEST(StreamsLoopbackTest, DrainRaises) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto connection = co_await AsyncOpenConnection(
         executor, "localhost", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     while (iterations < 1000000) {
-      EXPECT_TRUE(connection->writer.Write("foo\n").ok());
+      EXPECT_THAT(connection->writer.Write("foo\n"), IsOk());
       status = co_await connection->writer.AsyncDrain();
       if (!status.ok()) break;
       ++iterations;
@@ -644,10 +549,10 @@ TEST(StreamsLoopbackTest, WaitClosedOnClose) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       closing_before = connection->writer.IsClosing();
@@ -661,7 +566,7 @@ TEST(StreamsLoopbackTest, WaitClosedOnClose) {
   // transport open (EofReceived() is true), so is_closing() is still false.
   EXPECT_FALSE(closing_before);
   EXPECT_TRUE(closing_after);
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
 }
 
 // Port of test_streams.py::test_wait_closed_on_close_with_unread_data
@@ -670,12 +575,12 @@ TEST(StreamsLoopbackTest, WaitClosedOnCloseWithUnreadData) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
-      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+      EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       EXPECT_EQ(line.value_or(""), "HTTP/1.0 200 OK\r\n");
@@ -684,7 +589,7 @@ TEST(StreamsLoopbackTest, WaitClosedOnCloseWithUnreadData) {
     }
     (*server)->Close();
   });
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
 }
 
 // Port of test_streams.py::test_async_writer_api
@@ -695,10 +600,10 @@ TEST(StreamsLoopbackTest, AsyncWriterApi) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
@@ -706,7 +611,7 @@ TEST(StreamsLoopbackTest, AsyncWriterApi) {
     }
     (*server)->Close();
   });
-  EXPECT_TRUE(closed.ok()) << closed;
+  EXPECT_THAT(closed, IsOk());
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
@@ -718,14 +623,14 @@ TEST(StreamsLoopbackTest, AsyncWriterApiExceptionAfterClose) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       co_await GetAndCheck(&connection->reader, &connection->writer);
       connection->writer.Close();
-      EXPECT_TRUE(connection->writer.Write("data").ok());
+      EXPECT_THAT(connection->writer.Write("data"), IsOk());
       drained = co_await connection->writer.AsyncDrain();
     }
     (*server)->Close();
@@ -744,11 +649,10 @@ TEST(StreamsLoopbackTest, WriteAndDrainAfterCloseWithLivePeer) {
     tcp::acceptor acceptor(executor, loopback);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", acceptor.local_endpoint().port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     tcp::socket peer = co_await acceptor.async_accept(asio::use_awaitable);
     connection->writer.Close();
-    EXPECT_TRUE(connection->writer.Write("data").ok());
+    EXPECT_THAT(connection->writer.Write("data"), IsOk());
     drained = co_await connection->writer.AsyncDrain();
   });
   EXPECT_EQ(GetErrorKind(drained), ErrorKind::kConnectionResetError) << drained;
@@ -764,14 +668,14 @@ TEST(StreamsLoopbackTest, EofFeedWhenClosingWriter) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, ServeHttp, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       connection->writer.Close();
       absl::Status closed = co_await connection->writer.AsyncWaitClosed();
-      EXPECT_TRUE(closed.ok()) << closed;
+      EXPECT_THAT(closed, IsOk());
       at_eof = connection->reader.AtEof();
       data = co_await connection->reader.AsyncRead();
     }
@@ -782,32 +686,12 @@ TEST(StreamsLoopbackTest, EofFeedWhenClosingWriter) {
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
-// Records StreamWriter warnings for the test's duration, then puts back a
-// handler that prints to stderr (the default).
-class WarningRecorder {
- public:
-  WarningRecorder() {
-    StreamWriter::SetWarningHandler(
-        [this](absl::string_view message) { warnings_.emplace_back(message); });
-  }
-  ~WarningRecorder() {
-    StreamWriter::SetWarningHandler([](absl::string_view message) {
-      fprintf(stderr, "%.*s\n", static_cast<int>(message.size()),
-              message.data());
-    });
-  }
-  const std::vector<std::string>& warnings() const { return warnings_; }
-
- private:
-  std::vector<std::string> warnings_;
-};
-
 // Port of test_streams.py::test_unclosed_resource_warnings
 //
 // Destroying a writer whose transport is open closes it and reports
 // "unclosed <StreamWriter ...>" once.
 TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
-  WarningRecorder recorder;
+  WarningCollector recorder;
   std::vector<std::string> messages;
   bool closing_after = false;
   absl::Status peer_read = absl::UnknownError("not run");
@@ -817,7 +701,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
                        StreamWriter writer) -> asio::awaitable<void> {
       std::string separator = "\r\n\r\n";
       (void)co_await reader.AsyncReadUntil(separator);
-      EXPECT_TRUE(writer.Write(kHttpResponse).ok());
+      EXPECT_THAT(writer.Write(kHttpResponse), IsOk());
       absl::StatusOr<std::string> rest = co_await reader.AsyncRead();
       peer_read = rest.status();
       EXPECT_EQ(rest.value_or("<error>"), "");
@@ -826,12 +710,12 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
     ServerOptions options = RecordingOptions(&messages);
     auto server =
         co_await AsyncStartServer(executor, handler, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
-      EXPECT_TRUE(connection->writer.Write("GET / HTTP/1.0\r\n\r\n").ok());
+      EXPECT_THAT(connection->writer.Write("GET / HTTP/1.0\r\n\r\n"), IsOk());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       EXPECT_EQ(line.value_or(""), "HTTP/1.0 200 OK\r\n");
@@ -849,7 +733,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
       absl::StartsWith(recorder.warnings()[0], "unclosed <StreamWriter"))
       << recorder.warnings()[0];
   EXPECT_TRUE(closing_after);
-  EXPECT_TRUE(peer_read.ok()) << peer_read;  // the peer saw a clean EOF
+  EXPECT_THAT(peer_read, IsOk());  // the peer saw a clean EOF
   EXPECT_TRUE(messages.empty()) << messages.front();
 }
 
@@ -859,7 +743,7 @@ TEST(StreamsLoopbackTest, UnclosedResourceWarnings) {
 // is: a writer still open when the io_context stops is closed and reported
 // when it is destroyed afterwards; one closed before is not reported.
 TEST(StreamsLoopbackTest, LoopIsClosedResourceWarnings) {
-  WarningRecorder recorder;
+  WarningCollector recorder;
   std::optional<StreamWriter> unclosed;
   std::optional<StreamWriter> closed;
   std::shared_ptr<Transport> transport;
@@ -878,7 +762,7 @@ TEST(StreamsLoopbackTest, LoopIsClosedResourceWarnings) {
           };
           auto server =
               co_await AsyncStartServer(executor, handler, "127.0.0.1", 0);
-          if (!server.ok()) co_return;
+          CO_ASSERT_OK(server);
           server_kept = *server;
           const uint16_t port = (*server)->endpoints().at(0).port();
           auto first =
@@ -934,7 +818,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
       if (call == 1) throw std::runtime_error("test");
       if (call == 2) co_return RuntimeError("returned");
       absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(line.value_or("")).ok());
+      EXPECT_THAT(writer.Write(line.value_or("")), IsOk());
       (void)co_await writer.AsyncDrain();
       writer.Close();
       co_return absl::OkStatus();
@@ -945,15 +829,14 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
     };
     auto server = co_await AsyncStartServer(executor, handle_echo, "localhost",
                                             0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     const uint16_t port = (*server)->endpoints().at(0).port();
     for (int i = 0; i < 2; ++i) {
       auto connection =
           co_await AsyncOpenConnection(executor, "localhost", port);
-      EXPECT_TRUE(connection.ok()) << connection.status();
+      EXPECT_THAT(connection, IsOk());
       if (!connection.ok()) continue;
-      EXPECT_TRUE(connection->writer.Write("test msg").ok());
+      EXPECT_THAT(connection->writer.Write("test msg"), IsOk());
       (void)co_await connection->writer.AsyncDrain();
       // The server closed this connection: EOF (or a reset, when "test msg"
       // was still unread there).
@@ -998,7 +881,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptions) {
 // report (CPython 3.11.7 under -X dev shows only the exception handler's
 // "Unhandled exception in client_connected_cb", no ResourceWarning).
 TEST(StreamsLoopbackTest, UnhandledExceptionsWarnNothingElse) {
-  WarningRecorder recorder;
+  WarningCollector recorder;
   std::vector<std::string> messages;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto handle_echo = [](StreamReader, StreamWriter) -> asio::awaitable<void> {
@@ -1008,7 +891,7 @@ TEST(StreamsLoopbackTest, UnhandledExceptionsWarnNothingElse) {
     ServerOptions options = RecordingOptions(&messages);
     auto server = co_await AsyncStartServer(executor, handle_echo, "127.0.0.1",
                                             0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
     if (connection.ok()) {
@@ -1039,10 +922,10 @@ TEST(StreamsLoopbackTest, UnhandledExceptionInPlainCallback) {
     };
     auto server =
         co_await AsyncStartServer(executor, callback, "127.0.0.1", 0, options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       read = co_await connection->reader.AsyncRead();
       connection->writer.Close();
@@ -1067,8 +950,7 @@ TEST(StreamsLoopbackTest, Ipv6ServerAndClient) {
   tcp::endpoint listening;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server = co_await AsyncStartServer(executor, EchoOneLine, "::1", 0);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     EXPECT_EQ((*server)->endpoints().size(), 1u);
     listening = (*server)->endpoints().at(0);
     auto connection =
@@ -1120,8 +1002,7 @@ TEST(StreamsLoopbackTest, ServerOnSeveralAddresses) {
     ServerOptions options;
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, hosts, port, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     endpoints = (*server)->endpoints();
     for (const tcp::endpoint& endpoint : endpoints) {
       got.push_back(co_await SendLine(co_await AsyncOpenConnection(
@@ -1147,8 +1028,7 @@ TEST(StreamsLoopbackTest, ServerOnLocalhost) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "localhost", 0);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     endpoints = (*server)->endpoints();
     for (const tcp::endpoint& endpoint : endpoints) {
       if (endpoint.address().is_v4()) {
@@ -1205,8 +1085,7 @@ TEST(StreamsLoopbackTest, ServerIsServingAndEndpoints) {
     options.start_serving = false;
     auto server = co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1",
                                             0, options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     EXPECT_EQ((*server)->endpoints().size(), 1u);
     const tcp::endpoint endpoint = (*server)->endpoints().at(0);
     EXPECT_EQ(endpoint.address(), asio::ip::make_address("127.0.0.1"));
@@ -1242,15 +1121,14 @@ TEST(StreamsLoopbackTest, ServerCloseThenWaitClosedReturnsAtOnce) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     while ((*server)->active_connections() == 0) co_await Sleep(1ms);
     (*server)->Close();
     absl::Status waited = co_await (*server)->AsyncWaitClosed();
-    EXPECT_TRUE(waited.ok()) << waited;
+    EXPECT_THAT(waited, IsOk());
     active_at_wait = (*server)->active_connections();
     wait_done_while_connected = !connection->writer.IsClosing();
     after_close = co_await SendLine(std::move(*connection));
@@ -1268,18 +1146,17 @@ TEST(StreamsLoopbackTest, ServerWaitClosedBeforeCloseWaitsForConnections) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     std::shared_ptr<Server> s = *server;
     auto wait_closed = [s, &events]() -> asio::awaitable<void> {
       absl::Status waited = co_await s->AsyncWaitClosed();
-      EXPECT_TRUE(waited.ok()) << waited;
+      EXPECT_THAT(waited, IsOk());
       events.push_back("wait_closed");
     };
     asio::co_spawn(executor, std::move(wait_closed), asio::detached);
     auto connection = co_await AsyncOpenConnection(executor, "127.0.0.1",
                                                    s->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     while (s->active_connections() == 0) co_await Sleep(1ms);
     s->Close();
     co_await Sleep(20ms);
@@ -1307,19 +1184,18 @@ TEST(StreamsLoopbackTest, ServerCloseClientsAndAbortClients) {
     // The server never closes on its own.
     auto hold = [](StreamReader reader,
                    StreamWriter writer) -> asio::awaitable<void> {
-      EXPECT_TRUE(writer.Write("hi\n").ok());
+      EXPECT_THAT(writer.Write("hi\n"), IsOk());
       (void)co_await reader.AsyncRead();
     };
     for (bool abort : {false, true}) {
       auto server = co_await AsyncStartServer(executor, hold, "127.0.0.1", 0);
-      if (!server.ok()) co_return;
+      CO_ASSERT_OK(server);
       const uint16_t port = (*server)->endpoints().at(0).port();
       std::vector<Connection> connections;
       for (int i = 0; i < 3; ++i) {
         auto connection =
             co_await AsyncOpenConnection(executor, "127.0.0.1", port);
-        EXPECT_TRUE(connection.ok()) << connection.status();
-        if (!connection.ok()) co_return;
+        CO_ASSERT_OK(connection);
         absl::StatusOr<std::string> hi =
             co_await connection->reader.AsyncReadLine();
         EXPECT_EQ(hi.value_or(""), "hi\n");
@@ -1370,7 +1246,7 @@ TEST(StreamsLoopbackTest, CloseClientsSeesAConnectionWhoseCallbackRuns) {
     };
     auto server =
         co_await AsyncStartServer(executor, close_all, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     serving = *server;
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port());
@@ -1408,12 +1284,12 @@ TEST(StreamsLoopbackTest, ConnectionLocalAddr) {
       co_await EchoOneLine(std::move(reader), std::move(writer));
     };
     auto server = co_await AsyncStartServer(executor, remember, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.local_addr = local;
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) sockname = connection->writer.GetExtraInfo("sockname");
     absl::StatusOr<std::string> got = co_await SendLine(std::move(connection));
     EXPECT_EQ(got.value_or(""), "hello world!\n");
@@ -1512,7 +1388,7 @@ TEST(StreamsLoopbackTest, OpenConnectionWithHappyEyeballsDelay) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server =
         co_await AsyncStartServer(executor, EchoOneLine, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.happy_eyeballs_delay = 250ms;
     got = co_await SendLine(co_await AsyncOpenConnection(

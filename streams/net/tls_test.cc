@@ -20,11 +20,14 @@
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -33,6 +36,7 @@ namespace {
 
 using ::streams::testing::ClientTlsContext;
 using ::streams::testing::Echo;
+using ::streams::testing::IsOk;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
 
@@ -49,23 +53,22 @@ TEST(TlsTest, EchoOverTlsWithVerifiedHostname) {
     server_options.ssl = &server_tls;
     auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
                                             server_options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.ssl = &client_tls;
     options.server_hostname = "localhost";
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints()[0].port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       EXPECT_FALSE(connection->writer.CanWriteEof());
       over_ssl = connection->writer.GetExtraInfo("sslcontext").has_value();
-      EXPECT_TRUE(connection->writer.Write("secret\n").ok());
+      EXPECT_THAT(connection->writer.Write("secret\n"), IsOk());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       if (line.ok()) got = *line;
       connection->writer.Close();
-      EXPECT_TRUE((co_await connection->writer.AsyncWaitClosed()).ok());
+      EXPECT_THAT(co_await connection->writer.AsyncWaitClosed(), IsOk());
     }
     (*server)->Close();
   });
@@ -93,7 +96,7 @@ MismatchOutcome ConnectWithServerHostname(const std::string& hostname) {
     };
     auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
                                             server_options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.ssl = &client_tls;
     options.server_hostname = hostname;
@@ -140,7 +143,7 @@ TEST(TlsTest, IpAddressMismatchIsCertVerificationError) {
 // The certificate's IP entries match an IP server_hostname (sent as no SNI).
 TEST(TlsTest, IpAddressServerHostnameMatches) {
   MismatchOutcome outcome = ConnectWithServerHostname("127.0.0.1");
-  EXPECT_TRUE(outcome.client.ok()) << outcome.client;
+  EXPECT_THAT(outcome.client, IsOk());
 }
 
 TEST(TlsTest, UntrustedCertificateIsCertVerificationError) {
@@ -153,7 +156,7 @@ TEST(TlsTest, UntrustedCertificateIsCertVerificationError) {
     server_options.exception_handler = [](const ServerError&) {};
     auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
                                             server_options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.ssl = &client_tls;
     options.server_hostname = "localhost";
@@ -194,24 +197,24 @@ TEST(TlsTest, StartTlsKeepsHandshakeBytesAlreadyBuffered) {
       if (!server_upgrade.ok()) co_return;
       EXPECT_TRUE(writer.GetExtraInfo("sslcontext").has_value());
       absl::StatusOr<std::string> secret = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(secret.value_or("?\n")).ok());
+      EXPECT_THAT(writer.Write(secret.value_or("?\n")), IsOk());
       co_await writer.AsyncDrain();
       writer.Close();
     };
     auto server =
         co_await AsyncStartServer(executor, on_client, "127.0.0.1", 0);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints()[0].port());
-    if (!connection.ok()) co_return;
-    EXPECT_TRUE(connection->writer.Write("STARTTLS\n").ok());
+    CO_ASSERT_OK(connection);
+    EXPECT_THAT(connection->writer.Write("STARTTLS\n"), IsOk());
     StartTlsOptions tls_options;
     tls_options.server_hostname = "localhost";
     tls_options.handshake_timeout = 5s;
     client_upgrade =
         co_await connection->writer.AsyncStartTls(client_tls, tls_options);
     if (client_upgrade.ok()) {
-      EXPECT_TRUE(connection->writer.Write("over tls\n").ok());
+      EXPECT_THAT(connection->writer.Write("over tls\n"), IsOk());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       if (line.ok()) got = *line;
@@ -220,8 +223,8 @@ TEST(TlsTest, StartTlsKeepsHandshakeBytesAlreadyBuffered) {
     (*server)->Close();
   });
   EXPECT_GT(buffered_at_upgrade, 0u) << "the ClientHello was not buffered";
-  EXPECT_TRUE(server_upgrade.ok()) << server_upgrade;
-  EXPECT_TRUE(client_upgrade.ok()) << client_upgrade;
+  EXPECT_THAT(server_upgrade, IsOk());
+  EXPECT_THAT(client_upgrade, IsOk());
   EXPECT_EQ(got, "over tls\n");
 }
 
@@ -247,7 +250,7 @@ TEST(TlsTest, StartTlsOverTlsNestsASecondSession) {
       server_upgrade = co_await writer.AsyncStartTls(server_tls);
       if (!server_upgrade.ok()) co_return;
       absl::StatusOr<std::string> secret = co_await reader.AsyncReadLine();
-      EXPECT_TRUE(writer.Write(secret.value_or("?\n")).ok());
+      EXPECT_THAT(writer.Write(secret.value_or("?\n")), IsOk());
       co_await writer.AsyncDrain();
       // The peer closes first; EOF, then our close completes the shutdown.
       absl::StatusOr<std::string> eof = co_await reader.AsyncReadLine();
@@ -259,16 +262,16 @@ TEST(TlsTest, StartTlsOverTlsNestsASecondSession) {
     server_options.ssl = &server_tls;
     auto server = co_await AsyncStartServer(executor, on_client, "127.0.0.1", 0,
                                             server_options);
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.ssl = &client_tls;
     options.server_hostname = "localhost";
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints()[0].port(), options);
-    if (!connection.ok()) co_return;
+    CO_ASSERT_OK(connection);
     StreamWriter& writer = connection->writer;
     std::any outer = writer.GetExtraInfo("ssl_object");
-    EXPECT_TRUE(writer.Write("STARTTLS\n").ok());
+    EXPECT_THAT(writer.Write("STARTTLS\n"), IsOk());
     StartTlsOptions tls_options;
     tls_options.server_hostname = "localhost";
     tls_options.handshake_timeout = 5s;
@@ -277,7 +280,7 @@ TEST(TlsTest, StartTlsOverTlsNestsASecondSession) {
       std::any inner = writer.GetExtraInfo("ssl_object");
       new_session = outer.has_value() && inner.has_value() &&
                     std::any_cast<SSL*>(outer) != std::any_cast<SSL*>(inner);
-      EXPECT_TRUE(writer.Write("over tls in tls\n").ok());
+      EXPECT_THAT(writer.Write("over tls in tls\n"), IsOk());
       absl::StatusOr<std::string> line =
           co_await connection->reader.AsyncReadLine();
       if (line.ok()) got = *line;
@@ -287,14 +290,14 @@ TEST(TlsTest, StartTlsOverTlsNestsASecondSession) {
     client_closed = co_await writer.AsyncWaitClosed();
     (*server)->Close();
   });
-  EXPECT_TRUE(server_upgrade.ok()) << server_upgrade;
-  EXPECT_TRUE(client_upgrade.ok()) << client_upgrade;
+  EXPECT_THAT(server_upgrade, IsOk());
+  EXPECT_THAT(client_upgrade, IsOk());
   EXPECT_TRUE(new_session) << "the inner session has its own SSL object";
   EXPECT_EQ(got, "over tls in tls\n");
   EXPECT_EQ(third_layer.code(), absl::StatusCode::kUnimplemented)
       << third_layer;
-  EXPECT_TRUE(client_closed.ok()) << client_closed;
-  EXPECT_TRUE(server_closed.ok()) << server_closed;
+  EXPECT_THAT(client_closed, IsOk());
+  EXPECT_THAT(server_closed, IsOk());
 }
 
 }  // namespace

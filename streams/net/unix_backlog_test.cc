@@ -25,16 +25,19 @@
 #include "absl/status/statusor.h"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
 namespace asio = ::boost::asio;
 namespace {
 
+using ::streams::testing::IsOk;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::Sleep;
 using ::streams::testing::UnixPath;
@@ -83,7 +86,7 @@ asio::awaitable<Outcome> Dud(asio::any_io_executor executor,
   outcome.opened = connection.status();
   if (!connection.ok()) co_return outcome;
   if (idle > 0ms) co_await Sleep(idle);
-  EXPECT_TRUE(connection->writer.Write("hello\n").ok());
+  EXPECT_THAT(connection->writer.Write("hello\n"), IsOk());
   outcome.drained = co_await connection->writer.AsyncDrain();
   outcome.read = (co_await connection->reader.AsyncReadLine()).status();
   keep->push_back(*std::move(connection));
@@ -99,7 +102,7 @@ TEST(UnixBacklogTest, WriteAtOnceFailsAsInCPython) {
     std::vector<Connection> keep;
     // The first connection fills the queue (it stays unanswered).
     auto first = co_await AsyncOpenUnixConnection(executor, path.path());
-    EXPECT_TRUE(first.ok()) << first.status();
+    EXPECT_THAT(first, IsOk());
     for (int i = 0; i < 3; ++i) {
       outcomes.push_back(co_await Dud(executor, path.path(), 0ms, &keep));
     }
@@ -108,7 +111,7 @@ TEST(UnixBacklogTest, WriteAtOnceFailsAsInCPython) {
   });
   ASSERT_EQ(outcomes.size(), 3u);
   for (const Outcome& outcome : outcomes) {
-    EXPECT_TRUE(outcome.opened.ok()) << outcome.opened;
+    EXPECT_THAT(outcome.opened, IsOk());
     EXPECT_EQ(PythonString(outcome.drained),
               "ConnectionResetError: Connection lost");
     EXPECT_EQ(PythonString(outcome.read),
@@ -124,7 +127,7 @@ TEST(UnixBacklogTest, ReadReadinessFirstFailsAsInCPython) {
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
     std::vector<Connection> keep;
     auto first = co_await AsyncOpenUnixConnection(executor, path.path());
-    EXPECT_TRUE(first.ok()) << first.status();
+    EXPECT_THAT(first, IsOk());
     for (int i = 0; i < 2; ++i) {
       outcomes.push_back(co_await Dud(executor, path.path(), 50ms, &keep));
     }
@@ -133,7 +136,7 @@ TEST(UnixBacklogTest, ReadReadinessFirstFailsAsInCPython) {
   });
   ASSERT_EQ(outcomes.size(), 2u);
   for (const Outcome& outcome : outcomes) {
-    EXPECT_TRUE(outcome.opened.ok()) << outcome.opened;
+    EXPECT_THAT(outcome.opened, IsOk());
     EXPECT_EQ(PythonString(outcome.drained),
               "OSError: [Errno 22] Invalid argument");
     EXPECT_EQ(PythonString(outcome.read),

@@ -13,17 +13,21 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "boost/asio/use_awaitable.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
 namespace asio = ::boost::asio;
 namespace {
 
+using ::streams::testing::IsOk;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::Sleep;
 using ::streams::testing::UnixPath;
@@ -43,19 +47,18 @@ TEST(UnixResetTest, PeerClosingWithUnreadBytesIsConnectionResetError) {
       writer.Close();
     };
     auto server = co_await AsyncStartUnixServer(executor, stall, path.path());
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     auto connection = co_await AsyncOpenUnixConnection(executor, path.path());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       StreamWriter& writer = connection->writer;
-      EXPECT_TRUE(writer.Write("stall\n").ok());
+      EXPECT_THAT(writer.Write("stall\n"), IsOk());
       (void)co_await writer.AsyncDrain();
       // More than the socket buffers hold: a drain waits when the peer
       // closes.
       const std::string mebibyte(1 << 20, 'x');
       for (int i = 0; i < 64 && !drained.has_value(); ++i) {
-        EXPECT_TRUE(writer.Write(mebibyte).ok());
+        EXPECT_THAT(writer.Write(mebibyte), IsOk());
         absl::Status status = co_await writer.AsyncDrain();
         if (!status.ok()) drained = GetErrorKind(status);
       }

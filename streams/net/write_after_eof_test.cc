@@ -18,6 +18,9 @@
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/transports.h"
+#include "streams/testing/co_assert.h"
+#include "streams/testing/status_matchers.h"
 
 namespace streams {
 
@@ -26,10 +29,12 @@ namespace {
 
 using ::streams::testing::ClientTlsContext;
 using ::streams::testing::Echo;
+using ::streams::testing::IsOk;
+using ::streams::testing::IsTls;
+using ::streams::testing::Loopback;
+using ::streams::testing::LoopbackPeer;
 using ::streams::testing::RunUntilDone;
 using ::streams::testing::ServerTlsContext;
-using ::streams::testing::Sleep;
-using ::streams::testing::UnixPath;
 
 using namespace std::chrono_literals;
 
@@ -39,9 +44,9 @@ constexpr absl::string_view kAfterEof = "Cannot call write() after write_eof()";
 asio::awaitable<void> ReadAllThenAnswer(StreamReader reader,
                                         StreamWriter writer) {
   absl::StatusOr<std::string> request = co_await reader.AsyncRead();
-  EXPECT_TRUE(
-      writer.Write(absl::StrCat("got '", request.value_or("<error>"), "'\n"))
-          .ok());
+  EXPECT_THAT(
+      writer.Write(absl::StrCat("got '", request.value_or("<error>"), "'\n")),
+      IsOk());
   (void)co_await writer.AsyncDrain();
   writer.Close();
 }
@@ -56,8 +61,8 @@ struct AfterEof {
 // Sends "data", WriteEof(), then tries to write more; reads the answer.
 asio::awaitable<void> WriteAfterEof(Connection& connection, AfterEof& out) {
   StreamWriter& writer = connection.writer;
-  EXPECT_TRUE(writer.Write("data").ok());
-  EXPECT_TRUE(writer.WriteEof().ok());
+  EXPECT_THAT(writer.Write("data"), IsOk());
+  EXPECT_THAT(writer.WriteEof(), IsOk());
   out.write = writer.Write("more");
   out.write_empty = writer.Write("");
   out.write_lines = writer.WriteLines({"a\n", "b\n"});
@@ -78,32 +83,22 @@ void ExpectRuntimeErrors(const AfterEof& out) {
       << out.answer.status();
 }
 
-TEST(WriteAfterEofTest, TcpWriteAfterWriteEofFails) {
-  AfterEof out;
-  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    auto server =
-        co_await AsyncStartServer(executor, ReadAllThenAnswer, "127.0.0.1", 0);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    auto connection = co_await AsyncOpenConnection(
-        executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-    EXPECT_TRUE(connection.ok()) << connection.status();
-    if (connection.ok()) co_await WriteAfterEof(*connection, out);
-    (*server)->Close();
-  });
-  ExpectRuntimeErrors(out);
-}
+// The plain transports (TCP, Unix) can write EOF; the write side is then
+// closed.
+class WriteAfterWriteEofTest : public ::testing::TestWithParam<Loopback> {};
 
-TEST(WriteAfterEofTest, UnixWriteAfterWriteEofFails) {
-  UnixPath path;
+INSTANTIATE_TEST_SUITE_P(, WriteAfterWriteEofTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kUnix),
+                         ::testing::PrintToStringParamName());
+
+TEST_P(WriteAfterWriteEofTest, WritesFail) {
+  LoopbackPeer peer(GetParam());
   AfterEof out;
   RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
-    auto server =
-        co_await AsyncStartUnixServer(executor, ReadAllThenAnswer, path.path());
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
-    auto connection = co_await AsyncOpenUnixConnection(executor, path.path());
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    auto server = co_await peer.StartServer(executor, ReadAllThenAnswer);
+    CO_ASSERT_OK(server);
+    auto connection = co_await peer.Connect(executor, **server);
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) co_await WriteAfterEof(*connection, out);
     (*server)->Close();
   });
@@ -124,14 +119,13 @@ TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
     server_options.ssl = &server_tls;
     auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
                                             server_options);
-    EXPECT_TRUE(server.ok()) << server.status();
-    if (!server.ok()) co_return;
+    CO_ASSERT_OK(server);
     ConnectionOptions options;
     options.ssl = &client_tls;
     options.server_hostname = "localhost";
     auto connection = co_await AsyncOpenConnection(
         executor, "127.0.0.1", (*server)->endpoints().at(0).port(), options);
-    EXPECT_TRUE(connection.ok()) << connection.status();
+    EXPECT_THAT(connection, IsOk());
     if (connection.ok()) {
       EXPECT_FALSE(connection->writer.CanWriteEof());
       write_eof = connection->writer.WriteEof();
@@ -145,7 +139,7 @@ TEST(WriteAfterEofTest, TlsWriteEofLeavesWritesWorking) {
   EXPECT_EQ(GetErrorKind(write_eof), ErrorKind::kNotImplementedError)
       << write_eof;
   EXPECT_EQ(write_eof.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_TRUE(written.ok()) << written;
+  EXPECT_THAT(written, IsOk());
   EXPECT_EQ(echoed.value_or("<error>"), "still open\n") << echoed.status();
 }
 
@@ -176,66 +170,43 @@ asio::awaitable<void> WriteSevenAfterClose(Connection& connection,
   }
 }
 
-// asyncio's socket transport: close() with an empty buffer makes _conn_lost
-// 1; each later write is dropped and counted; from a count of 5 on, each
-// logs "socket.send() raised exception.": the 5th, 6th, ... write.
-TEST(WriteAfterEofTest, TcpWritesAfterLossAreDroppedWithWarnings) {
-  int written_ok = 0;
-  const int warnings = CountStderrLines(
-      [&] {
-        RunUntilDone(
-            [&](asio::any_io_executor executor) -> asio::awaitable<void> {
-              auto server =
-                  co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
-              EXPECT_TRUE(server.ok()) << server.status();
-              if (!server.ok()) co_return;
-              auto connection = co_await AsyncOpenConnection(
-                  executor, "127.0.0.1", (*server)->endpoints().at(0).port());
-              EXPECT_TRUE(connection.ok()) << connection.status();
-              if (connection.ok()) {
-                co_await WriteSevenAfterClose(*connection, &written_ok);
-              }
-              (*server)->Close();
-            });
-      },
-      "socket.send() raised exception.");
-  EXPECT_EQ(written_ok, 9);
-  EXPECT_EQ(warnings, 5);  // writes 5, 6, 7, then both after the loss
-}
+// Writes after Close(), over TCP and TLS:
+//
+// - asyncio's socket transport: close() with an empty buffer makes
+//   _conn_lost 1; each later write is dropped and counted; from a count of 5
+//   on, each logs "socket.send() raised exception.": the 5th, 6th, 7th
+//   write, then both after the loss (5 lines).
+// - asyncio's TLS transport drops writes from close() on (FLUSHING); its
+//   count starts at 0 and the loss adds 1. Seven writes while closing log
+//   "SSL connection is closed" twice (the 6th and 7th), both later writes
+//   once each (4 lines).
+class WritesAfterCloseTest : public ::testing::TestWithParam<Loopback> {};
 
-// asyncio's TLS transport drops writes from close() on (FLUSHING); its count
-// starts at 0 and the loss adds 1. Seven writes while closing log "SSL
-// connection is closed" twice (the 6th and 7th), both later writes once each.
-TEST(WriteAfterEofTest, TlsWritesAfterCloseAreDroppedWithWarnings) {
-  asio::ssl::context server_tls = ServerTlsContext();
-  asio::ssl::context client_tls = ClientTlsContext();
+INSTANTIATE_TEST_SUITE_P(, WritesAfterCloseTest,
+                         ::testing::Values(Loopback::kTcp, Loopback::kTls),
+                         ::testing::PrintToStringParamName());
+
+TEST_P(WritesAfterCloseTest, AreDroppedWithWarnings) {
+  const bool tls = IsTls(GetParam());
+  LoopbackPeer peer(GetParam());
   int written_ok = 0;
   const int warnings = CountStderrLines(
       [&] {
         RunUntilDone(
             [&](asio::any_io_executor executor) -> asio::awaitable<void> {
-              ServerOptions server_options;
-              server_options.ssl = &server_tls;
-              auto server = co_await AsyncStartServer(
-                  executor, Echo, "127.0.0.1", 0, server_options);
-              EXPECT_TRUE(server.ok()) << server.status();
-              if (!server.ok()) co_return;
-              ConnectionOptions options;
-              options.ssl = &client_tls;
-              options.server_hostname = "localhost";
-              auto connection = co_await AsyncOpenConnection(
-                  executor, "127.0.0.1", (*server)->endpoints().at(0).port(),
-                  options);
-              EXPECT_TRUE(connection.ok()) << connection.status();
+              auto server = co_await peer.StartServer(executor, Echo);
+              CO_ASSERT_OK(server);
+              auto connection = co_await peer.Connect(executor, **server);
+              EXPECT_THAT(connection, IsOk());
               if (connection.ok()) {
                 co_await WriteSevenAfterClose(*connection, &written_ok);
               }
               (*server)->Close();
             });
       },
-      "SSL connection is closed");
+      tls ? "SSL connection is closed" : "socket.send() raised exception.");
   EXPECT_EQ(written_ok, 9);
-  EXPECT_EQ(warnings, 4);
+  EXPECT_EQ(warnings, tls ? 4 : 5);
 }
 
 }  // namespace
