@@ -77,7 +77,7 @@ def _awaited_ids(action: pb.Action) -> List[int]:
     return ids
 
 
-def _check_v2_scenario(scenario: Any, where: str) -> List[str]:
+def _check_v2_scenario(scenario: pb.Scenario, where: str) -> List[str]:
     """The scenario-level fields of schema v2."""
     problems = []
     name = scenario.name

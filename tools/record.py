@@ -186,7 +186,7 @@ def _report_disagreement(scenario: pb.Scenario, trace: pb.StepTrace) -> None:
 
 
 def construction_edit(
-    text: str, node: textproto.Node, expected: Any
+    text: str, node: textproto.Node, expected: pb.Error
 ) -> Optional[Edit]:
     """The edit that makes a scenario's expect_construction_error say
     `expected` (None: no edit needed or possible)."""
