@@ -88,32 +88,11 @@ std::string StreamWriter::DebugString() const {
   return absl::StrCat(info, ">");
 }
 
-class StreamWriter::Keeper : public internal::StatusOperation::KeepAlive {
- public:
-  explicit Keeper(StreamWriter writer) : writer_(std::move(writer)) {}
-  void Abandon() override { writer_.Forget(); }
-
- private:
-  StreamWriter writer_;
-};
-
-std::unique_ptr<internal::StatusOperation::KeepAlive> StreamWriter::MakeKeeper()
-    const {
-  return std::make_unique<Keeper>(Share());
-}
-
-void StreamWriter::Forget() {
-  if (state_ == nullptr) return;
-  state_->handles.fetch_sub(1, std::memory_order_acq_rel);
-  state_ = nullptr;
-}
-
 void StreamWriter::StartDrain(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::DrainOperation>(
       state_->protocol->get_executor(), std::move(handler),
       internal::Access::Drain(*state_->protocol), state_->reader,
       state_->transport);
-  op->KeepUntilDone(MakeKeeper());
   op->Start();
 }
 
@@ -145,7 +124,6 @@ void StreamWriter::StartWaitClosed(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::AwaitOperation>(
       state_->protocol->get_executor(), std::move(handler),
       internal::Access::Closed(*state_->protocol));
-  op->KeepUntilDone(MakeKeeper());
   op->Start();
 }
 

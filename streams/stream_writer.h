@@ -262,14 +262,6 @@ class StreamWriter {
                std::shared_ptr<StreamReaderProtocol> protocol,
                std::shared_ptr<internal::ReaderCore> reader);
 
-  // Another handle, for an operation started as its own task (a drain, a
-  // wait_closed) to hold until it completes, as asyncio's task holds the
-  // writer its coroutine references: dropping every other handle meanwhile
-  // neither closes nor warns.
-  class Keeper;
-  std::unique_ptr<internal::StatusOperation::KeepAlive> MakeKeeper() const;
-  // Drops this handle without acting as __del__ (the context is gone).
-  void Forget();
   void StartDrain(internal::StatusOperation::Handler handler);
 
   // The awaited drain: drain()'s code up to its first await runs inline

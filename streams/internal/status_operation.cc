@@ -113,8 +113,6 @@ void StatusOperation::Complete(absl::Status status) {
   const asio::any_io_executor executor = SetDone();
   Deliver(std::move(handler_), std::move(status), executor);
   ReleaseHandlerWork();
-  // asyncio: the coroutine returned, so what it referenced goes now.
-  std::unique_ptr<KeepAlive> keep = std::move(keep_alive_);
 }
 
 }  // namespace streams::internal

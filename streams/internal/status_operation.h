@@ -75,19 +75,6 @@ class StatusOperation : public Task {
   // handler must not run inside this call).
   void StartInline();
 
-  // What an operation holds until it completes: what its coroutine would
-  // reference in asyncio (a task's writer). Destroyed when the operation
-  // completes; Abandon()ed first when the execution context shuts down
-  // under it (nothing may run then).
-  class KeepAlive {
-   public:
-    virtual ~KeepAlive() = default;
-    virtual void Abandon() = 0;
-  };
-  void KeepUntilDone(std::unique_ptr<KeepAlive> keep) {
-    keep_alive_ = std::move(keep);
-  }
-
  protected:
   // The first step; it must end by calling Complete(), Await() or Yield().
   virtual void Begin() = 0;
@@ -105,11 +92,7 @@ class StatusOperation : public Task {
   friend class Future;
 
   void Step(bool resumed) override;
-  void DropHandler() override {
-    handler_ = nullptr;
-    if (keep_alive_ != nullptr) keep_alive_->Abandon();
-    keep_alive_ = nullptr;
-  }
+  void DropHandler() override { handler_ = nullptr; }
   // asyncio: `self._fut_waiter.cancel()`, which wakes this task (and every
   // other task awaiting the same future) with CancelledError.
   void CancelWaiting() override;
@@ -118,7 +101,6 @@ class StatusOperation : public Task {
   void Wake();
 
   Handler handler_;
-  std::unique_ptr<KeepAlive> keep_alive_;
   std::weak_ptr<Future> awaiting_;
   absl::Status awaited_outcome_;
 };
