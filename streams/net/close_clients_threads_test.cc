@@ -7,16 +7,19 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
 #include "boost/asio/read.hpp"
 #include "boost/asio/use_future.hpp"
 #include "gtest/gtest.h"
@@ -89,8 +92,16 @@ TEST_P(CloseClientsThreadsTest, FromAForeignThreadEveryClientReadsEof) {
         << error.message();
   }
 
-  (*server)->Close();
-  EXPECT_TRUE((*server)->AsyncWaitClosed(asio::use_future).get().ok());
+  // Close() and AsyncWaitClosed() are not thread-safe (CloseClients() is
+  // the one that may be called from anywhere): call them on the server's
+  // executor.
+  std::promise<absl::Status> closed;
+  asio::post((*server)->get_executor(), [&server, &closed] {
+    (*server)->Close();
+    (*server)->AsyncWaitClosed(
+        [&closed](absl::Status status) { closed.set_value(status); });
+  });
+  EXPECT_TRUE(closed.get_future().get().ok());
   EXPECT_EQ(ended, kClients);
   server->reset();
   work.reset();
