@@ -344,10 +344,6 @@ class ScenarioRun {
       if (pending_[id]) signal.emit(asio::cancellation_type::terminal);
     }
     RunUntilIdle();
-    // Then the loop closes, as a real transport tells its protocol when its
-    // execution context shuts down (the fake transport takes no part in
-    // that): the protocol lets go of what it holds (a server-side writer).
-    protocol_->ContextShutdown();
   }
 
   StepTrace Run() {

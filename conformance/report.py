@@ -196,13 +196,30 @@ def run_report(args: argparse.Namespace) -> int:
     entries = selection.load(args.paths)
     chosen = selection.select(entries, args.filter)
     columns = _columns(args, chosen)
+    listed = set(
+        selection.read_failure_list(args.failure_list)
+        if args.failure_list
+        else []
+    )
+    problems = []
+    if len(columns) > 1:
+        # The C++ column: a listed failure is expected; a listed pass is not.
+        for name, result in columns[1].results.items():
+            if name not in listed:
+                continue
+            if result.status == res.FAILED:
+                result.status = res.EXPECTED_FAILURE
+            elif result.status == res.PASSED:
+                problems.append(
+                    f"  failure list: {name} now passes: remove it"
+                )
     _print_table(chosen, columns)
-    failures = [
+    failures = problems + [
         f"  {column.label}: {entry.name}: {result.outcome.summary}"
         for column in columns[:2]
         for entry in chosen
         for result in [column.results[entry.name]]
-        if result.status not in (res.PASSED, res.BEYOND)
+        if result.status not in (res.PASSED, res.BEYOND, res.EXPECTED_FAILURE)
     ]
     if failures:
         print("\nfailures:")

@@ -21,8 +21,6 @@ StreamReaderProtocol::StreamReaderProtocol(
   if (client_connected_) strong_reader_ = internal::Access::Core(reader);
 }
 
-StreamReaderProtocol::~StreamReaderProtocol() = default;
-
 absl::Status StreamReaderProtocol::ConnectionMade(
     std::shared_ptr<Transport> transport) {
   transport_ = transport;
@@ -37,8 +35,6 @@ absl::Status StreamReaderProtocol::ConnectionMade(
     auto self =
         std::static_pointer_cast<StreamReaderProtocol>(shared_from_this());
     StreamWriter writer = internal::Access::MakeWriter(transport, self, reader);
-    stream_writer_ =
-        std::make_unique<StreamWriter>(internal::Access::ShareWriter(writer));
     strong_reader_ = nullptr;
     client_connected_(internal::Access::MakeReader(std::move(reader)),
                       std::move(writer));
@@ -84,9 +80,6 @@ void StreamReaderProtocol::ConnectionLost(absl::Status exception) {
   FlowControl::ConnectionLost(std::move(exception));
   reader_.reset();
   strong_reader_ = nullptr;
-  // asyncio: `self._stream_writer = None`, the last reference to an
-  // unclosed writer closes it and warns. Released last: it may call back.
-  std::unique_ptr<StreamWriter> writer = std::move(stream_writer_);
   transport_ = nullptr;
 }
 
@@ -94,7 +87,6 @@ void StreamReaderProtocol::ContextShutdown() {
   context_shut_down_ = true;
   // Moved out first and destroyed last: what they free (a coroutine frame
   // owning a writer, ...) may call back into this object.
-  std::unique_ptr<StreamWriter> writer = std::move(stream_writer_);
   std::shared_ptr<internal::Future> closed =
       std::exchange(closed_, std::make_shared<internal::Future>());
   std::shared_ptr<Transport> transport = std::move(transport_);

@@ -56,7 +56,6 @@ class StreamReaderProtocol : public FlowControl {
   // Use Create().
   StreamReaderProtocol(const StreamReader& reader,
                        ClientConnectedCallback client_connected);
-  ~StreamReaderProtocol() override;
 
   // StreamReaderProtocol::ConnectionMade()
   //
@@ -118,11 +117,6 @@ class StreamReaderProtocol : public FlowControl {
   std::shared_ptr<internal::ReaderCore> strong_reader_;
   std::shared_ptr<Transport> transport_;
   ClientConnectedCallback client_connected_;
-  // Server side: a handle on the writer handed to the callback, kept until
-  // ConnectionLost() (asyncio: _stream_writer), so that the callback letting
-  // go of its writer neither closes nor warns; its release then acts as
-  // StreamWriter.__del__.
-  std::unique_ptr<StreamWriter> stream_writer_;
   bool over_ssl_ = false;
   bool context_shut_down_ = false;
   // asyncio: _closed. Awaited by StreamWriter::AsyncWaitClosed().
