@@ -124,8 +124,8 @@ asio::awaitable<ReadResult, Executor> WaitRead(ReaderCore* core,
 //
 // `core` must outlive the first step (the caller's StreamReader is alive
 // while it awaits); a read that waits holds it weakly, as tasks do.
-// `args.separator` is ignored: a readuntil's is `separator`, which the frame
-// owns.
+// A readuntil's `args.separator` is set here, to `separator`, which the
+// frame owns.
 template <typename Value, typename Executor, typename Separator>
 asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
                                            Separator separator) {
@@ -145,8 +145,11 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
       co_return ToAwaited<Value>(std::move(now));
     }
   }
-  ReadState state{ReadRequest{args.kind, std::string(args.separator), args.n},
-                  std::move(progress)};
+  // It must wait: the operation owns the separator from now on.
+  ReadState state{ReadRequest{args.kind, {}, args.n}, std::move(progress)};
+  if constexpr (std::is_same_v<Separator, std::string>) {
+    state.request.separator = std::move(separator);
+  }
   if constexpr (std::is_same_v<Value, ReadResult>) {
     co_return co_await WaitRead<Executor>(core, &state);
   } else {
