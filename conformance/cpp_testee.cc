@@ -256,7 +256,7 @@ class TesteeTransport final : public FakeTransport {
   void ResumeReading() override {
     Tagged([&] { FakeTransport::ResumeReading(); });
   }
-  absl::Status Write(absl::string_view data) override {
+  absl::Status Write(ByteView data) override {
     return Tagged([&] { return FakeTransport::Write(data); });
   }
   absl::Status WriteLines(const std::vector<std::string>& lines) override {

@@ -15,7 +15,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
-#include "absl/strings/string_view.h"
+#include "streams/byte_view.h"
 
 namespace streams {
 
@@ -33,7 +33,7 @@ class Protocol {
   }
 
   // Bytes arrived. A non-OK status is a fatal error for the connection.
-  virtual absl::Status DataReceived(absl::string_view data) {
+  virtual absl::Status DataReceived(ByteView data) {
     (void)data;
     return absl::OkStatus();
   }

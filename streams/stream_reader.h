@@ -88,6 +88,7 @@
 #include "boost/asio/any_io_executor.hpp"
 #include "boost/asio/async_result.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "streams/byte_view.h"
 #include "streams/internal/await_read.h"
 #include "streams/internal/reader_core.h"
 #include "streams/transport.h"
@@ -137,9 +138,7 @@ class StreamReader {
   // Appends `data`, wakes a waiting read, and pauses the transport past
   // 2 * limit. After FeedEof() it changes nothing and returns
   // kFailedPrecondition AssertionError "feed_data after feed_eof".
-  absl::Status FeedData(absl::string_view data) {
-    return core_->FeedData(data);
-  }
+  absl::Status FeedData(ByteView data) { return core_->FeedData(data); }
 
   // StreamReader::FeedEof()
   void FeedEof() { core_->FeedEof(); }
@@ -227,11 +226,12 @@ class StreamReader {
   //   kFailedPrecondition RuntimeError); on the reader's executor only.
   template <boost::asio::completion_token_for<Signature> CompletionToken =
                 DefaultToken>
-  auto AsyncReadUntil(std::string separator = "\n",
+  auto AsyncReadUntil(ByteView separator = "\n",
                       CompletionToken&& token = DefaultToken{}) {
+    // Copied: a deferred or waiting read outlives the caller's bytes.
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kUntil, {}, 0},
-                               std::move(separator));
+                               separator.ToString());
   }
 
   // StreamReader::AsyncRead()

@@ -48,7 +48,7 @@ void StreamReaderProtocol::ReplaceTransport(
   transport_ = std::move(transport);
 }
 
-absl::Status StreamReaderProtocol::DataReceived(absl::string_view data) {
+absl::Status StreamReaderProtocol::DataReceived(ByteView data) {
   std::shared_ptr<internal::ReaderCore> reader = reader_.lock();
   if (reader == nullptr) return absl::OkStatus();
   return reader->FeedData(data);

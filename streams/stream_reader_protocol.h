@@ -67,7 +67,7 @@ class StreamReaderProtocol : public FlowControl {
   // StreamReaderProtocol::DataReceived()
   //
   // Feeds the reader; its error (data after EOF) is returned.
-  absl::Status DataReceived(absl::string_view data) override;
+  absl::Status DataReceived(ByteView data) override;
 
   // StreamReaderProtocol::EofReceived()
   //

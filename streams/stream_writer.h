@@ -37,6 +37,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -50,6 +51,7 @@
 #include "boost/asio/deferred.hpp"
 #include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "streams/byte_view.h"
 #include "streams/errors.h"
 #include "streams/internal/await_read.h"
 #include "streams/internal/reader_core.h"
@@ -100,11 +102,20 @@ class StreamWriter {
   // Write() and WriteLines() return kFailedPrecondition RuntimeError "Cannot
   // call write() after write_eof()" after WriteEof() (asyncio raises it);
   // see Transport::Write().
-  [[nodiscard]] absl::Status Write(absl::string_view data) {
+  [[nodiscard]] absl::Status Write(ByteView data) {
     return state_->transport->Write(data);
   }
   [[nodiscard]] absl::Status WriteLines(const std::vector<std::string>& lines) {
     return state_->transport->WriteLines(lines);
+  }
+  // Any other range of byte sources (std::string_view, absl::string_view,
+  // literals...): copied into strings first, as asyncio joins them.
+  template <std::ranges::input_range Lines>
+  requires ByteSource<std::ranges::range_value_t<Lines>>
+  [[nodiscard]] absl::Status WriteLines(const Lines& lines) {
+    std::vector<std::string> copies;
+    for (const auto& line : lines) copies.push_back(ByteView(line).ToString());
+    return WriteLines(copies);
   }
   // WriteEof() returns kUnimplemented NotImplementedError where the transport
   // cannot write EOF (TLS; asyncio raises it) and changes nothing then.

@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "streams/byte_view.h"
 
 namespace boost::asio::ssl {
 class context;
@@ -76,7 +77,7 @@ class Transport {
   //   connection is lost (over TLS: that is closing) are dropped and return
   //   OK, as asyncio's are: it counts them and logs a warning from the fifth
   //   on.
-  [[nodiscard]] virtual absl::Status Write(absl::string_view data) = 0;
+  [[nodiscard]] virtual absl::Status Write(ByteView data) = 0;
   [[nodiscard]] virtual absl::Status WriteLines(
       const std::vector<std::string>& lines) = 0;
 

@@ -62,7 +62,7 @@ class MeasuringProtocol : public StreamReaderProtocol {
         reader_(reader),
         max_buffered_(max_buffered) {}
 
-  absl::Status DataReceived(absl::string_view data) override {
+  absl::Status DataReceived(ByteView data) override {
     absl::Status fed = StreamReaderProtocol::DataReceived(data);
     max_buffered_ = std::max(max_buffered_, reader_.buffer_size());
     return fed;

@@ -151,7 +151,8 @@ class SocketTransport final
 
   // ---- Writing (asyncio: write, _write_ready, write_eof) ----
 
-  absl::Status Write(absl::string_view data) override {
+  absl::Status Write(ByteView bytes) override {
+    absl::string_view data = bytes;
     // asyncio checks write_eof() before anything else, so even b'' raises.
     if (eof_requested_) {
       return RuntimeError("Cannot call write() after write_eof()");

@@ -20,7 +20,7 @@ absl::Status FakeTransport::PauseReading() {
   return absl::OkStatus();
 }
 
-absl::Status FakeTransport::Write(absl::string_view data) {
+absl::Status FakeTransport::Write(ByteView data) {
   if (eof_written_)
     return RuntimeError("Cannot call write() after write_eof()");
   Record("write", std::string(data));

@@ -63,7 +63,7 @@ class FakeTransport : public Transport {
   // After WriteEof(), Write() and WriteLines() record nothing and return
   // RuntimeError "Cannot call write() after write_eof()", as asyncio's
   // socket transport raises it (so does the reference testee's fake).
-  [[nodiscard]] absl::Status Write(absl::string_view data) override;
+  [[nodiscard]] absl::Status Write(ByteView data) override;
   [[nodiscard]] absl::Status WriteLines(
       const std::vector<std::string>& lines) override;
   [[nodiscard]] absl::Status WriteEof() override {
