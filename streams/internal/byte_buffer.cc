@@ -12,7 +12,7 @@ std::string ByteBuffer::Take(size_t n) {
     Clear();
     return all;
   }
-  std::string taken(data_, start_, n);
+  std::string taken(data_.data() + start_, n);  // n <= size(): no check
   Consume(n);
   return taken;
 }
