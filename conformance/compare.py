@@ -1,7 +1,8 @@
 """Comparing what a testee observed with what a scenario expects.
 
 Compared always (empty or unset means none): completed, pending,
-transport_calls, error, returned, actions (schema v2's per-action results).
+transport_calls, error, returned, actions (schema v2's per-action results),
+warnings and logged (the loop's exception handler calls).
 Compared only when the expectation sets them: the reader's state (buffer,
 buffer_size, at_eof, exception, exception_set, paused) and writer_closing;
 the same holds for the state an `observe` action reports
@@ -27,6 +28,7 @@ ALWAYS = (
     "returned",
     "actions",
     "warnings",
+    "logged",
 )
 STATE = (
     "buffer",
@@ -234,6 +236,7 @@ def recorded_expectation(
     expect.pending.extend(observed.pending)
     expect.transport_calls.extend(observed.transport_calls)
     expect.warnings.extend(observed.warnings)
+    expect.logged.extend(observed.logged)
     if observed.HasField("error"):
         expect.error.CopyFrom(observed.error)
     if observed.HasField("returned"):

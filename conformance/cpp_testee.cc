@@ -54,6 +54,7 @@
 #include "conformance/scenario.pb.h"
 #include "conformance/wire.h"
 #include "streams/errors.h"
+#include "streams/net/server.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_reader_protocol.h"
 #include "streams/stream_writer.h"
@@ -335,6 +336,20 @@ class ScenarioRun {
         server_writer_.emplace(std::move(writer));
       };
     }
+    if (scenario.has_client_connected()) {
+      // The Server's own callback (MakeClientConnectedCallback), reporting
+      // to Observation.logged as asyncio's loop exception handler.
+      callback = MakeClientConnectedCallback(
+          ClientConnected([this](StreamReader reader, StreamWriter writer) {
+            pending_[scenario_.client_connected().id()] = true;
+            return RunClientConnected(std::move(reader), std::move(writer));
+          }),
+          [this](ServerError error) {
+            LoggedError& logged = logged_.emplace_back();
+            logged.set_message(error.message);
+            *logged.mutable_exception() = ErrorFromStatus(error.error);
+          });
+    }
     protocol_ = StreamReaderProtocol::Create(reader_, std::move(callback));
   }
 
@@ -421,6 +436,10 @@ class ScenarioRun {
       observation.add_warnings(std::move(warning));
     }
     Warnings().clear();
+    for (LoggedError& logged : logged_) {
+      *observation.add_logged() = std::move(logged);
+    }
+    logged_.clear();
     if (returned_) observation.set_returned(*returned_);
     ObserveState(observation);
   }
@@ -568,6 +587,10 @@ class ScenarioRun {
       return made;
     }
     writer_dropped_ = false;
+    if (scenario_.has_client_connected()) {
+      // The callback holds the writer: writer actions are refused.
+      return absl::OkStatus();
+    }
     if (scenario_.server_side()) {
       if (server_writer_) writers_.push_back(std::move(*server_writer_));
       server_writer_.reset();
@@ -758,27 +781,92 @@ class ScenarioRun {
   // `cond ? separator : std::string("\n")` to AsyncReadUntil there aborted
   // with free(): invalid pointer.
   asio::awaitable<Completion> AwaitRead(Read read) {
+    co_return co_await AwaitReadOn(reader_, std::move(read));
+  }
+
+  // The coroutine of Scenario.client_connected, with the reader and writer
+  // the protocol gave it: writes, awaits its entries (reporting reads and
+  // drains, errors swallowed), then returns its error (asyncio: raises) or
+  // OK; reports its own end under its id.
+  asio::awaitable<absl::Status> RunClientConnected(StreamReader reader,
+                                                   StreamWriter writer) {
+    const ClientConnectedCoroutine& spec = scenario_.client_connected();
+    auto executor = co_await asio::this_coro::executor;
+    if (!spec.write().empty()) {
+      if (absl::Status written = writer.Write(spec.write()); !written.ok()) {
+        pending_[spec.id()] = false;
+        co_return written;
+      }
+    }
+    for (const Await& entry : spec.awaits()) {
+      switch (entry.kind_case()) {
+        case Await::kRead: {
+          const int32_t op_id = entry.read().id();
+          pending_[op_id] = true;
+          Completion completion = co_await AwaitReadOn(reader, entry.read());
+          Finish(op_id, std::move(completion));
+          break;
+        }
+        case Await::kDrain: {
+          const int32_t op_id = entry.drain();
+          pending_[op_id] = true;
+          absl::Status drained = co_await writer.AsyncDrain();
+          Finish(op_id, StatusCompletion(drained));
+          break;
+        }
+        case Await::kSleep0:
+          co_await asio::post(executor, asio::use_awaitable);
+          break;
+        case Await::kFeedData: {
+          absl::Status fed = reader.FeedData(PayloadBytes(entry.feed_data()));
+          if (!fed.ok()) {
+            pending_[spec.id()] = false;  // raised: no completion of its own
+            co_return fed;
+          }
+          break;
+        }
+        case Await::kFeedEof:
+          reader.FeedEof();
+          break;
+        case Await::KIND_NOT_SET:
+          break;
+      }
+    }
+    Completion end;
+    absl::Status result = absl::OkStatus();
+    if (spec.has_raises()) {
+      result = MakeException(spec.raises());
+      *end.mutable_error() = spec.raises();
+    } else {
+      end.set_done(true);
+    }
+    Finish(spec.id(), std::move(end));
+    co_return result;
+  }
+
+  // One read on `reader` (the scenario's, or the one a callback received).
+  asio::awaitable<Completion> AwaitReadOn(StreamReader& reader, Read read) {
     absl::StatusOr<std::string> result;
     switch (read.kind_case()) {
       case Read::kReadline:
-        result = co_await reader_.AsyncReadLine();
+        result = co_await reader.AsyncReadLine();
         break;
       case Read::kReaduntil: {
         std::string separator = read.readuntil().has_separator()
                                     ? read.readuntil().separator()
                                     : std::string("\n");
-        result = co_await reader_.AsyncReadUntil(std::move(separator));
+        result = co_await reader.AsyncReadUntil(std::move(separator));
         break;
       }
       case Read::kRead:
-        result = co_await reader_.AsyncRead(read.read().n());
+        result = co_await reader.AsyncRead(read.read().n());
         break;
       case Read::kReadexactly:
-        result = co_await reader_.AsyncReadExactly(read.readexactly().n());
+        result = co_await reader.AsyncReadExactly(read.readexactly().n());
         break;
       case Read::kAnext: {
         absl::StatusOr<std::optional<std::string>> line =
-            co_await reader_.AsyncNextLine();
+            co_await reader.AsyncNextLine();
         co_return NextLineCompletion(std::move(line));
       }
       case Read::KIND_NOT_SET:
@@ -827,6 +915,7 @@ class ScenarioRun {
   std::set<int32_t> tasks_;                   // ids of Action.task tasks
   std::set<int32_t> done_;  // operations and tasks done (cancel() is False)
   std::vector<Completion> completed_;
+  std::vector<LoggedError> logged_;  // the callback's reported errors
   std::optional<bool> returned_;
   // The result of the running action, in a step with per-action results.
   ActionResult* action_result_ = nullptr;

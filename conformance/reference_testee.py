@@ -265,10 +265,30 @@ def _collect_warning(
         WARNINGS.append(normalize_warning(category.__name__, str(message)))
 
 
+# The loop exception handler's calls since the current step started
+# (Observation.logged), kept only in scenarios with a client_connected
+# coroutine, while a step runs.
+LOGGED: List[Any] = []
+
+
 def _ignore_exception(
     loop: asyncio.AbstractEventLoop, context: Dict[str, Any]
 ) -> None:
     """Loop exception handler: scenarios observe errors, nothing is logged."""
+
+
+def _record_exception(
+    loop: asyncio.AbstractEventLoop, context: Dict[str, Any]
+) -> None:
+    """Loop exception handler of client_connected scenarios: each call is
+    kept for Observation.logged."""
+    if not COLLECTING[0]:
+        return
+    logged = pb.LoggedError(message=context.get("message", ""))
+    exc = context.get("exception")
+    if exc is not None:
+        logged.exception.CopyFrom(error_from_exception(exc))
+    LOGGED.append(logged)
 
 
 def _do_nothing(
@@ -284,7 +304,10 @@ class ScenarioRun:
         self.scenario = scenario
         self.loop = asyncio.new_event_loop()
         self.loop.set_debug(False)
-        self.loop.set_exception_handler(_ignore_exception)
+        coroutine_cb = scenario.HasField("client_connected")
+        self.loop.set_exception_handler(
+            _record_exception if coroutine_cb else _ignore_exception
+        )
         if scenario.HasField("explicit_limit"):
             limit = scenario.explicit_limit
         else:
@@ -294,7 +317,9 @@ class ScenarioRun:
         except Exception as exc:  # noqa: BLE001 - observed
             self.loop.close()
             raise ConstructionFailed(exc) from exc
-        callback = _do_nothing if scenario.server_side else None
+        callback: Any = _do_nothing if scenario.server_side else None
+        if coroutine_cb:
+            callback = self.client_connected_cb
         self.protocol = asyncio.StreamReaderProtocol(
             self.reader, client_connected_cb=callback, loop=self.loop
         )
@@ -317,6 +342,8 @@ class ScenarioRun:
         self.action_result: Optional[Any] = None
         # connection_made ran (the write side's state exists from then on).
         self.connected = False
+        # The client_connected coroutine's id while it runs.
+        self.pending_callback: Set[int] = set()
 
     # -- Running -----------------------------------------------------------
 
@@ -346,6 +373,7 @@ class ScenarioRun:
             step.per_action_results or self.scenario.per_action_results
         )
         WARNINGS.clear()
+        LOGGED.clear()
         COLLECTING[0] = True
 
         def run_actions() -> None:
@@ -390,11 +418,15 @@ class ScenarioRun:
         observation.completed.extend(self.completed)
         self.completed.clear()
         running = {op_id for op_id, task in self.tasks if not task.done()}
-        observation.pending.extend(sorted(running | self.awaiting))
+        observation.pending.extend(
+            sorted(running | self.awaiting | self.pending_callback)
+        )
         observation.transport_calls.extend(self.calls)
         self.calls.clear()
         observation.warnings.extend(WARNINGS)
         WARNINGS.clear()
+        observation.logged.extend(LOGGED)
+        LOGGED.clear()
         COLLECTING[0] = False
         if self.returned is not None:
             observation.returned = self.returned
@@ -488,10 +520,14 @@ class ScenarioRun:
 
     # -- StreamReader, consumer side ---------------------------------------
 
-    def read_coroutine(self, read: Any) -> Coroutine[Any, Any, Any]:
-        """The reader call a `Read` message stands for, not yet awaited."""
+    def read_coroutine(
+        self, read: Any, reader: Optional[asyncio.StreamReader] = None
+    ) -> Coroutine[Any, Any, Any]:
+        """The reader call a `Read` message stands for, not yet awaited (on
+        the scenario's reader unless another is given)."""
         kind = read.WhichOneof("kind")
-        reader = self.reader
+        if reader is None:
+            reader = self.reader
         if kind == "readline":
             return reader.readline()
         if kind == "readuntil":
@@ -615,6 +651,58 @@ class ScenarioRun:
     async def await_feed_eof(self, _: Any) -> None:
         self.reader.feed_eof()
 
+    # -- A client_connected_cb coroutine (Scenario.client_connected) -------
+
+    def client_connected_cb(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> Coroutine[Any, Any, None]:
+        """The protocol's callback: returns the coroutine connection_made
+        wraps in a task; it is listed as pending until it ends."""
+        coro = self.run_client_connected(reader, writer)
+        self.pending_callback.add(self.scenario.client_connected.id)
+        return coro
+
+    async def run_client_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """Writes, awaits its entries with what it received, then raises or
+        returns; reports its own end under its id."""
+        spec = self.scenario.client_connected
+        try:
+            if spec.write:
+                writer.write(spec.write)
+            for entry in spec.awaits:
+                await self.await_received(entry, reader, writer)
+            if spec.HasField("raises"):
+                error = spec.raises
+                self.completed.append(pb.Completion(id=spec.id, error=error))
+                raise make_exception(error)
+            self.completed.append(pb.Completion(id=spec.id, done=True))
+        finally:
+            self.pending_callback.discard(spec.id)
+
+    async def await_received(
+        self,
+        entry: Any,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        """One Await entry of the callback, on its reader and writer."""
+        kind = entry.WhichOneof("kind")
+        if kind == "read":
+            read = entry.read
+            await self.await_op(read.id, self.read_coroutine(read, reader))
+        elif kind == "drain":
+            await self.await_op(entry.drain, writer.drain())
+        elif kind == "sleep0":
+            await asyncio.sleep(0)
+        elif kind == "feed_data":
+            reader.feed_data(expand(entry.feed_data))
+        elif kind == "feed_eof":
+            reader.feed_eof()
+        else:
+            raise Unsupported(f"unknown await kind {kind!r}")
+
     # -- StreamReaderProtocol ----------------------------------------------
 
     def connection_made(self, options: Any) -> None:
@@ -623,6 +711,13 @@ class ScenarioRun:
         transport.loop = self.loop
         self.connected = True
         self.protocol.connection_made(transport)
+        if self.scenario.HasField("client_connected"):
+            # The callback holds the writer: writer actions are refused.
+            # Its task is cancelled at the end like the scenario's own.
+            if self.protocol._task is not None:
+                spec_id = self.scenario.client_connected.id
+                self.tasks.append((spec_id, self.protocol._task))
+            return
         if self.scenario.server_side:
             writer = self.protocol._stream_writer
         else:

@@ -5,7 +5,8 @@ C++ testee and checks, field by field, that each reads what the scenario
 says and fills what the observation must hold: per-action results (on a step
 and on the whole scenario), an action's error, return value and cancel()'s
 result, `observe` snapshots with writer_closing, explicit_limit and the
-construction error, and the beyond_reference mark (the reference skips it
+construction error, a client_connected coroutine with Observation.logged,
+and the beyond_reference mark (the reference skips it
 with the reason; the C++ testee runs it).
 """
 
@@ -275,6 +276,48 @@ class WriteSideAndTransportLogsTest(BothTestees):
             for name, trace in self.traces(text % flag).items():
                 owners = [c.transport for c in trace.steps[0].transport_calls]
                 self.assertEqual(owners, [2, 2] if tagged else [0, 0], name)
+
+
+class ClientConnectedTest(BothTestees):
+    TEXT = """client_connected {
+        id: 1 write: "hi" awaits { read { id: 2 readline {} } } %s
+      }
+      steps { actions { connection_made {} } }
+      steps { actions { data_received { data: "x\\n" } } }"""
+
+    def test_raises_is_logged_then_closes(self) -> None:
+        text = self.TEXT % 'raises { type: "ValueError" message: "boom" }'
+        for name, trace in self.traces(text).items():
+            first, second = trace.steps
+            self.assertEqual(list(first.pending), [1, 2], name)
+            self.assertEqual(
+                [c.write for c in first.transport_calls], [b"hi"], name
+            )
+            self.assertEqual(list(first.logged), [], name)
+            self.assertEqual([c.id for c in second.completed], [2, 1], name)
+            self.assertEqual(second.completed[0].value, b"x\n", name)
+            self.assertEqual(second.completed[1].error.type, "ValueError")
+            self.assertEqual(
+                [c.WhichOneof("call") for c in second.transport_calls],
+                ["close"],
+                name,
+            )
+            self.assertEqual(len(second.logged), 1, name)
+            logged = second.logged[0]
+            self.assertEqual(
+                logged.message,
+                "Unhandled exception in client_connected_cb",
+                name,
+            )
+            self.assertEqual(logged.exception.message, "boom", name)
+
+    def test_writer_actions_are_refused(self) -> None:
+        text = """client_connected { id: 1 }
+          steps { actions { connection_made {} } actions { is_closing {} } }"""
+        for name, response in self.run_both(text).items():
+            self.assertEqual(
+                response.WhichOneof("result"), "skipped", (name, response)
+            )
 
 
 class DropWriterTest(BothTestees):

@@ -42,6 +42,59 @@ namespace asio = ::boost::asio;
 using asio::ip::tcp;
 using asio::local::stream_protocol;
 
+namespace {
+
+// Keeps the callable alive for the coroutine's whole run.
+asio::awaitable<absl::Status> RunCoroutine(
+    std::shared_ptr<const ClientConnected> callback, StreamReader reader,
+    StreamWriter writer) {
+  co_return co_await callback->coroutine()(std::move(reader),
+                                           std::move(writer));
+}
+
+// asyncio's done callback of the client_connected_cb task: report, then
+// close the transport.
+void ReportAndClose(const std::function<void(ServerError)>& report,
+                    StreamWriter& keeper, absl::Status error) {
+  report(ServerError{"Unhandled exception in client_connected_cb",
+                     std::move(error), keeper.transport()});
+  keeper.Close();
+}
+
+}  // namespace
+
+// A second handle on the writer (`keeper`) outlives the callback's, so a
+// failing callback reads as in asyncio (the error, then the close) with no
+// "unclosed writer" warning; after a callback that succeeds, the keeper is
+// the last handle and behaves as asyncio's StreamWriter.__del__.
+StreamReaderProtocol::ClientConnectedCallback MakeClientConnectedCallback(
+    ClientConnected client_connected, std::function<void(ServerError)> report) {
+  auto callback =
+      std::make_shared<const ClientConnected>(std::move(client_connected));
+  return [callback, report = std::move(report)](StreamReader reader,
+                                                StreamWriter writer) {
+    StreamWriter keeper = streams::internal::Access::ShareWriter(writer);
+    if (callback->plain()) {
+      try {
+        callback->plain()(std::move(reader), std::move(writer));
+      } catch (...) {
+        ReportAndClose(report, keeper,
+                       net::ExceptionStatus(std::current_exception()));
+      }
+      return;
+    }
+    const asio::any_io_executor executor = reader.get_executor();
+    asio::co_spawn(executor,
+                   RunCoroutine(callback, std::move(reader), std::move(writer)),
+                   [report, keeper = std::move(keeper)](
+                       std::exception_ptr error, absl::Status status) mutable {
+                     if (error) status = net::ExceptionStatus(error);
+                     if (!status.ok())
+                       ReportAndClose(report, keeper, std::move(status));
+                   });
+  };
+}
+
 struct Server::Listener {
   std::optional<tcp::acceptor> tcp_acceptor;
   std::optional<stream_protocol::acceptor> unix_acceptor;
@@ -230,45 +283,19 @@ class ServerAccess {
         });
   }
 
-  // The protocol's callback: runs the user's callback, plain or coroutine;
-  // an error is reported and closes this connection only. A second handle
-  // on the writer (`keeper`) outlives the callback's, so a failing callback
-  // reads as in asyncio (the error, then the close) with no "unclosed
-  // writer" warning; after a callback that succeeds, the keeper is the last
-  // handle and behaves as asyncio's StreamWriter.__del__.
+  // The protocol's callback (MakeClientConnectedCallback()), reporting to
+  // the server while it lives, else on stderr.
   static StreamReaderProtocol::ClientConnectedCallback ClientCallback(
       const std::shared_ptr<Server>& server) {
-    auto callback = std::make_shared<const ClientConnected>(server->callback_);
     std::weak_ptr<Server> weak = server;
-    return [callback, weak](StreamReader reader, StreamWriter writer) {
-      StreamWriter keeper = streams::internal::Access::ShareWriter(writer);
-      if (callback->plain()) {
-        try {
-          callback->plain()(std::move(reader), std::move(writer));
-        } catch (...) {
-          ReportAndClose(weak, keeper,
-                         net::ExceptionStatus(std::current_exception()));
-        }
-        return;
-      }
-      const asio::any_io_executor executor = reader.get_executor();
-      asio::co_spawn(
-          executor,
-          RunCoroutine(callback, std::move(reader), std::move(writer)),
-          [weak, keeper = std::move(keeper)](std::exception_ptr error,
-                                             absl::Status status) mutable {
-            if (error) status = net::ExceptionStatus(error);
-            if (!status.ok()) ReportAndClose(weak, keeper, std::move(status));
-          });
-    };
-  }
-
-  // Keeps the callable alive for the coroutine's whole run.
-  static asio::awaitable<absl::Status> RunCoroutine(
-      std::shared_ptr<const ClientConnected> callback, StreamReader reader,
-      StreamWriter writer) {
-    co_return co_await callback->coroutine()(std::move(reader),
-                                             std::move(writer));
+    return MakeClientConnectedCallback(
+        server->callback_, [weak](ServerError report) {
+          if (std::shared_ptr<Server> server = weak.lock()) {
+            server->Report(std::move(report));
+          } else {
+            std::cerr << report.message << ": " << report.error << "\n";
+          }
+        });
   }
 
   // The execution context shuts down: nothing runs again. The acceptors go
@@ -294,18 +321,6 @@ class ServerAccess {
     server.options_.exception_handler = nullptr;
     std::shared_ptr<internal::Future> closed_waiter = std::exchange(
         server.closed_waiter_, std::make_shared<internal::Future>());
-  }
-
-  static void ReportAndClose(const std::weak_ptr<Server>& weak,
-                             StreamWriter& keeper, absl::Status error) {
-    ServerError report{"Unhandled exception in client_connected_cb",
-                       std::move(error), keeper.transport()};
-    if (std::shared_ptr<Server> server = weak.lock()) {
-      server->Report(std::move(report));
-    } else {
-      std::cerr << report.message << ": " << report.error << "\n";
-    }
-    keeper.Close();
   }
 };
 

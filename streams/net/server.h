@@ -65,6 +65,7 @@
 #include "streams/internal/status_operation.h"
 #include "streams/net/socket_transport.h"
 #include "streams/stream_reader.h"
+#include "streams/stream_reader_protocol.h"
 #include "streams/stream_writer.h"
 
 namespace streams {
@@ -130,6 +131,23 @@ struct ServerError {
   absl::Status error;
   std::shared_ptr<Transport> transport;  // null for accept errors
 };
+
+// MakeClientConnectedCallback()
+//
+// The StreamReaderProtocol callback a Server gives each connection, for a
+// protocol made by hand (over a transport of your own): it calls
+// `client_connected` with the reader and writer the protocol made; a
+// coroutine is spawned on the reader's executor (asyncio: wrapped in a
+// task). When the callback throws, or the coroutine throws or returns an
+// error, `report` gets ServerError{"Unhandled exception in
+// client_connected_cb", the error, the transport}, then the transport is
+// closed (3.11.7's done callback: call_exception_handler, then
+// transport.close()). A callback that succeeds closes nothing.
+//
+// Threads: the reader's executor. Memory: the callable, shared by every
+// connection's callback; a coroutine's frame until it ends.
+StreamReaderProtocol::ClientConnectedCallback MakeClientConnectedCallback(
+    ClientConnected client_connected, std::function<void(ServerError)> report);
 
 // asyncio.start_server()'s arguments that make sense in C++.
 struct ServerOptions {
