@@ -312,6 +312,15 @@ class TesteeTransport final : public FakeTransport {
   bool lost_ = false;
 };
 
+// readuntil(tuple(separators)) (CPython 3.13): AsyncReadUntilAny().
+bool IsTuple(const ReadUntil& readuntil) {
+  return readuntil.separator_tuple() || readuntil.separators_size() > 0;
+}
+
+std::vector<std::string> Separators(const ReadUntil& readuntil) {
+  return {readuntil.separators().begin(), readuntil.separators().end()};
+}
+
 StreamReader MakeReader(asio::io_context& context, const Scenario& scenario) {
   int64_t limit = StreamReader::kDefaultLimit;
   if (scenario.has_explicit_limit()) {
@@ -597,6 +606,12 @@ class ScenarioRun {
         reader_.AsyncReadLine(asio::bind_cancellation_slot(slot, on_read));
         return;
       case Read::kReaduntil:
+        if (IsTuple(read.readuntil())) {
+          reader_.AsyncReadUntilAny(
+              Separators(read.readuntil()),
+              asio::bind_cancellation_slot(slot, on_read));
+          return;
+        }
         reader_.AsyncReadUntil(read.readuntil().has_separator()
                                    ? read.readuntil().separator()
                                    : std::string("\n"),
@@ -764,6 +779,11 @@ class ScenarioRun {
         result = co_await reader_.AsyncReadLine();
         break;
       case Read::kReaduntil: {
+        if (IsTuple(read.readuntil())) {
+          std::vector<std::string> separators = Separators(read.readuntil());
+          result = co_await reader_.AsyncReadUntilAny(std::move(separators));
+          break;
+        }
         std::string separator = read.readuntil().has_separator()
                                     ? read.readuntil().separator()
                                     : std::string("\n");

@@ -75,12 +75,14 @@
 #ifndef STREAMS_STREAM_READER_H_
 #define STREAMS_STREAM_READER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -234,6 +236,50 @@ class StreamReader {
                                std::move(separator));
   }
 
+  // StreamReader::AsyncReadUntilAny()
+  //
+  // Reads up to and including the first of several separators, as CPython
+  // 3.13's readuntil() with a tuple (gh-81322; tuples only since
+  // gh-117722). Beyond 3.11.7 (which takes one separator only).
+  //
+  //   // An HTTP/1 header line ends with "\r\n", a lenient one with "\n".
+  //   absl::StatusOr<std::string> line =
+  //       co_await reader.AsyncReadUntilAny({"\r\n", "\n"});
+  //
+  // The result is the shortest one that ends with any separator (the match
+  // that ends first; on a tie, the shorter separator). The scan resumes
+  // len(longest) - 1 bytes before the buffer's end, so "not found" is
+  // reported once that offset passes the limit; "found" is over the limit
+  // when the match starts after it. One separator behaves as
+  // AsyncReadUntil(). Memory: as AsyncReadUntil() (2 * limit plus a chunk).
+  //
+  // Completion: void(absl::StatusOr<std::string>): through the separator.
+  //   Never inside this call, except awaited (default token, use_awaitable)
+  //   with the answer buffered: then it returns at once, as asyncio's await.
+  // Errors: kInvalidArgument ValueError "Separator should contain at least
+  //   one element" (no separators) or "Separator should be at least one-byte
+  //   string" (an empty one); otherwise as AsyncReadUntil(): kOutOfRange
+  //   IncompleteReadError (EOF first; buffer cleared), kResourceExhausted
+  //   LimitOverrunError with `consumed` (buffer kept), the reader's
+  //   exception.
+  // Cancellation: terminal, partial, total (Asio per-operation, or the
+  //   awaiting coroutine's); completes with kCancelled, consuming nothing.
+  // Concurrency: one read waits at a time (another completes with
+  //   kFailedPrecondition RuntimeError); on the reader's executor only.
+  template <boost::asio::completion_token_for<Signature> CompletionToken =
+                DefaultToken>
+  auto AsyncReadUntilAny(std::vector<std::string> separators,
+                         CompletionToken&& token = DefaultToken{}) {
+    // Python: sorted(separator, key=len), which is stable.
+    std::stable_sort(separators.begin(), separators.end(),
+                     [](const std::string& a, const std::string& b) {
+                       return a.size() < b.size();
+                     });
+    return Initiate<Signature>(std::forward<CompletionToken>(token),
+                               {internal::ReadKind::kUntilAny, {}, 0},
+                               std::move(separators));
+  }
+
   // StreamReader::AsyncRead()
   //
   // asyncio: read(n). n > 0: up to n bytes, as soon as any are buffered ("" at
@@ -313,7 +359,8 @@ class StreamReader {
   explicit StreamReader(std::shared_ptr<internal::ReaderCore> core)
       : core_(std::move(core)) {}
 
-  // `separator`: readuntil's (std::string); the other reads have none.
+  // `separator`: readuntil's (std::string), or its separators
+  // (std::vector<std::string>); the other reads have none.
   template <typename Sig, typename CompletionToken,
             typename Separator = internal::NoSeparator>
   auto Initiate(CompletionToken&& token, internal::ReadArgs args,
@@ -333,6 +380,9 @@ class StreamReader {
       internal::ReadRequest request{args.kind, {}, args.n};
       if constexpr (std::is_same_v<std::decay_t<Separator>, std::string>) {
         request.separator = std::move(separator);
+      } else if constexpr (std::is_same_v<std::decay_t<Separator>,
+                                          std::vector<std::string>>) {
+        request.separators = std::move(separator);
       }
       return InitiateTask<Sig>(std::forward<CompletionToken>(token),
                                std::move(request));

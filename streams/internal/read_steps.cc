@@ -41,6 +41,8 @@ bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
                         : RunRead(args.n, resumed, out);
     case ReadKind::kExactly:
       return RunReadExactly(args.n, resumed, out);
+    case ReadKind::kUntilAny:
+      return RunReadUntilAny(progress, *args.separators, resumed, out);
   }
   out = absl::InternalError("unknown read kind");
   return true;
@@ -93,6 +95,68 @@ bool ReaderCore::RunReadUntil(ReadProgress& progress,
                  "Separator is found, but chunk is longer than limit", isep));
   }
   out = buffer_.Take(isep + seplen);
+  MaybeResumeTransport();
+  return true;
+}
+
+// CPython 3.13's readuntil with a tuple of separators (gh-81322, tuples only
+// since gh-117722): the shortest result that ends with any separator; the
+// scan resumes max_seplen - 1 bytes before the end, and the limit applies to
+// the start of the earliest-ending match.
+bool ReaderCore::RunReadUntilAny(ReadProgress& progress,
+                                 const std::vector<std::string>& separators,
+                                 bool resumed, ReadResult& out) {
+  if (!resumed) {
+    if (separators.empty()) {
+      return Done(out,
+                  ValueError("Separator should contain at least one element"));
+    }
+    if (separators.front().empty()) {
+      return Done(out,
+                  ValueError("Separator should be at least one-byte string"));
+    }
+    if (!exception_.ok()) return Done(out, exception_);
+    progress.offset = 0;
+  }
+  const int64_t min_seplen = separators.front().size();
+  const int64_t max_seplen = separators.back().size();
+  int64_t match_start = 0;
+  int64_t match_end = -1;
+  while (true) {
+    const int64_t buflen = buffer_.size();
+    if (buflen - progress.offset >= min_seplen) {
+      for (const std::string& separator : separators) {
+        const size_t found = buffer_.Find(separator, progress.offset);
+        if (found == absl::string_view::npos) continue;
+        const int64_t end = found + separator.size();
+        if (match_end < 0 || end < match_end) {
+          match_end = end;
+          match_start = found;
+        }
+      }
+      if (match_end >= 0) break;
+      progress.offset = std::max<int64_t>(0, buflen + 1 - max_seplen);
+      if (progress.offset > limit_) {
+        return Done(out, LimitOverrunError("Separator is not found, and chunk "
+                                           "exceed the limit",
+                                           progress.offset));
+      }
+    }
+    if (eof_) {
+      return Done(
+          out, IncompleteReadError(buffer_.Take(buffer_.size()), std::nullopt));
+    }
+    if (absl::Status waiting = CheckWait("readuntil"); !waiting.ok()) {
+      return Done(out, std::move(waiting));
+    }
+    return false;
+  }
+  if (match_start > limit_) {
+    return Done(out, LimitOverrunError(
+                         "Separator is found, but chunk is longer than limit",
+                         match_start));
+  }
+  out = buffer_.Take(match_end);
   MaybeResumeTransport();
   return true;
 }

@@ -69,7 +69,8 @@ using ReadHandler =
 using NextLineHandler = asio::any_completion_handler<void(
     absl::StatusOr<std::optional<std::string>>)>;
 
-enum class ReadKind { kLine, kUntil, kRead, kExactly, kNextLine };
+// kUntilAny: readuntil with a tuple of separators (CPython 3.13).
+enum class ReadKind { kLine, kUntil, kRead, kExactly, kNextLine, kUntilAny };
 
 // A read's arguments as its code uses them, the separator borrowed from
 // whoever holds the read (a ReadOperation's ReadRequest, or the awaiting
@@ -78,6 +79,8 @@ struct ReadArgs {
   ReadKind kind = ReadKind::kLine;
   absl::string_view separator;  // kUntil (readline needs none: it is b"\n")
   int64_t n = 0;                // kRead, kExactly
+  // kUntilAny: the separators, shortest first (stable: as sorted(key=len)).
+  const std::vector<std::string>* separators = nullptr;
 };
 
 // A read's arguments, owned: what an operation that outlives its initiating
@@ -86,8 +89,9 @@ struct ReadRequest {
   ReadKind kind = ReadKind::kLine;
   std::string separator{};
   int64_t n = 0;
+  std::vector<std::string> separators{};  // kUntilAny, shortest first
 
-  ReadArgs args() const { return {kind, separator, n}; }
+  ReadArgs args() const { return {kind, separator, n, &separators}; }
 };
 
 // What a read's code keeps across waits.
@@ -183,6 +187,9 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
 
   bool RunReadUntil(ReadProgress& progress, absl::string_view separator,
                     bool resumed, ReadResult& out);
+  bool RunReadUntilAny(ReadProgress& progress,
+                       const std::vector<std::string>& separators, bool resumed,
+                       ReadResult& out);
   bool RunReadLine(ReadProgress& progress, bool resumed, ReadResult& out);
   bool RunRead(int64_t n, bool resumed, ReadResult& out);
   bool RunReadAll(ReadProgress& progress, bool resumed, ReadResult& out);
