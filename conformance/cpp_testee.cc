@@ -328,8 +328,24 @@ StreamReader MakeReader(asio::io_context& context, const Scenario& scenario) {
   } else if (scenario.limit() != 0) {
     limit = scenario.limit();
   }
+  // //streams extensions (beyond_reference cpp_extension).
+  streams::ReaderOptions options;
+  options.limit = limit;
+  const auto& extension = scenario.reader_options();
+  switch (extension.overlong_line()) {
+    case conformance::ReaderOptions::KEEP:
+      options.overlong_line = streams::OverlongLine::kKeep;
+      break;
+    case conformance::ReaderOptions::DISCARD_LINE:
+      options.overlong_line = streams::OverlongLine::kDiscardLine;
+      break;
+    default:
+      options.overlong_line = streams::OverlongLine::kAsyncio;
+      break;
+  }
+  options.cancel_safe_read_all = extension.cancel_safe_read_all();
   absl::StatusOr<StreamReader> reader =
-      StreamReader::Create(context.get_executor(), limit);
+      StreamReader::Create(context.get_executor(), options);
   if (!reader.ok()) throw ConstructionFailed{reader.status()};
   return *std::move(reader);
 }

@@ -100,6 +100,55 @@ namespace internal {
 class Access;
 }  // namespace internal
 
+// OverlongLine
+//
+// What AsyncReadLine()/AsyncNextLine()/AsyncReadUntil()/AsyncReadUntilAny()
+// do with a line (the bytes before the separator) longer than the limit.
+//
+//   kAsyncio (default): 3.11.7's rule. readline fails with ValueError and
+//     drops the line through its "\n" if buffered, else the whole buffer, so
+//     the tail of an over-long line whose "\n" had not arrived comes back as
+//     an ordinary line. readuntil fails with LimitOverrunError and keeps the
+//     bytes. Memory: 2 * limit plus one transport chunk.
+//   kKeep: readline, too, fails with readuntil's kResourceExhausted
+//     LimitOverrunError (with `consumed`) and keeps every byte; the caller
+//     must consume (AsyncRead(n), AsyncReadExactly(n)) to make progress: a
+//     retried readline fails again. The failing read does not wait, so the
+//     transport stays paused once the buffer passes 2 * limit. Memory:
+//     2 * limit plus one transport chunk.
+//   kDiscardLine: fail once (readline: ValueError, as 3.11.7; readuntil:
+//     LimitOverrunError), then drop everything up to and including the next
+//     separator, now or as data arrives (tokio-util's
+//     LinesCodec::new_with_max_length), so framing never goes out of sync.
+//     While dropping, the buffer holds at most len(longest separator) - 1
+//     bytes, the transport is never paused for it, reads see none of the
+//     dropped bytes, and an EOF drops the rest. Memory: 2 * limit plus one
+//     transport chunk.
+enum class OverlongLine { kAsyncio, kKeep, kDiscardLine };
+
+// ReaderOptions
+//
+// A reader's options, fixed at construction (StreamReader::Create()). The
+// defaults are CPython 3.11.7's behaviour, byte for byte.
+//
+//   streams::ReaderOptions options;
+//   options.overlong_line = streams::OverlongLine::kDiscardLine;
+//   absl::StatusOr<streams::StreamReader> reader =
+//       streams::StreamReader::Create(executor, options);
+struct ReaderOptions {
+  // asyncio's `limit` (see "Limit and flow control" above): > 0.
+  int64_t limit = 64 * 1024;
+  // See OverlongLine.
+  OverlongLine overlong_line = OverlongLine::kAsyncio;
+  // AsyncRead(-1) leaves every byte in the buffer until EOF, then takes them
+  // all at once: a cancelled or failed read-to-EOF leaves every byte it saw
+  // readable (3.11.7 drops the blocks it gathered), and it honours total
+  // cancellation too. The transport is resumed each time the read waits,
+  // as in 3.11.7, so memory is the whole stream, as 3.11.7's read(-1).
+  // Default false.
+  bool cancel_safe_read_all = false;
+};
+
 class StreamReader {
  public:
   using executor_type = boost::asio::any_io_executor;
@@ -122,6 +171,10 @@ class StreamReader {
   // when limit <= 0 (asyncio raises it from the constructor).
   static absl::StatusOr<StreamReader> Create(const executor_type& executor,
                                              int64_t limit = kDefaultLimit);
+  // A reader with `options` (see ReaderOptions); the same error for its
+  // limit.
+  static absl::StatusOr<StreamReader> Create(const executor_type& executor,
+                                             const ReaderOptions& options);
 
   StreamReader(StreamReader&&) noexcept = default;
   StreamReader& operator=(StreamReader&&) noexcept = default;
@@ -198,7 +251,8 @@ class StreamReader {
   //   with the answer buffered: then it returns at once, as asyncio's await.
   // Errors: kResourceExhausted ValueError when the line (not counting "\n")
   //   exceeds the limit: the line through its "\n" is dropped if the "\n" was
-  //   buffered, else the whole buffer; the reader's exception.
+  //   buffered, else the whole buffer (ReaderOptions::overlong_line changes
+  //   this: see OverlongLine); the reader's exception.
   // Cancellation: terminal, partial, total (Asio per-operation, or the
   //   awaiting coroutine's); completes with kCancelled, consuming nothing.
   // Concurrency: one read waits at a time (another completes with
@@ -293,7 +347,9 @@ class StreamReader {
   // Errors: the reader's exception (n < 0: also when set mid-way; the blocks
   //   gathered so far are dropped, as in asyncio).
   // Cancellation: terminal, partial, total; n < 0: terminal and partial only,
-  //   since a cancelled read(-1) drops the blocks it gathered (as asyncio's).
+  //   since a cancelled read(-1) drops the blocks it gathered (as asyncio's),
+  //   unless ReaderOptions::cancel_safe_read_all: then all three, and a
+  //   cancelled or failed read(-1) leaves every byte in the buffer.
   //   Completes with kCancelled; n >= 0 consumes nothing.
   // Concurrency: one read waits at a time (another completes with
   //   kFailedPrecondition RuntimeError); on the reader's executor only.

@@ -11,6 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "boost/asio/bind_cancellation_slot.hpp"
+#include "boost/asio/cancellation_signal.hpp"
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/deferred.hpp"
 #include "boost/asio/detached.hpp"
@@ -180,6 +182,193 @@ TEST_F(StreamReaderExtensionsTest, ReaduntilAnyAwaited) {
   EXPECT_THAT(got, ::testing::ElementsAre("a;", "b,", "c\r\n"));
   EXPECT_EQ(stream.buffer(), "d");
 }
+
+// -----------------------------------------------------------------------------
+// ReaderOptions::overlong_line.
+// -----------------------------------------------------------------------------
+
+class OverlongLineTest : public StreamReaderExtensionsTest {
+ protected:
+  StreamReader MakeReader(OverlongLine mode, int64_t limit = 4) {
+    ReaderOptions options;
+    options.limit = limit;
+    options.overlong_line = mode;
+    absl::StatusOr<StreamReader> reader =
+        StreamReader::Create(ctx_.get_executor(), options);
+    EXPECT_THAT(reader, IsOk());
+    return *std::move(reader);
+  }
+};
+
+TEST_F(OverlongLineTest, OptionsLimitMustBePositive) {
+  ReaderOptions options;
+  options.limit = 0;
+  EXPECT_THAT(
+      StreamReader::Create(ctx_.get_executor(), options),
+      StatusIs(absl::StatusCode::kInvalidArgument, "Limit cannot be <= 0"));
+}
+
+// The complaint: with 3.11.7's rule the tail of an over-long line whose "\n"
+// had not arrived yet comes back as a line of its own.
+TEST_F(OverlongLineTest, AsyncioReturnsTheTailAsALine) {
+  StreamReader stream = MakeReader(OverlongLine::kAsyncio);
+  ASSERT_THAT(stream.FeedData("0123456"), IsOk());
+  absl::StatusOr<std::string> got =
+      RunUntilComplete(stream.AsyncReadLine(asio::deferred));
+  EXPECT_THAT(got, ErrorKindIs(ErrorKind::kValueError));
+  EXPECT_EQ(stream.buffer(), "");
+  ASSERT_THAT(stream.FeedData("89\nnext\n"), IsOk());
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds("89\n"));
+}
+
+TEST_F(OverlongLineTest, DiscardLineDropsThroughTheNextNewline) {
+  StreamReader stream = MakeReader(OverlongLine::kDiscardLine);
+  ASSERT_THAT(stream.FeedData("0123456"), IsOk());
+  absl::StatusOr<std::string> got =
+      RunUntilComplete(stream.AsyncReadLine(asio::deferred));
+  EXPECT_THAT(got, StatusIs(absl::StatusCode::kResourceExhausted,
+                            "Separator is not found, and chunk exceed the "
+                            "limit"));
+  EXPECT_THAT(got, ErrorKindIs(ErrorKind::kValueError));
+  EXPECT_EQ(stream.buffer(), "");
+  // A read started while the line is being dropped waits for the next one.
+  Task next(stream.AsyncReadLine(asio::deferred));
+  RunBriefly();
+  ASSERT_THAT(stream.FeedData("789"), IsOk());
+  RunBriefly();
+  EXPECT_FALSE(next.done());
+  EXPECT_EQ(stream.buffer(), "");
+  ASSERT_THAT(stream.FeedData("9\nnext\nmore"), IsOk());
+  RunBriefly();
+  ASSERT_TRUE(next.done());
+  EXPECT_THAT(next.result(), IsOkAndHolds("next\n"));
+  EXPECT_EQ(stream.buffer(), "more");
+}
+
+TEST_F(OverlongLineTest, DiscardLineFoundDropsThroughIt) {
+  StreamReader stream = MakeReader(OverlongLine::kDiscardLine);
+  ASSERT_THAT(stream.FeedData("012345\nok\n"), IsOk());
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       "Separator is found, but chunk is longer than limit"));
+  EXPECT_EQ(stream.buffer(), "ok\n");
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds("ok\n"));
+}
+
+TEST_F(OverlongLineTest, DiscardLineReadUntilKeepsPartialSeparator) {
+  StreamReader stream = MakeReader(OverlongLine::kDiscardLine);
+  ASSERT_THAT(stream.FeedData("0123456\r"), IsOk());
+  absl::StatusOr<std::string> got =
+      RunUntilComplete(stream.AsyncReadUntil("\r\n", asio::deferred));
+  EXPECT_THAT(got, ErrorKindIs(ErrorKind::kLimitOverrunError));
+  EXPECT_EQ(stream.buffer(), "\r");  // may start the separator
+  ASSERT_THAT(stream.FeedData("\nab\r\n"), IsOk());
+  EXPECT_EQ(stream.buffer(), "ab\r\n");
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadUntil("\r\n", asio::deferred)),
+              IsOkAndHolds("ab\r\n"));
+}
+
+TEST_F(OverlongLineTest, DiscardLineEofDropsTheRest) {
+  StreamReader stream = MakeReader(OverlongLine::kDiscardLine);
+  ASSERT_THAT(stream.FeedData("0123456"), IsOk());
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              ErrorKindIs(ErrorKind::kValueError));
+  ASSERT_THAT(stream.FeedData("789"), IsOk());
+  stream.FeedEof();
+  EXPECT_TRUE(stream.AtEof());
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds(""));
+}
+
+TEST_F(OverlongLineTest, KeepFailsAsReadUntilAndKeepsTheBytes) {
+  StreamReader stream = MakeReader(OverlongLine::kKeep);
+  ASSERT_THAT(stream.FeedData("0123456"), IsOk());
+  absl::StatusOr<std::string> got =
+      RunUntilComplete(stream.AsyncReadLine(asio::deferred));
+  EXPECT_THAT(got, StatusIs(absl::StatusCode::kResourceExhausted,
+                            "Separator is not found, and chunk exceed the "
+                            "limit"));
+  EXPECT_THAT(got, ErrorKindIs(ErrorKind::kLimitOverrunError));
+  EXPECT_THAT(GetLimitOverrunConsumed(got.status()), Optional(Eq(7)));
+  EXPECT_EQ(stream.buffer(), "0123456");
+  // The caller consumes, then reads on.
+  EXPECT_THAT(RunUntilComplete(stream.AsyncRead(7, asio::deferred)),
+              IsOkAndHolds("0123456"));
+  ASSERT_THAT(stream.FeedData("ab\n"), IsOk());
+  EXPECT_THAT(RunUntilComplete(stream.AsyncReadLine(asio::deferred)),
+              IsOkAndHolds("ab\n"));
+}
+
+// -----------------------------------------------------------------------------
+// ReaderOptions::cancel_safe_read_all.
+// -----------------------------------------------------------------------------
+
+class CancelSafeReadAllTest : public StreamReaderExtensionsTest,
+                              public ::testing::WithParamInterface<bool> {
+ protected:
+  StreamReader MakeReader() {
+    ReaderOptions options;
+    options.limit = 4;
+    options.cancel_safe_read_all = GetParam();
+    absl::StatusOr<StreamReader> reader =
+        StreamReader::Create(ctx_.get_executor(), options);
+    EXPECT_THAT(reader, IsOk());
+    return *std::move(reader);
+  }
+};
+
+TEST_P(CancelSafeReadAllTest, CancelledReadAll) {
+  StreamReader stream = MakeReader();
+  asio::cancellation_signal signal;
+  std::optional<absl::StatusOr<std::string>> got;
+  stream.AsyncRead(-1, asio::bind_cancellation_slot(
+                           signal.slot(), [&](absl::StatusOr<std::string> r) {
+                             got = std::move(r);
+                           }));
+  RunBriefly();
+  ASSERT_THAT(stream.FeedData("0123456789"), IsOk());
+  RunBriefly();
+  signal.emit(asio::cancellation_type::terminal);
+  RunBriefly();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_THAT(*got, StatusIs(absl::StatusCode::kCancelled));
+  // 3.11.7 dropped the blocks it had gathered; the option keeps them.
+  EXPECT_EQ(stream.buffer(), GetParam() ? "0123456789" : "");
+}
+
+TEST_P(CancelSafeReadAllTest, FailedReadAll) {
+  StreamReader stream = MakeReader();
+  Task read(stream.AsyncRead(-1, asio::deferred));
+  RunBriefly();
+  ASSERT_THAT(stream.FeedData("abcdef"), IsOk());
+  RunBriefly();
+  stream.SetException(absl::UnavailableError("reset"));
+  RunBriefly();
+  ASSERT_TRUE(read.done());
+  EXPECT_THAT(read.result(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(stream.buffer(), GetParam() ? "abcdef" : "");
+}
+
+TEST_P(CancelSafeReadAllTest, ReadAllToEof) {
+  StreamReader stream = MakeReader();
+  Task read(stream.AsyncRead(-1, asio::deferred));
+  RunBriefly();
+  ASSERT_THAT(stream.FeedData("abcdef"), IsOk());
+  RunBriefly();
+  ASSERT_THAT(stream.FeedData("ghij"), IsOk());
+  stream.FeedEof();
+  RunBriefly();
+  ASSERT_TRUE(read.done());
+  EXPECT_THAT(read.result(), IsOkAndHolds("abcdefghij"));
+  EXPECT_TRUE(stream.AtEof());
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, CancelSafeReadAllTest, ::testing::Bool(),
+                         [](const auto& info) {
+                           return info.param ? "CancelSafe" : "Asyncio";
+                         });
 
 }  // namespace
 }  // namespace streams

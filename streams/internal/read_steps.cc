@@ -35,14 +35,25 @@ bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
     case ReadKind::kNextLine:
       return RunReadLine(progress, resumed, out);
     case ReadKind::kUntil:
-      return RunReadUntil(progress, args.separator, resumed, out);
+      if (!RunReadUntil(progress, args.separator, resumed, out)) return false;
+      if (modes_.overlong == OverlongMode::kDiscardLine &&
+          GetLimitOverrunConsumed(out.status()).has_value()) {
+        StartDiscarding({std::string(args.separator)});
+      }
+      return true;
     case ReadKind::kRead:
       return args.n < 0 ? RunReadAll(progress, resumed, out)
                         : RunRead(args.n, resumed, out);
     case ReadKind::kExactly:
       return RunReadExactly(args.n, resumed, out);
     case ReadKind::kUntilAny:
-      return RunReadUntilAny(progress, *args.separators, resumed, out);
+      if (!RunReadUntilAny(progress, *args.separators, resumed, out))
+        return false;
+      if (modes_.overlong == OverlongMode::kDiscardLine &&
+          GetLimitOverrunConsumed(out.status()).has_value()) {
+        StartDiscarding(*args.separators);
+      }
+      return true;
   }
   out = absl::InternalError("unknown read kind");
   return true;
@@ -61,6 +72,7 @@ bool ReaderCore::RunReadUntil(ReadProgress& progress,
     // Bytes [0, offset) of the buffer hold no separator.
     progress.offset = 0;
   }
+  Rebase(progress, resumed);
   int64_t isep = 0;
   while (true) {
     const int64_t buflen = buffer_.size();
@@ -118,6 +130,7 @@ bool ReaderCore::RunReadUntilAny(ReadProgress& progress,
     if (!exception_.ok()) return Done(out, exception_);
     progress.offset = 0;
   }
+  Rebase(progress, resumed);
   const int64_t min_seplen = separators.front().size();
   const int64_t max_seplen = separators.back().size();
   int64_t match_start = 0;
@@ -164,11 +177,20 @@ bool ReaderCore::RunReadUntilAny(ReadProgress& progress,
 bool ReaderCore::RunReadLine(ReadProgress& progress, bool resumed,
                              ReadResult& out) {
   if (!RunReadUntil(progress, "\n", resumed, out)) return false;
-  if (!out.ok()) EndReadLine(out);
+  if (!out.ok()) EndReadLine(out, /*own_limit=*/true);
   return true;
 }
 
-void ReaderCore::EndReadLine(ReadResult& result) {
+void ReaderCore::Rebase(ReadProgress& progress, bool resumed) {
+  if (resumed && progress.discarded != discarded_) {
+    progress.offset = std::max<int64_t>(
+        0, progress.offset -
+               static_cast<int64_t>(discarded_ - progress.discarded));
+  }
+  progress.discarded = discarded_;
+}
+
+void ReaderCore::EndReadLine(ReadResult& result, bool own_limit) {
   // readline's `except IncompleteReadError` and `except LimitOverrunError`
   // around `await self.readuntil(sep)`.
   if (result.ok()) return;
@@ -178,6 +200,14 @@ void ReaderCore::EndReadLine(ReadResult& result) {
     return;
   }
   if (std::optional<int64_t> consumed = GetLimitOverrunConsumed(error)) {
+    if (own_limit && modes_.overlong == OverlongMode::kKeep) {
+      return;  // readuntil's LimitOverrunError, the bytes kept
+    }
+    if (own_limit && modes_.overlong == OverlongMode::kDiscardLine) {
+      StartDiscarding({"\n"});
+      result = LineTooLongError(error.message());
+      return;
+    }
     // Drop the over-long line through its separator if it is there,
     // else everything.
     const absl::string_view buffer = buffer_.view();
@@ -208,8 +238,24 @@ bool ReaderCore::RunRead(int64_t n, bool resumed, ReadResult& out) {
   return Done(out, std::move(data));
 }
 
+bool ReaderCore::RunReadAllKeeping(bool resumed, ReadResult& out) {
+  // Cancel-safe read(-1): nothing leaves the buffer before EOF, so a
+  // cancelled or failed read leaves every byte readable.
+  if (!resumed && !exception_.ok()) return Done(out, exception_);
+  if (!eof_) {
+    if (absl::Status waiting = CheckWait("read"); !waiting.ok()) {
+      return Done(out, std::move(waiting));
+    }
+    return false;
+  }
+  std::string data = buffer_.Take(buffer_.size());
+  MaybeResumeTransport();
+  return Done(out, std::move(data));
+}
+
 bool ReaderCore::RunReadAll(ReadProgress& progress, bool resumed,
                             ReadResult& out) {
+  if (modes_.cancel_safe_read_all) return RunReadAllKeeping(resumed, out);
   // asyncio: `while True: block = await self.read(self._limit)`, so each
   // round checks the exception and reads at most `limit` bytes.
   if (!resumed && !exception_.ok()) return Done(out, exception_);
