@@ -89,6 +89,7 @@
 #include "absl/strings/string_view.h"
 #include "boost/asio/any_io_executor.hpp"
 #include "boost/asio/async_result.hpp"
+#include "boost/asio/awaitable.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "streams/internal/await_read.h"
 #include "streams/internal/reader_core.h"
@@ -380,6 +381,88 @@ class StreamReader {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kExactly, {}, n});
   }
+
+  // ---------------------------------------------------------------------------
+  // Zero-copy reads, beyond asyncio (Go's bufio.Reader.ReadSlice; tokio's
+  // fill_buf + consume). Awaitable only: co_await them in an
+  // asio::awaitable coroutine on the reader's executor.
+  //
+  // Lifetime of a view: a view (AsyncReadLineView()'s result, buffer())
+  // points into the reader's buffer and is valid until the caller's
+  // coroutine next suspends or until any call on the reader (FeedData()
+  // included: a transport's feed may compact or regrow the buffer),
+  // whichever comes first. Copy what must live longer. Memory: as the
+  // copying reads (2 * limit plus one transport chunk).
+  // ---------------------------------------------------------------------------
+
+  // StreamReader::AsyncReadLineView()
+  //
+  // AsyncReadLine() without the copy: the line (through its "\n") as a view
+  // into the buffer, consumed. Same results and errors as AsyncReadLine()
+  // ("" at EOF; at EOF or over the limit the answer is readline's own, a
+  // partial line copied once into the reader).
+  //
+  //   while (true) {
+  //     absl::StatusOr<absl::string_view> line =
+  //         co_await reader.AsyncReadLineView();
+  //     if (!line.ok() || line->empty()) break;
+  //     Parse(*line);  // before the next co_await or call on `reader`
+  //   }
+  //
+  // Completion: awaitable only; returns at once when the line is buffered.
+  // Errors: as AsyncReadLine().
+  // Cancellation: the awaiting coroutine's (terminal, partial, total): a
+  //   cancelled read completes with kCancelled, consuming nothing.
+  // Concurrency: as AsyncReadLine().
+  boost::asio::awaitable<absl::StatusOr<absl::string_view>>
+  AsyncReadLineView() {
+    while (true) {
+      std::optional<absl::StatusOr<absl::string_view>> now =
+          core_->TryReadLineView();
+      if (now.has_value()) co_return *std::move(now);
+      // Named, not a temporary in the co_await (g++ 12: README.md).
+      internal::ReadArgs fill{internal::ReadKind::kFill,
+                              {},
+                              static_cast<int64_t>(core_->buffer().size())};
+      absl::StatusOr<std::string> filled =
+          co_await internal::AwaitRead<absl::StatusOr<std::string>,
+                                       boost::asio::any_io_executor>(
+              core_.get(), fill, internal::NoSeparator{});
+      if (!filled.ok()) co_return filled.status();
+    }
+  }
+
+  // StreamReader::AsyncFill()
+  //
+  // tokio's fill_buf(): waits until at least one byte is buffered or EOF,
+  // taking nothing; then look at buffer() and Consume() what was used.
+  // OK with an empty buffer() means EOF.
+  //
+  //   absl::Status filled = co_await reader.AsyncFill();
+  //   if (!filled.ok()) co_return filled;
+  //   size_t used = parser.Feed(reader.buffer());
+  //   reader.Consume(used).IgnoreError();
+  //
+  // Completion: awaitable only; returns at once when bytes are buffered.
+  // Errors: the reader's exception; kFailedPrecondition RuntimeError when
+  //   another read waits.
+  // Cancellation: the awaiting coroutine's; nothing is consumed anyway.
+  // Concurrency: as the reads.
+  boost::asio::awaitable<absl::Status> AsyncFill() {
+    absl::StatusOr<std::string> filled =
+        co_await internal::AwaitRead<absl::StatusOr<std::string>,
+                                     boost::asio::any_io_executor>(
+            core_.get(), {internal::ReadKind::kFill, {}, 0},
+            internal::NoSeparator{});
+    co_return filled.status();
+  }
+
+  // StreamReader::Consume()
+  //
+  // tokio's consume(): drops the first `n` buffered bytes (resuming the
+  // transport at <= limit, as the reads do). kInvalidArgument ValueError
+  // when n > buffer_size(), changing nothing.
+  absl::Status Consume(size_t n) { return core_->Consume(n); }
 
   // StreamReader::AsyncNextLine()
   //

@@ -46,6 +46,8 @@ bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
                         : RunRead(args.n, resumed, out);
     case ReadKind::kExactly:
       return RunReadExactly(args.n, resumed, out);
+    case ReadKind::kFill:
+      return RunFill(args.n, resumed, out);
     case ReadKind::kUntilAny:
       if (!RunReadUntilAny(progress, *args.separators, resumed, out))
         return false;
@@ -298,6 +300,51 @@ bool ReaderCore::RunReadExactly(int64_t n, bool resumed, ReadResult& out) {
   std::string data = buffer_.Take(n);
   MaybeResumeTransport();
   return Done(out, std::move(data));
+}
+
+bool ReaderCore::RunFill(int64_t n, bool resumed, ReadResult& out) {
+  if (!resumed && !exception_.ok()) return Done(out, exception_);
+  if (static_cast<int64_t>(buffer_.size()) > n || eof_) {
+    return Done(out, std::string());
+  }
+  if (absl::Status waiting = CheckWait("read"); !waiting.ok()) {
+    return Done(out, std::move(waiting));
+  }
+  return false;
+}
+
+std::optional<absl::StatusOr<absl::string_view>> ReaderCore::TryReadLineView() {
+  if (!exception_.ok()) return exception_;
+  const absl::string_view live = buffer_.view();
+  const size_t at = buffer_.Find("\n", 0);
+  if (at != absl::string_view::npos && static_cast<int64_t>(at) <= limit_) {
+    const absl::string_view line = live.substr(0, at + 1);
+    buffer_.DiscardKeepingStorage(at + 1);
+    MaybeResumeTransport();
+    return line;
+  }
+  if (at == absl::string_view::npos &&
+      static_cast<int64_t>(live.size()) <= limit_ && !eof_) {
+    return std::nullopt;  // wait for more
+  }
+  // Over the limit, or EOF: readline's own answer (it does not wait here).
+  ReadProgress progress;
+  ReadResult result;
+  if (!RunReadLine(progress, /*resumed=*/false, result)) {
+    return absl::InternalError("readline view: unexpected wait");
+  }
+  if (!result.ok()) return result.status();
+  view_storage_ = *std::move(result);
+  return absl::string_view(view_storage_);
+}
+
+absl::Status ReaderCore::Consume(size_t n) {
+  if (n > buffer_.size()) {
+    return ValueError("consume() of more than the buffer holds");
+  }
+  buffer_.DiscardKeepingStorage(n);
+  MaybeResumeTransport();
+  return absl::OkStatus();
 }
 
 absl::Status ReaderCore::CheckWait(absl::string_view func_name) {

@@ -70,7 +70,17 @@ using NextLineHandler = asio::any_completion_handler<void(
     absl::StatusOr<std::optional<std::string>>)>;
 
 // kUntilAny: readuntil with a tuple of separators (CPython 3.13).
-enum class ReadKind { kLine, kUntil, kRead, kExactly, kNextLine, kUntilAny };
+// kFill: waits until the buffer holds more than `n` bytes or EOF; takes
+// nothing (the zero-copy reads).
+enum class ReadKind {
+  kLine,
+  kUntil,
+  kRead,
+  kExactly,
+  kNextLine,
+  kUntilAny,
+  kFill
+};
 
 // A read's arguments as its code uses them, the separator borrowed from
 // whoever holds the read (a ReadOperation's ReadRequest, or the awaiting
@@ -192,6 +202,14 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // moves it once more, into the caller. read_steps.cc.
   bool RunStep(const ReadArgs& args, ReadProgress& progress, bool resumed,
                ReadResult& out);
+  // Zero-copy readline: the line as a view into the buffer (consumed, its
+  // storage kept until the next FeedData), or nullopt when it must wait for
+  // more than buffer().size() bytes. Errors and EOF's partial line as
+  // readline's (a partial line is copied once, into `view_storage_`).
+  std::optional<absl::StatusOr<absl::string_view>> TryReadLineView();
+  // tokio's consume(): drops n <= buffer().size() bytes.
+  absl::Status Consume(size_t n);
+
   // readline's handlers of readuntil's errors, applied to `result`;
   // `own_limit`: the error is the read's own (not a SetException()), so the
   // overlong-line mode applies.
@@ -217,6 +235,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   void StartDiscarding(std::vector<std::string> separators);
   void Discard();
   bool RunReadExactly(int64_t n, bool resumed, ReadResult& out);
+  bool RunFill(int64_t n, bool resumed, ReadResult& out);
   // asyncio: the checks of _wait_for_data(func_name); OK: it may wait.
   absl::Status CheckWait(absl::string_view func_name);
 
@@ -234,7 +253,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   const ReaderModes modes_;
   ByteBuffer buffer_;
   std::vector<std::string> discard_through_;  // kDiscardLine, while dropping
-  uint64_t discarded_ = 0;  // bytes dropped from the front by Discard()
+  uint64_t discarded_ = 0;    // bytes dropped from the front by Discard()
+  std::string view_storage_;  // TryReadLineView()'s copied results
   bool eof_ = false;
   absl::Status exception_;  // OK: None
   std::shared_ptr<Transport> transport_;
