@@ -432,6 +432,20 @@ class StreamReader {
     }
   }
 
+  // StreamReader::TryReadLineView()
+  //
+  // AsyncReadLineView()'s answer when it needs no wait, without a coroutine
+  // frame: the line's view (or readline's error, or "" at EOF), or nullopt
+  // when the read would wait (then co_await AsyncReadLineView()). Same
+  // view lifetime. Not inside a pending read's wait (one read at a time).
+  //
+  //   auto now = reader.TryReadLineView();
+  //   absl::StatusOr<absl::string_view> line =
+  //       now ? *std::move(now) : co_await reader.AsyncReadLineView();
+  std::optional<absl::StatusOr<absl::string_view>> TryReadLineView() {
+    return core_->TryReadLineView();
+  }
+
   // StreamReader::AsyncFill()
   //
   // tokio's fill_buf(): waits until at least one byte is buffered or EOF,

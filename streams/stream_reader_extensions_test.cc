@@ -421,6 +421,22 @@ TEST_F(StreamReaderExtensionsTest, ReadLineViewPointsIntoTheBuffer) {
   EXPECT_THAT(got, ::testing::ElementsAre("ab\n", "cdef\n", "xy"));
 }
 
+TEST_F(StreamReaderExtensionsTest, TryReadLineViewNeverWaits) {
+  StreamReader stream = MakeReader(8);
+  EXPECT_EQ(stream.TryReadLineView(), std::nullopt);  // would wait
+  ASSERT_THAT(stream.FeedData("ab\ncd"), IsOk());
+  std::optional<absl::StatusOr<absl::string_view>> line =
+      stream.TryReadLineView();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_THAT(*line, IsOkAndHolds("ab\n"));
+  EXPECT_EQ(stream.TryReadLineView(), std::nullopt);
+  EXPECT_EQ(stream.buffer(), "cd");
+  stream.FeedEof();
+  line = stream.TryReadLineView();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_THAT(*line, IsOkAndHolds("cd"));
+}
+
 TEST_F(StreamReaderExtensionsTest, FillAndConsume) {
   StreamReader stream = MakeReader();
   std::string framed;
