@@ -141,7 +141,9 @@ void ReportPerOp(benchmark::State& state, absl::string_view unit, int64_t ops,
 // The library: producer and consumers.
 // ---------------------------------------------------------------------------
 
-enum class Way { kDeferred, kUseAwaitable, kCallback };
+// kView: the zero-copy readline, TryReadLineView() then AsyncReadLineView()
+// when it must wait (ReadLineOp only).
+enum class Way { kDeferred, kUseAwaitable, kCallback, kView };
 
 // Shared by the producer and the consumer of one run.
 struct Progress {
@@ -208,6 +210,30 @@ asio::awaitable<void> ConsumeDefaultToken(StreamReader& reader, Op op,
     // miscompiles a co_await of a temporary in a loop condition (it crashed).
     absl::StatusOr<std::string> result = co_await op(reader);
     if (!Take(result, progress)) break;
+  }
+  progress.done = true;
+}
+
+// The zero-copy readline: each line a view into the reader's buffer.
+asio::awaitable<void> ConsumeView(StreamReader& reader, Progress& progress) {
+  while (true) {
+    // The buffered answer without a coroutine frame; wait only when needed.
+    std::optional<absl::StatusOr<absl::string_view>> now =
+        reader.TryReadLineView();
+    absl::StatusOr<absl::string_view> line = absl::string_view();
+    if (now.has_value()) {
+      line = *std::move(now);
+    } else {
+      line = co_await reader.AsyncReadLineView();
+    }
+    if (!line.ok()) {
+      progress.error = line.status();
+      break;
+    }
+    if (line->empty()) break;  // EOF
+    benchmark::DoNotOptimize(line->data());
+    progress.consumed += static_cast<int64_t>(line->size());
+    ++progress.ops;
   }
   progress.done = true;
 }
@@ -322,6 +348,9 @@ void StreamCase(benchmark::State& state, const std::string& data, Op op,
       case Way::kCallback:
         callbacks.emplace(reader, op, progress);
         callbacks->Start();
+        break;
+      case Way::kView:
+        asio::co_spawn(context, ConsumeView(reader, progress), asio::detached);
         break;
     }
     asio::co_spawn(context, Produce(reader, data, record, progress),
@@ -578,6 +607,10 @@ void RegisterAll(const Sizes& sizes) {
       return LineData(line_size, stream);
     };
     RegisterThreeWays(family, data, ReadLineOp{}, line_size, "line");
+    Register(family + "/streams/view", [data,
+                                        line_size](benchmark::State& state) {
+      StreamCase(state, data(), ReadLineOp{}, Way::kView, line_size, "line");
+    });
     Register(
         family + "/anchor/memchr_fresh_string",
         [data](benchmark::State& state) { MemchrLines<true>(state, data()); });

@@ -231,6 +231,20 @@ def targets(results: Results) -> list:
             at_least=0.5,
         ),
         Target(
+            "ReadLineView (zero-copy), 100-byte lines: speed vs CPython",
+            vs("lines100/cpython", "lines100/streams/view"),
+            at_least=30,
+        ),
+        Target(
+            "ReadLineView (zero-copy), 100-byte lines: speed vs memchr + "
+            "reused std::string",
+            vs(
+                "lines100/anchor/memchr_reused_string",
+                "lines100/streams/view",
+            ),
+            at_least=0.5,
+        ),
+        Target(
             "ReadLine, 10-byte lines, co_await default token: speed vs "
             "CPython",
             vs("lines10/cpython", "lines10/streams/deferred"),

@@ -313,6 +313,15 @@ class TesteeTransport final : public FakeTransport {
   bool lost_ = false;
 };
 
+// readuntil(tuple(separators)) (CPython 3.13): AsyncReadUntilAny().
+bool IsTuple(const ReadUntil& readuntil) {
+  return readuntil.separator_tuple() || readuntil.separators_size() > 0;
+}
+
+std::vector<std::string> Separators(const ReadUntil& readuntil) {
+  return {readuntil.separators().begin(), readuntil.separators().end()};
+}
+
 StreamReader MakeReader(asio::io_context& context, const Scenario& scenario) {
   int64_t limit = StreamReader::kDefaultLimit;
   if (scenario.has_explicit_limit()) {
@@ -320,8 +329,24 @@ StreamReader MakeReader(asio::io_context& context, const Scenario& scenario) {
   } else if (scenario.limit() != 0) {
     limit = scenario.limit();
   }
+  // //streams extensions (beyond_reference cpp_extension).
+  streams::ReaderOptions options;
+  options.limit = limit;
+  const auto& extension = scenario.reader_options();
+  switch (extension.overlong_line()) {
+    case conformance::ReaderOptions::KEEP:
+      options.overlong_line = streams::OverlongLine::kKeep;
+      break;
+    case conformance::ReaderOptions::DISCARD_LINE:
+      options.overlong_line = streams::OverlongLine::kDiscardLine;
+      break;
+    default:
+      options.overlong_line = streams::OverlongLine::kAsyncio;
+      break;
+  }
+  options.cancel_safe_read_all = extension.cancel_safe_read_all();
   absl::StatusOr<StreamReader> reader =
-      StreamReader::Create(context.get_executor(), limit);
+      StreamReader::Create(context.get_executor(), options);
   if (!reader.ok()) throw ConstructionFailed{reader.status()};
   return *std::move(reader);
 }
@@ -620,6 +645,12 @@ class ScenarioRun {
         reader_.AsyncReadLine(asio::bind_cancellation_slot(slot, on_read));
         return;
       case Read::kReaduntil:
+        if (IsTuple(read.readuntil())) {
+          reader_.AsyncReadUntilAny(
+              Separators(read.readuntil()),
+              asio::bind_cancellation_slot(slot, on_read));
+          return;
+        }
         reader_.AsyncReadUntil(read.readuntil().has_separator()
                                    ? read.readuntil().separator()
                                    : std::string("\n"),
@@ -852,6 +883,11 @@ class ScenarioRun {
         result = co_await reader.AsyncReadLine();
         break;
       case Read::kReaduntil: {
+        if (IsTuple(read.readuntil())) {
+          std::vector<std::string> separators = Separators(read.readuntil());
+          result = co_await reader_.AsyncReadUntilAny(std::move(separators));
+          break;
+        }
         std::string separator = read.readuntil().has_separator()
                                     ? read.readuntil().separator()
                                     : std::string("\n");

@@ -313,7 +313,7 @@ def scenario_text(scenario: Any) -> str:
         holder = pb.Scenario()
         if field.label == field.LABEL_REPEATED:
             getattr(holder, field.name).extend(value)
-        elif field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
+        elif field.message_type is not None:
             getattr(holder, field.name).CopyFrom(value)
         else:
             setattr(holder, field.name, value)

@@ -17,6 +17,16 @@ absl::StatusOr<StreamReader> StreamReader::Create(const executor_type& executor,
   return StreamReader(std::make_shared<internal::ReaderCore>(executor, limit));
 }
 
+absl::StatusOr<StreamReader> StreamReader::Create(
+    const executor_type& executor, const ReaderOptions& options) {
+  if (options.limit <= 0) return ValueError("Limit cannot be <= 0");
+  internal::ReaderModes modes;
+  modes.overlong = static_cast<internal::OverlongMode>(options.overlong_line);
+  modes.cancel_safe_read_all = options.cancel_safe_read_all;
+  return StreamReader(
+      std::make_shared<internal::ReaderCore>(executor, options.limit, modes));
+}
+
 std::string StreamReader::DebugString() const {
   // asyncio's StreamReader.__repr__, field for field.
   std::vector<std::string> info = {"StreamReader"};

@@ -75,18 +75,21 @@
 #ifndef STREAMS_STREAM_READER_H_
 #define STREAMS_STREAM_READER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "boost/asio/any_io_executor.hpp"
 #include "boost/asio/async_result.hpp"
+#include "boost/asio/awaitable.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "streams/byte_view.h"
 #include "streams/internal/await_read.h"
@@ -98,6 +101,55 @@ namespace streams {
 namespace internal {
 class Access;
 }  // namespace internal
+
+// OverlongLine
+//
+// What AsyncReadLine()/AsyncNextLine()/AsyncReadUntil()/AsyncReadUntilAny()
+// do with a line (the bytes before the separator) longer than the limit.
+//
+//   kAsyncio (default): 3.11.7's rule. readline fails with ValueError and
+//     drops the line through its "\n" if buffered, else the whole buffer, so
+//     the tail of an over-long line whose "\n" had not arrived comes back as
+//     an ordinary line. readuntil fails with LimitOverrunError and keeps the
+//     bytes. Memory: 2 * limit plus one transport chunk.
+//   kKeep: readline, too, fails with readuntil's kResourceExhausted
+//     LimitOverrunError (with `consumed`) and keeps every byte; the caller
+//     must consume (AsyncRead(n), AsyncReadExactly(n)) to make progress: a
+//     retried readline fails again. The failing read does not wait, so the
+//     transport stays paused once the buffer passes 2 * limit. Memory:
+//     2 * limit plus one transport chunk.
+//   kDiscardLine: fail once (readline: ValueError, as 3.11.7; readuntil:
+//     LimitOverrunError), then drop everything up to and including the next
+//     separator, now or as data arrives (tokio-util's
+//     LinesCodec::new_with_max_length), so framing never goes out of sync.
+//     While dropping, the buffer holds at most len(longest separator) - 1
+//     bytes, the transport is never paused for it, reads see none of the
+//     dropped bytes, and an EOF drops the rest. Memory: 2 * limit plus one
+//     transport chunk.
+enum class OverlongLine { kAsyncio, kKeep, kDiscardLine };
+
+// ReaderOptions
+//
+// A reader's options, fixed at construction (StreamReader::Create()). The
+// defaults are CPython 3.11.7's behaviour, byte for byte.
+//
+//   streams::ReaderOptions options;
+//   options.overlong_line = streams::OverlongLine::kDiscardLine;
+//   absl::StatusOr<streams::StreamReader> reader =
+//       streams::StreamReader::Create(executor, options);
+struct ReaderOptions {
+  // asyncio's `limit` (see "Limit and flow control" above): > 0.
+  int64_t limit = 64 * 1024;
+  // See OverlongLine.
+  OverlongLine overlong_line = OverlongLine::kAsyncio;
+  // AsyncRead(-1) leaves every byte in the buffer until EOF, then takes them
+  // all at once: a cancelled or failed read-to-EOF leaves every byte it saw
+  // readable (3.11.7 drops the blocks it gathered), and it honours total
+  // cancellation too. The transport is resumed each time the read waits,
+  // as in 3.11.7, so memory is the whole stream, as 3.11.7's read(-1).
+  // Default false.
+  bool cancel_safe_read_all = false;
+};
 
 class StreamReader {
  public:
@@ -121,6 +173,10 @@ class StreamReader {
   // when limit <= 0 (asyncio raises it from the constructor).
   static absl::StatusOr<StreamReader> Create(const executor_type& executor,
                                              int64_t limit = kDefaultLimit);
+  // A reader with `options` (see ReaderOptions); the same error for its
+  // limit.
+  static absl::StatusOr<StreamReader> Create(const executor_type& executor,
+                                             const ReaderOptions& options);
 
   StreamReader(StreamReader&&) noexcept = default;
   StreamReader& operator=(StreamReader&&) noexcept = default;
@@ -195,7 +251,8 @@ class StreamReader {
   //   with the answer buffered: then it returns at once, as asyncio's await.
   // Errors: kResourceExhausted ValueError when the line (not counting "\n")
   //   exceeds the limit: the line through its "\n" is dropped if the "\n" was
-  //   buffered, else the whole buffer; the reader's exception.
+  //   buffered, else the whole buffer (ReaderOptions::overlong_line changes
+  //   this: see OverlongLine); the reader's exception.
   // Cancellation: terminal, partial, total (Asio per-operation, or the
   //   awaiting coroutine's); completes with kCancelled, consuming nothing.
   // Concurrency: one read waits at a time (another completes with
@@ -234,6 +291,50 @@ class StreamReader {
                                separator.ToString());
   }
 
+  // StreamReader::AsyncReadUntilAny()
+  //
+  // Reads up to and including the first of several separators, as CPython
+  // 3.13's readuntil() with a tuple (gh-81322; tuples only since
+  // gh-117722). Beyond 3.11.7 (which takes one separator only).
+  //
+  //   // An HTTP/1 header line ends with "\r\n", a lenient one with "\n".
+  //   absl::StatusOr<std::string> line =
+  //       co_await reader.AsyncReadUntilAny({"\r\n", "\n"});
+  //
+  // The result is the shortest one that ends with any separator (the match
+  // that ends first; on a tie, the shorter separator). The scan resumes
+  // len(longest) - 1 bytes before the buffer's end, so "not found" is
+  // reported once that offset passes the limit; "found" is over the limit
+  // when the match starts after it. One separator behaves as
+  // AsyncReadUntil(). Memory: as AsyncReadUntil() (2 * limit plus a chunk).
+  //
+  // Completion: void(absl::StatusOr<std::string>): through the separator.
+  //   Never inside this call, except awaited (default token, use_awaitable)
+  //   with the answer buffered: then it returns at once, as asyncio's await.
+  // Errors: kInvalidArgument ValueError "Separator should contain at least
+  //   one element" (no separators) or "Separator should be at least one-byte
+  //   string" (an empty one); otherwise as AsyncReadUntil(): kOutOfRange
+  //   IncompleteReadError (EOF first; buffer cleared), kResourceExhausted
+  //   LimitOverrunError with `consumed` (buffer kept), the reader's
+  //   exception.
+  // Cancellation: terminal, partial, total (Asio per-operation, or the
+  //   awaiting coroutine's); completes with kCancelled, consuming nothing.
+  // Concurrency: one read waits at a time (another completes with
+  //   kFailedPrecondition RuntimeError); on the reader's executor only.
+  template <boost::asio::completion_token_for<Signature> CompletionToken =
+                DefaultToken>
+  auto AsyncReadUntilAny(std::vector<std::string> separators,
+                         CompletionToken&& token = DefaultToken{}) {
+    // Python: sorted(separator, key=len), which is stable.
+    std::stable_sort(separators.begin(), separators.end(),
+                     [](const std::string& a, const std::string& b) {
+                       return a.size() < b.size();
+                     });
+    return Initiate<Signature>(std::forward<CompletionToken>(token),
+                               {internal::ReadKind::kUntilAny, {}, 0},
+                               std::move(separators));
+  }
+
   // StreamReader::AsyncRead()
   //
   // asyncio: read(n). n > 0: up to n bytes, as soon as any are buffered ("" at
@@ -247,7 +348,9 @@ class StreamReader {
   // Errors: the reader's exception (n < 0: also when set mid-way; the blocks
   //   gathered so far are dropped, as in asyncio).
   // Cancellation: terminal, partial, total; n < 0: terminal and partial only,
-  //   since a cancelled read(-1) drops the blocks it gathered (as asyncio's).
+  //   since a cancelled read(-1) drops the blocks it gathered (as asyncio's),
+  //   unless ReaderOptions::cancel_safe_read_all: then all three, and a
+  //   cancelled or failed read(-1) leaves every byte in the buffer.
   //   Completes with kCancelled; n >= 0 consumes nothing.
   // Concurrency: one read waits at a time (another completes with
   //   kFailedPrecondition RuntimeError); on the reader's executor only.
@@ -278,6 +381,102 @@ class StreamReader {
     return Initiate<Signature>(std::forward<CompletionToken>(token),
                                {internal::ReadKind::kExactly, {}, n});
   }
+
+  // ---------------------------------------------------------------------------
+  // Zero-copy reads, beyond asyncio (Go's bufio.Reader.ReadSlice; tokio's
+  // fill_buf + consume). Awaitable only: co_await them in an
+  // asio::awaitable coroutine on the reader's executor.
+  //
+  // Lifetime of a view: a view (AsyncReadLineView()'s result, buffer())
+  // points into the reader's buffer and is valid until the caller's
+  // coroutine next suspends or until any call on the reader (FeedData()
+  // included: a transport's feed may compact or regrow the buffer),
+  // whichever comes first. Copy what must live longer. Memory: as the
+  // copying reads (2 * limit plus one transport chunk).
+  // ---------------------------------------------------------------------------
+
+  // StreamReader::AsyncReadLineView()
+  //
+  // AsyncReadLine() without the copy: the line (through its "\n") as a view
+  // into the buffer, consumed. Same results and errors as AsyncReadLine()
+  // ("" at EOF; at EOF or over the limit the answer is readline's own, a
+  // partial line copied once into the reader).
+  //
+  //   while (true) {
+  //     absl::StatusOr<absl::string_view> line =
+  //         co_await reader.AsyncReadLineView();
+  //     if (!line.ok() || line->empty()) break;
+  //     Parse(*line);  // before the next co_await or call on `reader`
+  //   }
+  //
+  // Completion: awaitable only; returns at once when the line is buffered.
+  // Errors: as AsyncReadLine().
+  // Cancellation: the awaiting coroutine's (terminal, partial, total): a
+  //   cancelled read completes with kCancelled, consuming nothing.
+  // Concurrency: as AsyncReadLine().
+  boost::asio::awaitable<absl::StatusOr<absl::string_view>>
+  AsyncReadLineView() {
+    while (true) {
+      std::optional<absl::StatusOr<absl::string_view>> now =
+          core_->TryReadLineView();
+      if (now.has_value()) co_return *std::move(now);
+      // Named, not a temporary in the co_await (g++ 12: README.md).
+      internal::ReadArgs fill{internal::ReadKind::kFill,
+                              {},
+                              static_cast<int64_t>(core_->buffer().size())};
+      absl::StatusOr<std::string> filled =
+          co_await internal::AwaitRead<absl::StatusOr<std::string>,
+                                       boost::asio::any_io_executor>(
+              core_.get(), fill, internal::NoSeparator{});
+      if (!filled.ok()) co_return filled.status();
+    }
+  }
+
+  // StreamReader::TryReadLineView()
+  //
+  // AsyncReadLineView()'s answer when it needs no wait, without a coroutine
+  // frame: the line's view (or readline's error, or "" at EOF), or nullopt
+  // when the read would wait (then co_await AsyncReadLineView()). Same
+  // view lifetime. Not inside a pending read's wait (one read at a time).
+  //
+  //   auto now = reader.TryReadLineView();
+  //   absl::StatusOr<absl::string_view> line =
+  //       now ? *std::move(now) : co_await reader.AsyncReadLineView();
+  std::optional<absl::StatusOr<absl::string_view>> TryReadLineView() {
+    return core_->TryReadLineView();
+  }
+
+  // StreamReader::AsyncFill()
+  //
+  // tokio's fill_buf(): waits until at least one byte is buffered or EOF,
+  // taking nothing; then look at buffer() and Consume() what was used.
+  // OK with an empty buffer() means EOF.
+  //
+  //   absl::Status filled = co_await reader.AsyncFill();
+  //   if (!filled.ok()) co_return filled;
+  //   size_t used = parser.Feed(reader.buffer());
+  //   reader.Consume(used).IgnoreError();
+  //
+  // Completion: awaitable only; returns at once when bytes are buffered.
+  // Errors: the reader's exception; kFailedPrecondition RuntimeError when
+  //   another read waits.
+  // Cancellation: the awaiting coroutine's; nothing is consumed anyway.
+  // Concurrency: as the reads.
+  boost::asio::awaitable<absl::Status> AsyncFill() {
+    absl::StatusOr<std::string> filled =
+        co_await internal::AwaitRead<absl::StatusOr<std::string>,
+                                     boost::asio::any_io_executor>(
+            core_.get(), {internal::ReadKind::kFill, {}, 0},
+            internal::NoSeparator{});
+    co_return filled.status();
+  }
+
+  // StreamReader::Consume()
+  //
+  // tokio's consume(): drops the first `n` buffered bytes (resuming the
+  // transport at <= limit, as the reads do). kInvalidArgument ValueError
+  // when n > buffer_size(), changing nothing.
+  absl::Status Consume(size_t n) { return core_->Consume(n); }
 
   // StreamReader::AsyncNextLine()
   //
@@ -313,7 +512,8 @@ class StreamReader {
   explicit StreamReader(std::shared_ptr<internal::ReaderCore> core)
       : core_(std::move(core)) {}
 
-  // `separator`: readuntil's (std::string); the other reads have none.
+  // `separator`: readuntil's (std::string), or its separators
+  // (std::vector<std::string>); the other reads have none.
   template <typename Sig, typename CompletionToken,
             typename Separator = internal::NoSeparator>
   auto Initiate(CompletionToken&& token, internal::ReadArgs args,
@@ -333,6 +533,9 @@ class StreamReader {
       internal::ReadRequest request{args.kind, {}, args.n};
       if constexpr (std::is_same_v<std::decay_t<Separator>, std::string>) {
         request.separator = std::move(separator);
+      } else if constexpr (std::is_same_v<std::decay_t<Separator>,
+                                          std::vector<std::string>>) {
+        request.separators = std::move(separator);
       }
       return InitiateTask<Sig>(std::forward<CompletionToken>(token),
                                std::move(request));

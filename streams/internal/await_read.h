@@ -29,6 +29,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "boost/asio/append.hpp"
@@ -82,7 +83,8 @@ bool CanResumeHere(const Executor& executor,
 }
 
 // What an awaited read owns besides its arguments: readuntil's separator
-// (std::string), or nothing (NoSeparator).
+// (std::string), its separators (std::vector<std::string>), or nothing
+// (NoSeparator).
 struct NoSeparator {};
 
 // WaitRead()
@@ -131,6 +133,8 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
                                            Separator separator) {
   if constexpr (std::is_same_v<Separator, std::string>) {
     args.separator = separator;
+  } else if constexpr (std::is_same_v<Separator, std::vector<std::string>>) {
+    args.separators = &separator;
   }
   const asio::cancellation_state cancellation =
       co_await asio::this_coro::cancellation_state;
@@ -149,6 +153,8 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
   ReadState state{ReadRequest{args.kind, {}, args.n}, std::move(progress)};
   if constexpr (std::is_same_v<Separator, std::string>) {
     state.request.separator = std::move(separator);
+  } else if constexpr (std::is_same_v<Separator, std::vector<std::string>>) {
+    state.request.separators = std::move(separator);
   }
   if constexpr (std::is_same_v<Value, ReadResult>) {
     co_return co_await WaitRead<Executor>(core, &state);

@@ -15,6 +15,7 @@
 #ifndef STREAMS_INTERNAL_BYTE_BUFFER_H_
 #define STREAMS_INTERNAL_BYTE_BUFFER_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -40,6 +41,11 @@ class ByteBuffer {
 
   // Removes the first min(n, size()) bytes.
   void Discard(size_t n);
+
+  // Removes the first min(n, size()) bytes and leaves their storage as it
+  // is until the next Append(), so a view of them stays valid until then
+  // (zero-copy reads; Discard() may reset the storage).
+  void DiscardKeepingStorage(size_t n) { start_ += std::min(n, size()); }
 
   void Clear() {
     data_.clear();

@@ -15,8 +15,10 @@ namespace {
 // Which cancellation requests an op honours. Cancelling takes no bytes, so
 // every type is honoured, except for read(-1): like asyncio, it drops the
 // blocks it already gathered, so it is not "total" cancellation.
-asio::cancellation_type_t AcceptedCancellation(const ReadRequest& request) {
-  if (request.kind == ReadKind::kRead && request.n < 0) {
+asio::cancellation_type_t AcceptedCancellation(const ReadRequest& request,
+                                               bool cancel_safe_read_all) {
+  if (request.kind == ReadKind::kRead && request.n < 0 &&
+      !cancel_safe_read_all) {
     return asio::cancellation_type::terminal | asio::cancellation_type::partial;
   }
   return asio::cancellation_type::terminal | asio::cancellation_type::partial |
@@ -50,8 +52,9 @@ void ReadOperation::StartTask() {
           // forwards it.
           TrackHandlerExecutor(
               asio::get_associated_executor(handler, executor()));
-          InstallCancellation(asio::get_associated_cancellation_slot(handler),
-                              AcceptedCancellation(read_.request));
+          InstallCancellation(
+              asio::get_associated_cancellation_slot(handler),
+              AcceptedCancellation(read_.request, CancelSafeReadAll()));
         }
       },
       handler_);
@@ -59,8 +62,14 @@ void ReadOperation::StartTask() {
 }
 
 void ReadOperation::StartWaiting(asio::cancellation_slot slot) {
-  InstallCancellation(slot, AcceptedCancellation(read_.request));
+  InstallCancellation(slot,
+                      AcceptedCancellation(read_.request, CancelSafeReadAll()));
   if (std::shared_ptr<ReaderCore> core = core_.lock()) BecomeWaiter(*core);
+}
+
+bool ReadOperation::CancelSafeReadAll() const {
+  std::shared_ptr<ReaderCore> core = core_.lock();
+  return core != nullptr && core->modes().cancel_safe_read_all;
 }
 
 void ReadOperation::BecomeWaiter(ReaderCore& core) {

@@ -35,12 +35,27 @@ bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
     case ReadKind::kNextLine:
       return RunReadLine(progress, resumed, out);
     case ReadKind::kUntil:
-      return RunReadUntil(progress, args.separator, resumed, out);
+      if (!RunReadUntil(progress, args.separator, resumed, out)) return false;
+      if (modes_.overlong == OverlongMode::kDiscardLine &&
+          GetLimitOverrunConsumed(out.status()).has_value()) {
+        StartDiscarding({std::string(args.separator)});
+      }
+      return true;
     case ReadKind::kRead:
       return args.n < 0 ? RunReadAll(progress, resumed, out)
                         : RunRead(args.n, resumed, out);
     case ReadKind::kExactly:
       return RunReadExactly(args.n, resumed, out);
+    case ReadKind::kFill:
+      return RunFill(args.n, resumed, out);
+    case ReadKind::kUntilAny:
+      if (!RunReadUntilAny(progress, *args.separators, resumed, out))
+        return false;
+      if (modes_.overlong == OverlongMode::kDiscardLine &&
+          GetLimitOverrunConsumed(out.status()).has_value()) {
+        StartDiscarding(*args.separators);
+      }
+      return true;
   }
   out = absl::InternalError("unknown read kind");
   return true;
@@ -59,6 +74,7 @@ bool ReaderCore::RunReadUntil(ReadProgress& progress,
     // Bytes [0, offset) of the buffer hold no separator.
     progress.offset = 0;
   }
+  Rebase(progress, resumed);
   int64_t isep = 0;
   while (true) {
     const int64_t buflen = buffer_.size();
@@ -97,14 +113,86 @@ bool ReaderCore::RunReadUntil(ReadProgress& progress,
   return true;
 }
 
-bool ReaderCore::RunReadLine(ReadProgress& progress, bool resumed,
-                             ReadResult& out) {
-  if (!RunReadUntil(progress, "\n", resumed, out)) return false;
-  if (!out.ok()) EndReadLine(out);
+// CPython 3.13's readuntil with a tuple of separators (gh-81322, tuples only
+// since gh-117722): the shortest result that ends with any separator; the
+// scan resumes max_seplen - 1 bytes before the end, and the limit applies to
+// the start of the earliest-ending match.
+bool ReaderCore::RunReadUntilAny(ReadProgress& progress,
+                                 const std::vector<std::string>& separators,
+                                 bool resumed, ReadResult& out) {
+  if (!resumed) {
+    if (separators.empty()) {
+      return Done(out,
+                  ValueError("Separator should contain at least one element"));
+    }
+    if (separators.front().empty()) {
+      return Done(out,
+                  ValueError("Separator should be at least one-byte string"));
+    }
+    if (!exception_.ok()) return Done(out, exception_);
+    progress.offset = 0;
+  }
+  Rebase(progress, resumed);
+  const int64_t min_seplen = separators.front().size();
+  const int64_t max_seplen = separators.back().size();
+  int64_t match_start = 0;
+  int64_t match_end = -1;
+  while (true) {
+    const int64_t buflen = buffer_.size();
+    if (buflen - progress.offset >= min_seplen) {
+      for (const std::string& separator : separators) {
+        const size_t found = buffer_.Find(separator, progress.offset);
+        if (found == absl::string_view::npos) continue;
+        const int64_t end = found + separator.size();
+        if (match_end < 0 || end < match_end) {
+          match_end = end;
+          match_start = found;
+        }
+      }
+      if (match_end >= 0) break;
+      progress.offset = std::max<int64_t>(0, buflen + 1 - max_seplen);
+      if (progress.offset > limit_) {
+        return Done(out, LimitOverrunError("Separator is not found, and chunk "
+                                           "exceed the limit",
+                                           progress.offset));
+      }
+    }
+    if (eof_) {
+      return Done(
+          out, IncompleteReadError(buffer_.Take(buffer_.size()), std::nullopt));
+    }
+    if (absl::Status waiting = CheckWait("readuntil"); !waiting.ok()) {
+      return Done(out, std::move(waiting));
+    }
+    return false;
+  }
+  if (match_start > limit_) {
+    return Done(out, LimitOverrunError(
+                         "Separator is found, but chunk is longer than limit",
+                         match_start));
+  }
+  out = buffer_.Take(match_end);
+  MaybeResumeTransport();
   return true;
 }
 
-void ReaderCore::EndReadLine(ReadResult& result) {
+bool ReaderCore::RunReadLine(ReadProgress& progress, bool resumed,
+                             ReadResult& out) {
+  if (!RunReadUntil(progress, "\n", resumed, out)) return false;
+  if (!out.ok()) EndReadLine(out, /*own_limit=*/true);
+  return true;
+}
+
+void ReaderCore::Rebase(ReadProgress& progress, bool resumed) {
+  if (resumed && progress.discarded != discarded_) {
+    progress.offset = std::max<int64_t>(
+        0, progress.offset -
+               static_cast<int64_t>(discarded_ - progress.discarded));
+  }
+  progress.discarded = discarded_;
+}
+
+void ReaderCore::EndReadLine(ReadResult& result, bool own_limit) {
   // readline's `except IncompleteReadError` and `except LimitOverrunError`
   // around `await self.readuntil(sep)`.
   if (result.ok()) return;
@@ -114,6 +202,14 @@ void ReaderCore::EndReadLine(ReadResult& result) {
     return;
   }
   if (std::optional<int64_t> consumed = GetLimitOverrunConsumed(error)) {
+    if (own_limit && modes_.overlong == OverlongMode::kKeep) {
+      return;  // readuntil's LimitOverrunError, the bytes kept
+    }
+    if (own_limit && modes_.overlong == OverlongMode::kDiscardLine) {
+      StartDiscarding({"\n"});
+      result = LineTooLongError(error.message());
+      return;
+    }
     // Drop the over-long line through its separator if it is there,
     // else everything.
     const absl::string_view buffer = buffer_.view();
@@ -144,8 +240,24 @@ bool ReaderCore::RunRead(int64_t n, bool resumed, ReadResult& out) {
   return Done(out, std::move(data));
 }
 
+bool ReaderCore::RunReadAllKeeping(bool resumed, ReadResult& out) {
+  // Cancel-safe read(-1): nothing leaves the buffer before EOF, so a
+  // cancelled or failed read leaves every byte readable.
+  if (!resumed && !exception_.ok()) return Done(out, exception_);
+  if (!eof_) {
+    if (absl::Status waiting = CheckWait("read"); !waiting.ok()) {
+      return Done(out, std::move(waiting));
+    }
+    return false;
+  }
+  std::string data = buffer_.Take(buffer_.size());
+  MaybeResumeTransport();
+  return Done(out, std::move(data));
+}
+
 bool ReaderCore::RunReadAll(ReadProgress& progress, bool resumed,
                             ReadResult& out) {
+  if (modes_.cancel_safe_read_all) return RunReadAllKeeping(resumed, out);
   // asyncio: `while True: block = await self.read(self._limit)`, so each
   // round checks the exception and reads at most `limit` bytes.
   if (!resumed && !exception_.ok()) return Done(out, exception_);
@@ -188,6 +300,51 @@ bool ReaderCore::RunReadExactly(int64_t n, bool resumed, ReadResult& out) {
   std::string data = buffer_.Take(n);
   MaybeResumeTransport();
   return Done(out, std::move(data));
+}
+
+bool ReaderCore::RunFill(int64_t n, bool resumed, ReadResult& out) {
+  if (!resumed && !exception_.ok()) return Done(out, exception_);
+  if (static_cast<int64_t>(buffer_.size()) > n || eof_) {
+    return Done(out, std::string());
+  }
+  if (absl::Status waiting = CheckWait("read"); !waiting.ok()) {
+    return Done(out, std::move(waiting));
+  }
+  return false;
+}
+
+std::optional<absl::StatusOr<absl::string_view>> ReaderCore::TryReadLineView() {
+  if (!exception_.ok()) return exception_;
+  const absl::string_view live = buffer_.view();
+  const size_t at = buffer_.Find("\n", 0);
+  if (at != absl::string_view::npos && static_cast<int64_t>(at) <= limit_) {
+    const absl::string_view line = live.substr(0, at + 1);
+    buffer_.DiscardKeepingStorage(at + 1);
+    MaybeResumeTransport();
+    return line;
+  }
+  if (at == absl::string_view::npos &&
+      static_cast<int64_t>(live.size()) <= limit_ && !eof_) {
+    return std::nullopt;  // wait for more
+  }
+  // Over the limit, or EOF: readline's own answer (it does not wait here).
+  ReadProgress progress;
+  ReadResult result;
+  if (!RunReadLine(progress, /*resumed=*/false, result)) {
+    return absl::InternalError("readline view: unexpected wait");
+  }
+  if (!result.ok()) return result.status();
+  view_storage_ = *std::move(result);
+  return absl::string_view(view_storage_);
+}
+
+absl::Status ReaderCore::Consume(size_t n) {
+  if (n > buffer_.size()) {
+    return ValueError("consume() of more than the buffer holds");
+  }
+  buffer_.DiscardKeepingStorage(n);
+  MaybeResumeTransport();
+  return absl::OkStatus();
 }
 
 absl::Status ReaderCore::CheckWait(absl::string_view func_name) {

@@ -10,8 +10,9 @@
 
 namespace streams::internal {
 
-ReaderCore::ReaderCore(const asio::any_io_executor& executor, int64_t limit)
-    : executor_(executor), limit_(limit) {
+ReaderCore::ReaderCore(const asio::any_io_executor& executor, int64_t limit,
+                       ReaderModes modes)
+    : executor_(executor), limit_(limit), modes_(modes) {
   service_ = &asio::use_service<ReaderService>(
       asio::query(executor_, asio::execution::context));
   service_->Register(this);
@@ -26,6 +27,7 @@ absl::Status ReaderCore::FeedData(absl::string_view data) {
   if (data.empty()) return absl::OkStatus();
 
   buffer_.Append(data);
+  if (discarding()) Discard();
   WakeWaiter(absl::OkStatus());
 
   if (transport_ != nullptr && !paused_ &&
@@ -45,6 +47,11 @@ absl::Status ReaderCore::FeedData(absl::string_view data) {
 }
 
 void ReaderCore::FeedEof() {
+  if (discarding()) {  // The rest of the over-long line never ends: drop it.
+    discarded_ += buffer_.size();
+    buffer_.Clear();
+    discard_through_.clear();
+  }
   eof_ = true;
   WakeWaiter(absl::OkStatus());
 }
@@ -114,6 +121,34 @@ void ReaderCore::MaybeResumeTransport() {
     paused_ = false;
     transport_->ResumeReading();
   }
+}
+
+void ReaderCore::StartDiscarding(std::vector<std::string> separators) {
+  discard_through_ = std::move(separators);
+  Discard();
+}
+
+void ReaderCore::Discard() {
+  int64_t end = -1;
+  size_t longest = 0;
+  for (const std::string& separator : discard_through_) {
+    longest = std::max(longest, separator.size());
+    const size_t found = buffer_.Find(separator, 0);
+    if (found == absl::string_view::npos) continue;
+    const int64_t found_end = found + separator.size();
+    if (end < 0 || found_end < end) end = found_end;
+  }
+  size_t drop = 0;
+  if (end >= 0) {
+    drop = end;
+    discard_through_.clear();
+  } else {
+    // Keep what may start a separator.
+    drop = buffer_.size() - std::min(buffer_.size(), longest - 1);
+  }
+  buffer_.Discard(drop);
+  discarded_ += drop;
+  MaybeResumeTransport();
 }
 
 void ReaderCore::Forget(ReadOperation* op) {

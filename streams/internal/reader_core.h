@@ -69,7 +69,18 @@ using ReadHandler =
 using NextLineHandler = asio::any_completion_handler<void(
     absl::StatusOr<std::optional<std::string>>)>;
 
-enum class ReadKind { kLine, kUntil, kRead, kExactly, kNextLine };
+// kUntilAny: readuntil with a tuple of separators (CPython 3.13).
+// kFill: waits until the buffer holds more than `n` bytes or EOF; takes
+// nothing (the zero-copy reads).
+enum class ReadKind {
+  kLine,
+  kUntil,
+  kRead,
+  kExactly,
+  kNextLine,
+  kUntilAny,
+  kFill
+};
 
 // A read's arguments as its code uses them, the separator borrowed from
 // whoever holds the read (a ReadOperation's ReadRequest, or the awaiting
@@ -78,6 +89,8 @@ struct ReadArgs {
   ReadKind kind = ReadKind::kLine;
   absl::string_view separator;  // kUntil (readline needs none: it is b"\n")
   int64_t n = 0;                // kRead, kExactly
+  // kUntilAny: the separators, shortest first (stable: as sorted(key=len)).
+  const std::vector<std::string>* separators = nullptr;
 };
 
 // A read's arguments, owned: what an operation that outlives its initiating
@@ -86,13 +99,24 @@ struct ReadRequest {
   ReadKind kind = ReadKind::kLine;
   std::string separator{};
   int64_t n = 0;
+  std::vector<std::string> separators{};  // kUntilAny, shortest first
 
-  ReadArgs args() const { return {kind, separator, n}; }
+  ReadArgs args() const { return {kind, separator, n, &separators}; }
+};
+
+// The reader's behaviours beyond 3.11.7 (streams::ReaderOptions).
+enum class OverlongMode { kAsyncio, kKeep, kDiscardLine };
+struct ReaderModes {
+  OverlongMode overlong = OverlongMode::kAsyncio;
+  bool cancel_safe_read_all = false;
 };
 
 // What a read's code keeps across waits.
 struct ReadProgress {
   int64_t offset = 0;  // readuntil: where the separator search resumes
+  // readuntil: ReaderCore::discarded_ when `offset` was computed (bytes a
+  // kDiscardLine discard took from the front since then shift it).
+  uint64_t discarded = 0;
   std::string blocks;  // read(-1): what it gathered so far
 };
 
@@ -121,13 +145,17 @@ class ReadOperation;
 
 class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
  public:
-  ReaderCore(const asio::any_io_executor& executor, int64_t limit);
+  ReaderCore(const asio::any_io_executor& executor, int64_t limit,
+             ReaderModes modes = {});
   ~ReaderCore();
   ReaderCore(const ReaderCore&) = delete;
   ReaderCore& operator=(const ReaderCore&) = delete;
 
   const asio::any_io_executor& executor() const { return executor_; }
   int64_t limit() const { return limit_; }
+  const ReaderModes& modes() const { return modes_; }
+  // kDiscardLine: whether an over-long line is being dropped.
+  bool discarding() const { return !discard_through_.empty(); }
 
   // Producer side (asyncio: feed_data, feed_eof, set_exception,
   // set_transport).
@@ -174,8 +202,18 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // moves it once more, into the caller. read_steps.cc.
   bool RunStep(const ReadArgs& args, ReadProgress& progress, bool resumed,
                ReadResult& out);
-  // readline's handlers of readuntil's errors, applied to `result`.
-  void EndReadLine(ReadResult& result);
+  // Zero-copy readline: the line as a view into the buffer (consumed, its
+  // storage kept until the next FeedData), or nullopt when it must wait for
+  // more than buffer().size() bytes. Errors and EOF's partial line as
+  // readline's (a partial line is copied once, into `view_storage_`).
+  std::optional<absl::StatusOr<absl::string_view>> TryReadLineView();
+  // tokio's consume(): drops n <= buffer().size() bytes.
+  absl::Status Consume(size_t n);
+
+  // readline's handlers of readuntil's errors, applied to `result`;
+  // `own_limit`: the error is the read's own (not a SetException()), so the
+  // overlong-line mode applies.
+  void EndReadLine(ReadResult& result, bool own_limit = false);
 
  private:
   friend class ReadOperation;
@@ -183,10 +221,21 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
 
   bool RunReadUntil(ReadProgress& progress, absl::string_view separator,
                     bool resumed, ReadResult& out);
+  bool RunReadUntilAny(ReadProgress& progress,
+                       const std::vector<std::string>& separators, bool resumed,
+                       ReadResult& out);
   bool RunReadLine(ReadProgress& progress, bool resumed, ReadResult& out);
   bool RunRead(int64_t n, bool resumed, ReadResult& out);
   bool RunReadAll(ReadProgress& progress, bool resumed, ReadResult& out);
+  bool RunReadAllKeeping(bool resumed, ReadResult& out);
+  // readuntil's offset, shifted by what discarding took since it was set.
+  void Rebase(ReadProgress& progress, bool resumed);
+  // kDiscardLine: after an over-limit error, drop through the next
+  // separator (now or as data arrives).
+  void StartDiscarding(std::vector<std::string> separators);
+  void Discard();
   bool RunReadExactly(int64_t n, bool resumed, ReadResult& out);
+  bool RunFill(int64_t n, bool resumed, ReadResult& out);
   // asyncio: the checks of _wait_for_data(func_name); OK: it may wait.
   absl::Status CheckWait(absl::string_view func_name);
 
@@ -201,7 +250,11 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
 
   asio::any_io_executor executor_;
   const int64_t limit_;
+  const ReaderModes modes_;
   ByteBuffer buffer_;
+  std::vector<std::string> discard_through_;  // kDiscardLine, while dropping
+  uint64_t discarded_ = 0;    // bytes dropped from the front by Discard()
+  std::string view_storage_;  // TryReadLineView()'s copied results
   bool eof_ = false;
   absl::Status exception_;  // OK: None
   std::shared_ptr<Transport> transport_;
@@ -240,6 +293,7 @@ class ReadOperation : public Task {
   // the reader's `_waiter` until the task's `finally` runs.
   void CancelWaiting() override;
   void BecomeWaiter(ReaderCore& core);
+  bool CancelSafeReadAll() const;
   void Complete(ReadResult&& result);
 
   std::shared_ptr<ReadOperation> self() {

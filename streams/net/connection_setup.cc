@@ -52,8 +52,12 @@ template <typename Socket>
 asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
     Socket socket, std::string hostname, ConnectionOptions options) {
   const asio::any_io_executor executor = socket.get_executor();
+  ReaderOptions reader_options;
+  reader_options.limit = options.limit;
+  reader_options.overlong_line = options.overlong_line;
+  reader_options.cancel_safe_read_all = options.cancel_safe_read_all;
   absl::StatusOr<StreamReader> reader =
-      StreamReader::Create(executor, options.limit);
+      StreamReader::Create(executor, reader_options);
   if (!reader.ok()) co_return reader.status();
   auto protocol = StreamReaderProtocol::Create(*reader);
   TransportOptions transport_options = options.transport;

@@ -58,6 +58,10 @@ struct Connection {
 struct ConnectionOptions {
   // The reader's limit (asyncio: limit).
   int64_t limit = StreamReader::kDefaultLimit;
+  // The reader's options beyond 3.11.7 (see ReaderOptions in
+  // stream_reader.h); the defaults are 3.11.7's.
+  OverlongLine overlong_line = OverlongLine::kAsyncio;
+  bool cancel_safe_read_all = false;
   // TLS when set (asyncio: ssl=context). Not owned: it must outlive the
   // connection.
   boost::asio::ssl::context* ssl = nullptr;

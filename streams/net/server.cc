@@ -250,8 +250,11 @@ class ServerAccess {
         asio::post(server->executor_, [server] { server->ConnectionLost(); });
       }
     };
-    StreamReader reader =
-        *StreamReader::Create(executor, server->options_.limit);
+    ReaderOptions reader_options;
+    reader_options.limit = server->options_.limit;
+    reader_options.overlong_line = server->options_.overlong_line;
+    reader_options.cancel_safe_read_all = server->options_.cancel_safe_read_all;
+    StreamReader reader = *StreamReader::Create(executor, reader_options);
     auto on_made = [weak,
                     executor](const std::shared_ptr<Transport>& transport) {
       if (std::shared_ptr<Server> server = weak.lock()) {

@@ -153,6 +153,10 @@ StreamReaderProtocol::ClientConnectedCallback MakeClientConnectedCallback(
 struct ServerOptions {
   // Each connection's reader limit (asyncio: limit).
   int64_t limit = StreamReader::kDefaultLimit;
+  // The reader's options beyond 3.11.7 (see ReaderOptions in
+  // stream_reader.h); the defaults are 3.11.7's.
+  OverlongLine overlong_line = OverlongLine::kAsyncio;
+  bool cancel_safe_read_all = false;
   // TLS when set. Not owned: it must outlive the server and its connections.
   boost::asio::ssl::context* ssl = nullptr;
   std::chrono::milliseconds ssl_handshake_timeout = std::chrono::seconds(60);
