@@ -313,6 +313,8 @@ def scenario_text(scenario: Any) -> str:
         holder = pb.Scenario()
         if field.label == field.LABEL_REPEATED:
             getattr(holder, field.name).extend(value)
+        elif field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
+            getattr(holder, field.name).CopyFrom(value)
         else:
             setattr(holder, field.name, value)
         lines.append("  " + one_line(holder))
