@@ -24,6 +24,7 @@ function(asyncio_streams_test source)
 endfunction()
 
 foreach(test IN ITEMS
+    streams/deadline_test.cc
     streams/errors_test.cc
     streams/internal/byte_buffer_test.cc
     streams/stream_reader_cancellation_test.cc
