@@ -25,6 +25,7 @@ endfunction()
 
 foreach(test IN ITEMS
     streams/byte_view_test.cc
+    streams/deadline_test.cc
     streams/errors_test.cc
     streams/internal/byte_buffer_test.cc
     streams/stream_reader_cancellation_test.cc

@@ -622,6 +622,9 @@ class ScenarioRun {
     } else {
       writers_.emplace_back(transport, protocol_, &reader_);
     }
+    if (!writers_.empty()) {
+      writers_.back().SetStrictDrain(scenario_.writer_options().strict_drain());
+    }
     return absl::OkStatus();
   }
 

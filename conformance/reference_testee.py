@@ -301,6 +301,8 @@ class ScenarioRun:
     """One scenario on a fresh event loop."""
 
     def __init__(self, scenario: Any) -> None:
+        if scenario.HasField("writer_options"):
+            raise Unsupported("writer_options: options of //streams")
         self.scenario = scenario
         self.loop = asyncio.new_event_loop()
         self.loop.set_debug(False)

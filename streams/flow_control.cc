@@ -25,6 +25,16 @@ absl::Status FlowControl::ResumeWriting() {
 
 void FlowControl::ConnectionLost(absl::Status exception) {
   state_->connection_lost = true;
+  // Strict drains (an extension) wait for the loss, paused or not.
+  for (const std::shared_ptr<internal::Future>& waiter :
+       std::vector<std::shared_ptr<internal::Future>>(state_->loss_waiters)) {
+    if (waiter->done()) continue;
+    if (exception.ok()) {
+      waiter->SetResult();
+    } else {
+      waiter->SetException(exception);
+    }
+  }
   // Wake up the writer(s) if currently paused.
   if (!state_->paused) return;
   for (const std::shared_ptr<internal::Future>& waiter : state_->waiters) {
@@ -42,6 +52,8 @@ void FlowControl::ContextShutdown() {
   executor_ = executor_type();
   std::vector<std::shared_ptr<internal::Future>> waiters;
   waiters.swap(state_->waiters);
+  std::vector<std::shared_ptr<internal::Future>> loss_waiters;
+  loss_waiters.swap(state_->loss_waiters);
   // Destroying `waiters` here destroys the drains waiting on them.
 }
 

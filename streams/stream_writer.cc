@@ -92,7 +92,7 @@ void StreamWriter::StartDrain(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::DrainOperation>(
       state_->protocol->get_executor(), std::move(handler),
       internal::Access::Drain(*state_->protocol), state_->reader,
-      state_->transport);
+      state_->transport, state_->strict_drain);
   op->Start();
 }
 
@@ -116,7 +116,8 @@ void StreamWriter::StartDrainInline(
     const State& state, internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::DrainOperation>(
       state.protocol->get_executor(), std::move(handler),
-      internal::Access::Drain(*state.protocol), state.reader, state.transport);
+      internal::Access::Drain(*state.protocol), state.reader, state.transport,
+      state.strict_drain);
   op->StartInline();
 }
 

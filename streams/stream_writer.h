@@ -134,6 +134,22 @@ class StreamWriter {
     return state_->transport->GetExtraInfo(name);
   }
 
+  // StreamWriter::SetStrictDrain()
+  //
+  // Extension (gh-80982), off by default (CPython 3.11.7's drain). asyncio's
+  // drain() on a closing transport yields once and then returns OK unless
+  // the connection was lost in that one loop iteration, so a write/drain
+  // loop can go on "succeeding" after the peer left (e.g. while a close
+  // waits to flush to a peer that stopped reading, or a TLS close). With
+  // strict drain on, AsyncDrain() on a closing transport waits until the
+  // connection is lost and then fails: with the loss's error, or
+  // kUnavailable ConnectionResetError "Connection lost" when it was lost
+  // without one. A drain on a transport that is not closing is unchanged.
+  // Applies to every handle on this writer; on its executor only. Memory: one
+  // future per waiting drain.
+  void SetStrictDrain(bool strict) { state_->strict_drain = strict; }
+  bool strict_drain() const { return state_->strict_drain; }
+
   // StreamWriter::AsyncDrain()
   //
   // Waits until the transport's write buffer is below its high-water mark.
@@ -147,7 +163,8 @@ class StreamWriter {
   //   task.
   // Errors: the reader's exception; kUnavailable ConnectionResetError
   //   "Connection lost" after the connection was lost; the connection's error
-  //   when it is lost while waiting.
+  //   when it is lost while waiting. With SetStrictDrain(true), never OK on a
+  //   closing transport (see there).
   // Cancellation: terminal, partial, total (all types); a cancelled drain
   //   completes with kCancelled and changes nothing.
   // Concurrency: any number of drains may wait; all wake together. On the
@@ -261,6 +278,8 @@ class StreamWriter {
     // StreamWriter.__del__. Counted, not read off the shared_ptr: an
     // operation in flight may hold the state too.
     std::atomic<int> handles{1};
+    // SetStrictDrain().
+    bool strict_drain = false;
   };
 
   // Another handle on this writer (the server keeps one while a client

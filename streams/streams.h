@@ -8,6 +8,7 @@
 #ifndef STREAMS_STREAMS_H_
 #define STREAMS_STREAMS_H_
 
+#include "streams/deadline.h"                // IWYU pragma: export
 #include "streams/errors.h"                  // IWYU pragma: export
 #include "streams/flow_control.h"            // IWYU pragma: export
 #include "streams/net/open_connection.h"     // IWYU pragma: export

@@ -30,6 +30,9 @@ struct DrainState {
   bool paused = false;
   bool connection_lost = false;
   std::vector<std::shared_ptr<Future>> waiters;  // asyncio: _drain_waiters
+  // Strict drains (StreamWriter::SetStrictDrain()) waiting for the loss:
+  // woken by every ConnectionLost(), paused or not.
+  std::vector<std::shared_ptr<Future>> loss_waiters;
 };
 
 class DrainOperation : public StatusOperation {
@@ -41,19 +44,22 @@ class DrainOperation : public StatusOperation {
   DrainOperation(const asio::any_io_executor& executor, Handler handler,
                  std::weak_ptr<DrainState> flow,
                  std::weak_ptr<ReaderCore> reader,
-                 std::weak_ptr<Transport> transport);
+                 std::weak_ptr<Transport> transport, bool strict = false);
 
  private:
-  enum class Stage { kHelper, kYielded, kWaiting };
+  enum class Stage { kHelper, kYielded, kWaiting, kAwaitingLoss };
 
   void Begin() override;
   void Resume(absl::Status outcome) override;
   void DrainHelper();
+  // Strict drain on a closing transport: until the connection is lost.
+  void AwaitLoss();
 
   std::weak_ptr<DrainState> flow_;
   std::weak_ptr<ReaderCore> reader_;
   std::weak_ptr<Transport> transport_;
   const bool writer_checks_;
+  const bool strict_ = false;
   Stage stage_ = Stage::kHelper;
   // Identity only: the flow control owns the waiter, which owns this op
   // while it waits.

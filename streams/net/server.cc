@@ -20,6 +20,7 @@
 #include "boost/asio/bind_cancellation_slot.hpp"
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/dispatch.hpp"
+#include "boost/asio/experimental/awaitable_operators.hpp"
 #include "boost/asio/ip/v6_only.hpp"
 #include "boost/asio/local/stream_protocol.hpp"
 #include "boost/asio/post.hpp"
@@ -324,6 +325,9 @@ class ServerAccess {
     server.options_.exception_handler = nullptr;
     std::shared_ptr<internal::Future> closed_waiter = std::exchange(
         server.closed_waiter_, std::make_shared<internal::Future>());
+    std::shared_ptr<internal::Future> serving_forever =
+        std::exchange(server.serving_forever_, nullptr);
+    server.all_lost_waiters_.clear();
   }
 };
 
@@ -441,6 +445,8 @@ void Server::Close() {
   if (closed_) return;
   closed_ = true;
   serving_ = false;
+  // asyncio 3.11.7: close() cancels _serving_forever_fut.
+  if (serving_forever_ != nullptr) serving_forever_->Cancel();
   for (const auto& listener : listeners_) {
     boost::system::error_code ignored;
     if (listener->tcp_acceptor) listener->tcp_acceptor->close(ignored);
@@ -482,7 +488,13 @@ void Server::AbortClients() { ForEachClient(&Transport::Abort); }
 
 void Server::ConnectionLost() {
   --active_;
-  if (active_ == 0 && closed_) Wakeup();
+  if (active_ != 0) return;
+  for (const auto& weak : std::exchange(all_lost_waiters_, {})) {
+    if (std::shared_ptr<asio::steady_timer> waiter = weak.lock()) {
+      waiter->cancel();
+    }
+  }
+  if (closed_) Wakeup();
 }
 
 void Server::Wakeup() {
@@ -498,6 +510,93 @@ void Server::StartWaitClosed(internal::StatusOperation::Handler handler) {
   auto op = std::make_shared<internal::AwaitOperation>(
       executor_, std::move(handler), closed_waiter_);
   op->Start();
+}
+
+// asyncio 3.11.7: base_events.Server.serve_forever().
+class Server::ServeForeverOperation final : public internal::StatusOperation {
+ public:
+  ServeForeverOperation(std::shared_ptr<Server> server, Handler handler)
+      : StatusOperation(server->executor_, std::move(handler)),
+        server_(std::move(server)) {}
+
+ private:
+  void Begin() override {
+    Server& server = *server_;
+    if (server.serving_forever_ != nullptr) {
+      return Complete(
+          RuntimeError("server is already being awaited on serve_forever()"));
+    }
+    if (server.closed_) return Complete(RuntimeError("server is closed"));
+    server.StartServing();
+    server.serving_forever_ = std::make_shared<internal::Future>();
+    Await(server.serving_forever_);
+  }
+
+  // The future never gets a result: only a cancel (ours, or Close()'s)
+  // wakes this. `except CancelledError: self.close(); await
+  // self.wait_closed()` (which returns at once once closed), then raise.
+  void Resume(absl::Status outcome) override {
+    Server& server = *server_;
+    server.serving_forever_ = nullptr;
+    server.Close();
+    Complete(outcome.ok() ? CancelledError() : std::move(outcome));
+  }
+
+  std::shared_ptr<Server> server_;
+};
+
+void Server::StartServeForever(internal::StatusOperation::Handler handler) {
+  std::make_shared<ServeForeverOperation>(shared_from_this(),
+                                          std::move(handler))
+      ->Start();
+}
+
+namespace {
+
+// Until every connection of the server is lost (`waiter` is cancelled
+// then; null: none is open), or `deadline`: true when all were lost.
+asio::awaitable<bool> AllLost(std::shared_ptr<asio::steady_timer> waiter,
+                              asio::steady_timer* deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  if (waiter == nullptr) co_return true;
+  if (deadline == nullptr) {
+    co_await waiter->async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return true;
+  }
+  auto which =
+      co_await (waiter->async_wait(asio::as_tuple(asio::use_awaitable)) ||
+                deadline->async_wait(asio::as_tuple(asio::use_awaitable)));
+  co_return which.index() == 0;
+}
+
+}  // namespace
+
+void Server::StartShutdown(std::chrono::milliseconds grace,
+                           ShutdownHandler handler) {
+  auto body = [](std::shared_ptr<Server> server,
+                 std::chrono::milliseconds grace)
+      -> asio::awaitable<absl::StatusOr<ShutdownReport>> {
+    server->Close();
+    ShutdownReport report;
+    const size_t open = server->active_;
+    auto wait = [&server](asio::steady_timer* deadline) {
+      auto waiter = std::make_shared<asio::steady_timer>(
+          server->executor_, asio::steady_timer::time_point::max());
+      // A timer's cancel() reaches only waits already started.
+      if (server->active_ == 0) waiter = nullptr;
+      if (waiter != nullptr) server->all_lost_waiters_.push_back(waiter);
+      return AllLost(std::move(waiter), deadline);
+    };
+    asio::steady_timer deadline(server->executor_, grace);
+    if (!co_await wait(&deadline)) {
+      report.aborted = server->active_;
+      server->AbortClients();
+      co_await wait(nullptr);
+    }
+    report.finished = open - report.aborted;
+    co_return report;
+  };
+  net::Spawn(executor_, body(shared_from_this(), grace), std::move(handler));
 }
 
 void Server::Report(ServerError error) const {

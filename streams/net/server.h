@@ -62,6 +62,7 @@
 #include "boost/asio/deferred.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl/context.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "streams/internal/status_operation.h"
 #include "streams/net/socket_transport.h"
 #include "streams/stream_reader.h"
@@ -233,6 +234,77 @@ class Server : public std::enable_shared_from_this<Server> {
         token);
   }
 
+  // Server::AsyncServeForever()
+  //
+  // Starts accepting (if not yet) and waits until cancelled; on
+  // cancellation closes the server (as Close()) and completes. asyncio:
+  // Server.serve_forever() of CPython 3.11.7, including that a Close()
+  // while it waits ends it with kCancelled too, and that it does not wait
+  // for the connections (3.11.7's wait_closed() returns at once once the
+  // server is closed): for that, AsyncShutdown().
+  //
+  // Example: serve until the signal set fires.
+  //
+  //   co_await (server->AsyncServeForever(asio::use_awaitable) ||
+  //             signals.async_wait(asio::use_awaitable));
+  //
+  // Completion: void(absl::Status). Never inside this call.
+  // Errors: kCancelled once cancelled or closed (it never completes OK);
+  //   kFailedPrecondition RuntimeError "server is already being awaited on
+  //   serve_forever()" / "server is closed".
+  // Cancellation: terminal, partial, total (all types): the server closes;
+  //   open connections go on.
+  // Concurrency: one at a time per server. On the server's executor only.
+  template <boost::asio::completion_token_for<void(absl::Status)>
+                CompletionToken = boost::asio::deferred_t>
+  auto AsyncServeForever(CompletionToken&& token = boost::asio::deferred_t{}) {
+    return boost::asio::async_initiate<CompletionToken, void(absl::Status)>(
+        [self = shared_from_this()](auto handler) {
+          self->StartServeForever(
+              internal::StatusOperation::Handler(std::move(handler)));
+        },
+        token);
+  }
+
+  // What AsyncShutdown() did to the connections open when it started.
+  struct ShutdownReport {
+    size_t finished = 0;  // lost within the grace period
+    size_t aborted = 0;   // still open at its end: aborted
+  };
+
+  // Server::AsyncShutdown()
+  //
+  // Extension: a graceful shutdown. Stops accepting (Close()), gives the
+  // open connections `grace` to end on their own (their callbacks close
+  // their writers, or the peers leave), then aborts the rest (as
+  // AbortClients()) and waits until they are lost too. Call CloseClients()
+  // first to ask every connection to close after its writes are flushed.
+  //
+  // Example:
+  //
+  //   absl::StatusOr<streams::Server::ShutdownReport> report =
+  //       co_await server->AsyncShutdown(std::chrono::seconds(5));
+  //
+  // Completion: void(absl::StatusOr<ShutdownReport>). Never inside this
+  //   call.
+  // Errors: kCancelled when cancelled.
+  // Cancellation: terminal (a coroutine: Asio's co_spawn passes terminal
+  //   only): it stops waiting; the server stays closed and the connections
+  //   not yet aborted go on.
+  // Concurrency: any number; on the server's executor only. Memory: a timer.
+  template <
+      boost::asio::completion_token_for<void(absl::StatusOr<ShutdownReport>)>
+          CompletionToken = boost::asio::deferred_t>
+  auto AsyncShutdown(std::chrono::milliseconds grace,
+                     CompletionToken&& token = boost::asio::deferred_t{}) {
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(absl::StatusOr<ShutdownReport>)>(
+        [self = shared_from_this(), grace](auto handler) {
+          self->StartShutdown(grace, ShutdownHandler(std::move(handler)));
+        },
+        token);
+  }
+
   // Use AsyncStartServer() / AsyncStartUnixServer().
   Server(const executor_type& executor, ClientConnected callback,
          ServerOptions options);
@@ -243,7 +315,13 @@ class Server : public std::enable_shared_from_this<Server> {
   struct Listener;
   class ShutdownHook;
 
+  using ShutdownHandler =
+      boost::asio::any_completion_handler<void(absl::StatusOr<ShutdownReport>)>;
+  class ServeForeverOperation;
+
   void StartWaitClosed(internal::StatusOperation::Handler handler);
+  void StartServeForever(internal::StatusOperation::Handler handler);
+  void StartShutdown(std::chrono::milliseconds grace, ShutdownHandler handler);
   void Accept(size_t listener);
   void AcceptReady(size_t listener);
   void OnAccepted(size_t listener, boost::system::error_code error);
@@ -274,6 +352,11 @@ class Server : public std::enable_shared_from_this<Server> {
   std::vector<Client> clients_;
   std::shared_ptr<internal::Future> closed_waiter_ =
       std::make_shared<internal::Future>();
+  // AsyncServeForever()'s future (asyncio: _serving_forever_fut), if one
+  // waits.
+  std::shared_ptr<internal::Future> serving_forever_;
+  // AsyncShutdown()s waiting for the last connection: cancelled then.
+  std::vector<std::weak_ptr<boost::asio::steady_timer>> all_lost_waiters_;
   // Frees the listening sockets and breaks reference cycles (a coroutine in
   // AsyncWaitClosed() owning the server) when the execution context shuts
   // down; the server may outlive it, but does nothing after.

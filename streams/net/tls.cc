@@ -28,6 +28,23 @@ asio::ssl::context MakeClientTlsContext() {
   return context;
 }
 
+asio::ssl::context MakeServerTlsContext() {
+  asio::ssl::context context(asio::ssl::context::tls_server);
+  SSL_CTX* native = context.native_handle();
+  // CPython's _ssl__SSLContext_impl() for PROTOCOL_TLS_SERVER, then
+  // create_default_context(Purpose.CLIENT_AUTH), which adds nothing for a
+  // server (no CA is loaded: verify_mode stays CERT_NONE).
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      native, (SSL_OP_ALL & ~SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS) |
+                  SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_COMPRESSION |
+                  SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_SINGLE_DH_USE |
+                  SSL_OP_SINGLE_ECDH_USE);
+  SSL_CTX_set_cipher_list(native, kPythonDefaultCiphers);
+  context.set_verify_mode(asio::ssl::verify_none);
+  return context;
+}
+
 std::string PythonSeconds(std::chrono::milliseconds duration) {
   const double seconds = duration.count() / 1000.0;
   if (duration.count() % 1000 == 0) return absl::StrFormat("%.1f", seconds);

@@ -3,8 +3,17 @@
 // -----------------------------------------------------------------------------
 //
 // TLS pieces shared by AsyncOpenConnection, AsyncStartServer and
-// StreamWriter::AsyncStartTls: a client context with Python's defaults, the
-// handshake with its timeout, and OpenSSL errors as asyncio reports them.
+// StreamWriter::AsyncStartTls: client and server contexts with Python's
+// defaults, the handshake with its timeout, and OpenSSL errors as asyncio
+// reports them.
+//
+// Example: a TLS server.
+//
+//   boost::asio::ssl::context tls = streams::net::MakeServerTlsContext();
+//   tls.use_certificate_chain_file("server.pem");
+//   tls.use_private_key_file("server.key", boost::asio::ssl::context::pem);
+//   streams::ServerOptions options;
+//   options.ssl = &tls;  // must outlive the server and its connections
 
 #ifndef STREAMS_NET_TLS_H_
 #define STREAMS_NET_TLS_H_
@@ -27,6 +36,27 @@ namespace streams::net {
 // with load_verify_file()); AsyncOpenConnection() adds SNI and hostname
 // verification.
 boost::asio::ssl::context MakeClientTlsContext();
+
+// MakeServerTlsContext()
+//
+// Extension: what Python's ssl.create_default_context(Purpose.CLIENT_AUTH)
+// gives a server (CPython 3.11.7, Lib/ssl.py and Modules/_ssl.c): protocol
+// TLS_SERVER, TLS 1.2 or later; options OP_ALL (without
+// OP_DONT_INSERT_EMPTY_FRAGMENTS), OP_NO_SSLv2, OP_NO_SSLv3,
+// OP_NO_COMPRESSION, OP_CIPHER_SERVER_PREFERENCE, OP_SINGLE_DH_USE,
+// OP_SINGLE_ECDH_USE; Python's default cipher string
+// (kPythonDefaultCiphers); no client certificate asked for (CERT_NONE: to
+// require one, set_verify_mode(verify_peer | verify_fail_if_no_peer_cert)
+// and load_verify_file()). It has no certificate: load yours before
+// serving. Never fails (a context OpenSSL cannot build throws, as Asio's
+// constructor does).
+boost::asio::ssl::context MakeServerTlsContext();
+
+// CPython 3.11.7's PY_SSL_DEFAULT_CIPHER_STRING (TLS 1.2 and below; TLS 1.3
+// suites are OpenSSL's defaults), which both helpers set.
+inline constexpr char kPythonDefaultCiphers[] =
+    "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:"
+    "!aDSS:!SHA1:!AESCCM";
 
 // TlsError()
 //

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +27,7 @@
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/streams.h"
 #include "streams/testing/co_assert.h"
 #include "streams/testing/status_matchers.h"
 
@@ -298,6 +300,91 @@ TEST(TlsTest, StartTlsOverTlsNestsASecondSession) {
       << third_layer;
   EXPECT_THAT(client_closed, IsOk());
   EXPECT_THAT(server_closed, IsOk());
+}
+
+// MakeServerTlsContext() is ssl.create_default_context(Purpose.CLIENT_AUTH)
+// of CPython 3.11.7 on this machine's OpenSSL 3.0: the figures below are what
+// Python prints for that context (options, minimum_version, verify_mode and
+// get_ciphers()' TLS 1.2 names, in order). Reached through the umbrella
+// header streams/streams.h.
+TEST(TlsTest, ServerContextHasPythonsClientAuthDefaults) {
+  asio::ssl::context context = net::MakeServerTlsContext();
+  SSL_CTX* native = context.native_handle();
+  // Python: hex(ctx.options): OP_ALL (without OP_DONT_INSERT_EMPTY_FRAGMENTS),
+  // OP_NO_SSLv3, OP_NO_COMPRESSION, OP_CIPHER_SERVER_PREFERENCE,
+  // OP_ENABLE_MIDDLEBOX_COMPAT.
+  EXPECT_EQ(SSL_CTX_get_options(native), 0x82520050u);
+  EXPECT_EQ(SSL_CTX_get_min_proto_version(native), TLS1_2_VERSION);
+  EXPECT_EQ(SSL_CTX_get_max_proto_version(native), 0);          // the newest
+  EXPECT_EQ(SSL_CTX_get_verify_mode(native), SSL_VERIFY_NONE);  // CERT_NONE
+  SSL* ssl = SSL_new(native);
+  ASSERT_NE(ssl, nullptr);
+  std::vector<std::string> ciphers;
+  STACK_OF(SSL_CIPHER)* stack = SSL_get_ciphers(ssl);
+  for (int i = 0; i < sk_SSL_CIPHER_num(stack); ++i) {
+    ciphers.push_back(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(stack, i)));
+  }
+  SSL_free(ssl);
+  EXPECT_THAT(
+      ciphers,
+      ::testing::ElementsAre(
+          "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+          "TLS_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+          "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256",
+          "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305",
+          "ECDHE-RSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES256-SHA384",
+          "ECDHE-RSA-AES256-SHA384", "ECDHE-ECDSA-AES128-SHA256",
+          "ECDHE-RSA-AES128-SHA256", "DHE-RSA-AES256-GCM-SHA384",
+          "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-SHA256",
+          "DHE-RSA-AES128-SHA256"));
+}
+
+// A server on MakeServerTlsContext() with the test certificate serves a
+// verifying client that has no certificate of its own (no client auth by
+// default); a TLS 1.1 client is refused.
+TEST(TlsTest, ServerContextServesAClientWithoutCertificate) {
+  asio::ssl::context server_tls = net::MakeServerTlsContext();
+  server_tls.use_certificate_chain_file("testdata/tls/server.pem");
+  server_tls.use_private_key_file("testdata/tls/server.key",
+                                  asio::ssl::context::pem);
+  asio::ssl::context client_tls = ClientTlsContext();
+  asio::ssl::context old_client = ClientTlsContext();
+  SSL_CTX_set_min_proto_version(old_client.native_handle(), TLS1_1_VERSION);
+  SSL_CTX_set_max_proto_version(old_client.native_handle(), TLS1_1_VERSION);
+  SSL_CTX_set_security_level(old_client.native_handle(), 0);
+  std::optional<std::string> got;
+  absl::Status old_status;
+  RunUntilDone([&](asio::any_io_executor executor) -> asio::awaitable<void> {
+    ServerOptions server_options;
+    server_options.ssl = &server_tls;
+    server_options.exception_handler = [](const ServerError&) {};
+    auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,
+                                            server_options);
+    CO_ASSERT_OK(server);
+    ConnectionOptions options;
+    options.ssl = &client_tls;
+    options.server_hostname = "localhost";
+    const uint16_t port = (*server)->endpoints()[0].port();
+    auto connection =
+        co_await AsyncOpenConnection(executor, "127.0.0.1", port, options);
+    EXPECT_THAT(connection, IsOk());
+    if (connection.ok()) {
+      EXPECT_THAT(connection->writer.Write("hello\n"), IsOk());
+      absl::StatusOr<std::string> line =
+          co_await connection->reader.AsyncReadLine();
+      if (line.ok()) got = *line;
+      connection->writer.Close();
+      EXPECT_THAT(co_await connection->writer.AsyncWaitClosed(), IsOk());
+    }
+    options.ssl = &old_client;
+    auto old =
+        co_await AsyncOpenConnection(executor, "127.0.0.1", port, options);
+    old_status = old.status();
+    (*server)->Close();
+  });
+  EXPECT_EQ(got, "hello\n");
+  EXPECT_EQ(old_status.code(), absl::StatusCode::kUnavailable) << old_status;
+  EXPECT_EQ(GetErrorKind(old_status), ErrorKind::kSSLError) << old_status;
 }
 
 }  // namespace
