@@ -29,6 +29,7 @@ foreach(test IN ITEMS
     streams/errors_test.cc
     streams/internal/byte_buffer_test.cc
     streams/stream_reader_cancellation_test.cc
+    streams/stream_reader_extensions_test.cc
     streams/stream_reader_fast_path_test.cc
     streams/stream_reader_protocol_test.cc
     streams/stream_reader_test.cc
