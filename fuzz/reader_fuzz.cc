@@ -682,8 +682,9 @@ void ReaderFuzz::TryReadLineViewNow(Op& op) {
     return;
   }
   // Copied at once: the view lives until the next call on the reader.
-  absl::StatusOr<std::string> line = now->status();
-  if (now->ok()) line = std::string(**now);
+  absl::StatusOr<std::string> line =
+      now->ok() ? absl::StatusOr<std::string>(std::string(**now))
+                : absl::StatusOr<std::string>(now->status());
   CompleteNow(op, line);
 }
 
@@ -922,7 +923,12 @@ asio::awaitable<void> ReaderFuzz::AwaitRead(Op* read) {
     }
     case Kind::kFill: {
       absl::Status filled = co_await reader_->AsyncFill();
-      result = filled;
+      // The bytes come from Consume(), below.
+      if (filled.ok()) {
+        result = std::string();
+      } else {
+        result = filled;
+      }
       break;
     }
   }
