@@ -12,6 +12,10 @@
 //                 default token (`co_await reader.AsyncReadLine()`), cancel
 //                 (terminal, partial or total), run until idle, run one
 //                 handler.
+//   extended      a first byte 0xFF, then the header, then an options byte
+//                 (ReaderOptions: overlong_line, cancel_safe_read_all); its
+//                 reads also include readuntil with 1-3 separators, the line
+//                 view and fill + consume.
 //   ending        0, 1: cancel everything pending and run until idle, then
 //                 every operation must have completed exactly once;
 //                 2: destroy the reader with operations pending, then run;
@@ -27,8 +31,11 @@
 //   (the line through its b"\n", else the whole buffer; or what a
 //   LimitOverrunError set as the reader's exception makes it drop), or
 //   gathered by a pending read(-1), which returns it later or, failed or
-//   cancelled, drops it. Nothing else takes bytes; a cancelled read takes
-//   none.
+//   cancelled, drops it; or dropped by kDiscardLine, exactly as the model
+//   of its drop computes (through the next separator, else all but
+//   len(longest) - 1 bytes; at EOF the rest). A cancel-safe read(-1) takes
+//   everything at EOF in one step, or nothing. Nothing else takes bytes; a
+//   cancelled read takes none.
 // - Flow control, while a fake transport that can pause is attached: pause
 //   and resume calls alternate; the reader's `transport_paused()` matches the
 //   transport; after a feed the transport is paused if the buffer is over
@@ -36,10 +43,13 @@
 //   clears without resuming, as asyncio does); and the buffer never exceeds
 //   max(2 * limit, what a pending read needs) + one feed, where readexactly(n)
 //   needs n, readuntil limit + len(separator), readline limit + 1, and read(-1)
-//   is unbounded by design. The fake transport delivers nothing while paused,
-//   as a real one. Without a transport, or with one that cannot pause, the
-//   buffer is unbounded by design (and the reader must forget that transport
-//   the first time it tries to pause it).
+//   is unbounded by design (readuntil with separators: limit + the longest;
+//   the line view and fill: limit + 1). While kDiscardLine drops, the
+//   buffer holds at most len(longest separator) - 1 bytes and the
+//   transport is never paused. The fake transport delivers nothing while
+//   paused, as a real one. Without a transport, or with one that cannot pause,
+//   the buffer is unbounded by design (and the reader must forget that
+//   transport the first time it tries to pause it).
 // - Operations: no handler runs inside its initiating call; nothing completes
 //   twice; a completion has the shape its read promises (a line ends with its
 //   only b"\n" and is at most limit + 1 long, readexactly(n) returns n bytes,
