@@ -482,7 +482,156 @@ def reader_seeds() -> Dict[str, bytes]:
         seeds[f"random_{number:02d}"] = bytes(
             rng.randrange(256) for _ in range(size)
         )
+    seeds.update(reader_extended_seeds())
     return seeds
+
+
+# reader_fuzz's extended inputs (reader_fuzz.cc: Run(), DecodeRead()), which
+# reader_program.py does not decode: 0xFF, the header byte, an options byte
+# (bits 0-1 overlong_line: 0 kAsyncio, 1 kKeep, 2 kDiscardLine; bit 2
+# cancel_safe_read_all), then ops as above, whose reads are one of eight
+# kinds: the five of READ_KINDS, then 5 readuntil with 1-3 separators
+# (count - 1, then SEPARATORS indices), 6 the line view, 7 fill + consume(n).
+ASYNCIO, KEEP, DISCARD, CANCEL_SAFE = 0, 1, 2, 4
+UNTIL_ANY, LINE_VIEW, FILL = 5, 6, 7
+
+
+def extended(limit: int, options: int, *ops: List[int]) -> bytes:
+    """An extended input; `ops` are each an op's bytes (ending 0)."""
+    out = [0xFF, limit - 1, options]
+    for op in ops:
+        out.extend(op)
+    return bytes(out)
+
+
+def x_text(text: bytes) -> List[int]:
+    """feed_text; `text` of ALPHABET only, under 16 bytes."""
+    assert len(text) < 16
+    return [0, len(text)] + [rp.ALPHABET.index(byte) for byte in text]
+
+
+def x_until_any(*separators: bytes) -> List[int]:
+    """A readuntil-with-separators read's bytes (after the op byte)."""
+    return [UNTIL_ANY, len(separators) - 1] + [
+        rp.SEPARATORS.index(separator) for separator in separators
+    ]
+
+
+def reader_extended_seeds() -> Dict[str, bytes]:
+    readline, run, eof = [5, 0], [8], [2]
+    return {
+        # kDiscardLine: an over-long line with no b"\n" yet pauses the
+        # transport; readline fails, the reader drops it all and resumes,
+        # keeps dropping the next feed through its b"\n", then reads on.
+        "ext_discard_line_readline": extended(
+            4,
+            DISCARD,
+            [4, 0],  # set_transport (can pause)
+            [1, 10, 1, 0],  # feed b"a" * 10
+            readline,
+            run,
+            x_text(b"ab\nab\n"),
+            readline,
+            run,
+            eof,
+            run,
+        ),
+        # kDiscardLine after readuntil(("AZ", "--")) over the limit: one
+        # byte kept (a separator may start there) through two feeds, then
+        # the drop ends at "AZ".
+        "ext_discard_until_any_keeps_partial": extended(
+            3,
+            DISCARD,
+            x_text(b"xxxxxxxx"),
+            [5] + x_until_any(b"AZ", b"--"),
+            run,
+            x_text(b"A"),
+            x_text(b"Zb\n"),
+            readline,
+            run,
+            eof,
+            run,
+        ),
+        # kDiscardLine: EOF while dropping drops the rest.
+        "ext_discard_eof_drops_rest": extended(
+            2,
+            DISCARD,
+            x_text(b"aaaaa"),
+            [6, 0, 1, 7],  # task: readuntil(b"xxx")
+            run,
+            x_text(b"xx"),
+            eof,
+            run,
+        ),
+        # kKeep: readline over the limit fails with LimitOverrunError and
+        # keeps the bytes; read(4) makes progress, readline then succeeds.
+        "ext_keep_readline_then_read": extended(
+            3,
+            KEEP,
+            x_text(b"aaaaaa\n"),
+            readline,
+            run,
+            [5, 2, 4],  # read(4)
+            run,
+            readline,
+            run,
+        ),
+        # cancel_safe_read_all: read(-1) cancelled (total cancellation,
+        # which it now honours) leaves every byte; a second read(-1) gets
+        # the whole stream at EOF.
+        "ext_cancel_safe_read_all": extended(
+            2,
+            CANCEL_SAFE,
+            [4, 0],
+            x_text(b"abab"),
+            [5, 2, 0xFF],  # read(-1)
+            run,
+            x_text(b"ab"),
+            [7, 0, 2],  # cancel #1, total
+            run,
+            [5, 2, 0xFF],
+            x_text(b"x\n"),
+            eof,
+            run,
+        ),
+        # A task: fill + consume(3), the line view, then fill +
+        # consume(20), more than the buffer holds (ValueError).
+        "ext_fill_consume_view_task": extended(
+            4,
+            ASYNCIO,
+            [6, 2, FILL, 3, LINE_VIEW, FILL, 20],
+            run,
+            x_text(b"abab\nab\n"),
+            run,
+            eof,
+            run,
+        ),
+        # As their own operations: TryReadLineView() (a line; then "would
+        # wait"), Consume(2), and the view of the last bytes at EOF.
+        "ext_try_view_consume": extended(
+            4,
+            ASYNCIO,
+            x_text(b"ab\nabab"),
+            [5, LINE_VIEW],
+            [5, LINE_VIEW],
+            [5, FILL, 2],
+            eof,
+            [5, LINE_VIEW],
+            run,
+        ),
+        # readuntil(("\r\n", "\n")) twice in a task, and one with an empty
+        # separator (ValueError).
+        "ext_until_any": extended(
+            8,
+            ASYNCIO,
+            x_text(b"ab\r\nx\n"),
+            [6, 1] + x_until_any(b"\r\n", b"\n") * 2,
+            [5] + x_until_any(b"a", b""),
+            run,
+            eof,
+            run,
+        ),
+    }
 
 
 # -- writer_fuzz -------------------------------------------------------------

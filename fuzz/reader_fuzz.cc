@@ -12,6 +12,10 @@
 //                 default token (`co_await reader.AsyncReadLine()`), cancel
 //                 (terminal, partial or total), run until idle, run one
 //                 handler.
+//   extended      a first byte 0xFF, then the header, then an options byte
+//                 (ReaderOptions: overlong_line, cancel_safe_read_all); its
+//                 reads also include readuntil with 1-3 separators, the line
+//                 view and fill + consume.
 //   ending        0, 1: cancel everything pending and run until idle, then
 //                 every operation must have completed exactly once;
 //                 2: destroy the reader with operations pending, then run;
@@ -27,8 +31,11 @@
 //   (the line through its b"\n", else the whole buffer; or what a
 //   LimitOverrunError set as the reader's exception makes it drop), or
 //   gathered by a pending read(-1), which returns it later or, failed or
-//   cancelled, drops it. Nothing else takes bytes; a cancelled read takes
-//   none.
+//   cancelled, drops it; or dropped by kDiscardLine, exactly as the model
+//   of its drop computes (through the next separator, else all but
+//   len(longest) - 1 bytes; at EOF the rest). A cancel-safe read(-1) takes
+//   everything at EOF in one step, or nothing. Nothing else takes bytes; a
+//   cancelled read takes none.
 // - Flow control, while a fake transport that can pause is attached: pause
 //   and resume calls alternate; the reader's `transport_paused()` matches the
 //   transport; after a feed the transport is paused if the buffer is over
@@ -36,10 +43,13 @@
 //   clears without resuming, as asyncio does); and the buffer never exceeds
 //   max(2 * limit, what a pending read needs) + one feed, where readexactly(n)
 //   needs n, readuntil limit + len(separator), readline limit + 1, and read(-1)
-//   is unbounded by design. The fake transport delivers nothing while paused,
-//   as a real one. Without a transport, or with one that cannot pause, the
-//   buffer is unbounded by design (and the reader must forget that transport
-//   the first time it tries to pause it).
+//   is unbounded by design (readuntil with separators: limit + the longest;
+//   the line view and fill: limit + 1). While kDiscardLine drops, the
+//   buffer holds at most len(longest separator) - 1 bytes and the
+//   transport is never paused. The fake transport delivers nothing while
+//   paused, as a real one. Without a transport, or with one that cannot pause,
+//   the buffer is unbounded by design (and the reader must forget that
+//   transport the first time it tries to pause it).
 // - Operations: no handler runs inside its initiating call; nothing completes
 //   twice; a completion has the shape its read promises (a line ends with its
 //   only b"\n" and is at most limit + 1 long, readexactly(n) returns n bytes,
@@ -95,17 +105,34 @@ const char* const kSeparators[] = {"\n", "a",    "ab", "AZ",
 constexpr size_t kMaxFeed = 256;
 constexpr size_t kUnbounded = std::numeric_limits<size_t>::max() / 2;
 
-enum class Kind { kLine, kUntil, kRead, kExactly, kNext };
+// The first byte of an extended input: a header byte and an options byte
+// follow (see Run()). No seed of the original format starts with it.
+constexpr uint8_t kExtendedMarker = 0xFF;
+
+// kUntilAny, kLineView and kFill exist in extended inputs only.
+enum class Kind {
+  kLine,
+  kUntil,
+  kRead,
+  kExactly,
+  kNext,
+  kUntilAny,
+  kLineView,
+  kFill
+};
 
 struct ReadSpec {
   Kind kind = Kind::kLine;
-  std::string separator;  // kUntil
-  int64_t n = 0;          // kRead, kExactly
+  std::string separator;                // kUntil
+  std::vector<std::string> separators;  // kUntilAny, as given
+  int64_t n = 0;                        // kRead, kExactly; kFill: to consume
 };
 
-ReadSpec DecodeRead(FuzzInput& input) {
+// `extended`: an extended input, whose reads also include readuntil with
+// 1-3 separators, the line view and fill + consume.
+ReadSpec DecodeRead(FuzzInput& input, bool extended) {
   ReadSpec spec;
-  switch (input.Byte() % 5) {
+  switch (input.Byte() % (extended ? 8 : 5)) {
     case 0:
       spec.kind = Kind::kLine;
       break;
@@ -121,8 +148,23 @@ ReadSpec DecodeRead(FuzzInput& input) {
       spec.kind = Kind::kExactly;
       spec.n = static_cast<int8_t>(input.Byte());
       break;
-    default:
+    case 4:
       spec.kind = Kind::kNext;
+      break;
+    case 5: {
+      spec.kind = Kind::kUntilAny;
+      const int count = 1 + input.Byte() % 3;
+      for (int i = 0; i < count; ++i) {
+        spec.separators.push_back(kSeparators[input.Byte() % 8]);
+      }
+      break;
+    }
+    case 6:
+      spec.kind = Kind::kLineView;
+      break;
+    default:
+      spec.kind = Kind::kFill;
+      spec.n = input.Byte() % 32;
       break;
   }
   return spec;
@@ -141,6 +183,17 @@ std::string Show(const ReadSpec& spec) {
       return absl::StrCat("readexactly(", spec.n, ")");
     case Kind::kNext:
       return "anext()";
+    case Kind::kUntilAny: {
+      std::vector<std::string> shown;
+      for (const std::string& separator : spec.separators) {
+        shown.push_back(absl::StrCat("b\"", absl::CEscape(separator), "\""));
+      }
+      return absl::StrCat("readuntil((", absl::StrJoin(shown, ", "), "))");
+    }
+    case Kind::kLineView:
+      return "readline view";
+    case Kind::kFill:
+      return absl::StrCat("fill, consume(", spec.n, ")");
   }
   return "?";
 }
@@ -155,7 +208,19 @@ bool IsReadAll(const ReadSpec& spec) {
 }
 
 bool IsLineRead(const ReadSpec& spec) {
-  return spec.kind == Kind::kLine || spec.kind == Kind::kNext;
+  return spec.kind == Kind::kLine || spec.kind == Kind::kNext ||
+         spec.kind == Kind::kLineView;
+}
+
+bool IsUntilRead(const ReadSpec& spec) {
+  return spec.kind == Kind::kUntil || spec.kind == Kind::kUntilAny;
+}
+
+// What kDiscardLine drops through after `spec` failed over the limit.
+std::vector<std::string> DiscardSeparators(const ReadSpec& spec) {
+  if (spec.kind == Kind::kUntil) return {spec.separator};
+  if (spec.kind == Kind::kUntilAny) return spec.separators;
+  return {"\n"};
 }
 
 // The ValueError readline raises over the limit (errors.h: kind ValueError,
@@ -171,9 +236,12 @@ size_t SliceEnd(int64_t k, size_t size) {
   return std::min<size_t>(static_cast<size_t>(k), size);
 }
 
-absl::Status DecodeException(FuzzInput& input) {
+// `no_limit_overrun`: kind 5 (LimitOverrunError) gives RuntimeError instead
+// (extended inputs with overlong_line kKeep or kDiscardLine: see Run()).
+absl::Status DecodeException(FuzzInput& input, bool no_limit_overrun) {
   const uint8_t kind = input.Byte() % 6;
   const uint8_t argument = input.Byte();
+  if (kind == 5 && no_limit_overrun) return RuntimeError("rt");
   switch (kind) {
     case 0:
       return MakeError(ErrorKind::kValueError, "boom");
@@ -290,6 +358,9 @@ class ReaderFuzz {
   void SetException(absl::Status exception);
   void SetTransport(bool cannot_pause);
   void StartRead(ReadSpec spec);
+  void TryReadLineViewNow(Op& op);
+  absl::StatusOr<std::string> ConsumeNow(size_t n);
+  void CompleteNow(Op& op, const absl::StatusOr<std::string>& result);
   void StartTask(FuzzInput& input);
   void Cancel(uint8_t target, uint8_t type);
   void RunUntilIdle();
@@ -310,6 +381,9 @@ class ReaderFuzz {
                   const std::string& removed);
   void CheckReadAll(const Op& op, const absl::StatusOr<std::string>& result,
                     const std::string& removed);
+  bool StartsDiscarding(const Op& op,
+                        const absl::StatusOr<std::string>& result) const;
+  size_t ModelDiscard(absl::string_view buffer);
   void NoteReadAlls();
   void SettleGathered();
   void CheckFlowControl();
@@ -322,9 +396,16 @@ class ReaderFuzz {
   bool CancelSent(const Op& op) const {
     return op.cancel_sent || (op.task != nullptr && op.task->cancel_sent);
   }
+  // A read(-1) that gathers blocks as it goes (3.11.7's), as opposed to the
+  // cancel-safe one, which takes everything in one step at EOF.
+  bool GathersReadAll(const ReadSpec& spec) const {
+    return IsReadAll(spec) && !options_.cancel_safe_read_all;
+  }
 
   FuzzInput input_;
   int64_t limit_ = 1;
+  bool extended_ = false;  // the input starts with kExtendedMarker
+  ReaderOptions options_;
   std::deque<Op> ops_;  // stable addresses; outlives the context and reader
   std::unique_ptr<asio::io_context> context_ =
       std::make_unique<asio::io_context>();
@@ -348,6 +429,10 @@ class ReaderFuzz {
   bool gathered_dropped_ = false;           // a read(-1) failed holding some
   size_t claimed_ = 0;                      // bytes of gathered_ returned
   absl::flat_hash_set<int> epoch_readers_;  // read(-1)s pending meanwhile
+  // kDiscardLine: the separators the reader drops through, while it drops
+  // (empty otherwise), and the bytes it dropped so far.
+  std::vector<std::string> discard_through_;
+  size_t discarded_ = 0;
   bool eof_ = false;
   absl::Status exception_;
   // Every exception set, oldest first: a read woken by one completes with it
@@ -365,11 +450,31 @@ HandlerTracker::~HandlerTracker() {
 }
 
 void ReaderFuzz::Run() {
-  const uint8_t header = input_.Byte();
+  uint8_t header = input_.Byte();
+  if (header == kExtendedMarker) {
+    // Extended: the header byte, then an options byte: bits 0-1
+    // overlong_line (kAsyncio, kKeep, kDiscardLine, kAsyncio), bit 2
+    // cancel_safe_read_all; reads decode from 8 kinds instead of 5.
+    extended_ = true;
+    header = input_.Byte();
+    const uint8_t options = input_.Byte();
+    static constexpr OverlongLine kOverlong[] = {
+        OverlongLine::kAsyncio, OverlongLine::kKeep, OverlongLine::kDiscardLine,
+        OverlongLine::kAsyncio};
+    options_.overlong_line = kOverlong[options & 3];
+    options_.cancel_safe_read_all = (options & 4) != 0;
+  }
   limit_ = 1 + header % 64;
+  options_.limit = limit_;
   const int ending = (header >> 6) & 3;
+  if (FuzzTracing() && extended_) {
+    FuzzTrace(absl::StrCat("options: limit ", limit_, ", overlong_line ",
+                           static_cast<int>(options_.overlong_line),
+                           ", cancel_safe_read_all ",
+                           options_.cancel_safe_read_all));
+  }
   absl::StatusOr<StreamReader> reader =
-      StreamReader::Create(context_->get_executor(), limit_);
+      StreamReader::Create(context_->get_executor(), options_);
   FUZZ_CHECK(reader.ok(), "a reader with a positive limit");
   reader_.emplace(*std::move(reader));
   while (!input_.empty()) {
@@ -392,13 +497,18 @@ void ReaderFuzz::Run() {
         FeedEof();
         break;
       case 3:
-        SetException(DecodeException(input_));
+        // A LimitOverrunError set as the reader's exception, under kKeep or
+        // kDiscardLine, acts differently on a read that was waiting (woken
+        // with it: asyncio's readline drop) and one that was not (its step
+        // sees it as its own overrun), and the model cannot tell the two.
+        SetException(DecodeException(
+            input_, options_.overlong_line != OverlongLine::kAsyncio));
         break;
       case 4:
         SetTransport(input_.Byte() & 1);
         break;
       case 5:
-        StartRead(DecodeRead(input_));
+        StartRead(DecodeRead(input_, extended_));
         break;
       case 6:
         StartTask(input_);
@@ -430,6 +540,12 @@ void ReaderFuzz::Feed(std::string data) {
   // A paused transport delivers nothing.
   if (flow_controlled && reader_->transport_paused()) return;
   const bool was_paused = reader_->transport_paused();
+  // kDiscardLine, while dropping: the feed drops through the next separator,
+  // or all but what may start one.
+  std::optional<size_t> drop;
+  if (!eof_ && !data.empty() && !discard_through_.empty()) {
+    drop = ModelDiscard(absl::StrCat(reader_->buffer(), data));
+  }
   absl::Status fed = reader_->FeedData(data);
   if (eof_) {
     FUZZ_CHECK(GetErrorKind(fed) == ErrorKind::kAssertionError,
@@ -437,6 +553,12 @@ void ReaderFuzz::Feed(std::string data) {
   } else {
     FUZZ_CHECK(fed.ok(), "feed_data succeeds before EOF");
     fed_.append(data);
+    if (drop.has_value()) {
+      FUZZ_CHECK(TakeRemoved().size() == *drop,
+                 "kDiscardLine: a feed while dropping dropped other than "
+                 "through the next separator, or all but len(longest "
+                 "separator) - 1 bytes");
+    }
     if (!data.empty() && current_.has_value() && !was_paused &&
         reader_->buffer_size() > 2 * static_cast<size_t>(limit_)) {
       if (flow_controlled) {
@@ -453,7 +575,14 @@ void ReaderFuzz::Feed(std::string data) {
 
 void ReaderFuzz::FeedEof() {
   FuzzTrace("feed_eof()");
+  const size_t buffered = reader_->buffer_size();
   reader_->FeedEof();
+  if (!discard_through_.empty()) {
+    FUZZ_CHECK(TakeRemoved().size() == buffered && reader_->buffer_size() == 0,
+               "kDiscardLine: EOF while dropping did not drop the rest");
+    discarded_ += buffered;
+    discard_through_.clear();
+  }
   eof_ = true;
   Checkpoint();
 }
@@ -496,6 +625,13 @@ void ReaderFuzz::StartRead(ReadSpec spec) {
   if (FuzzTracing()) {
     FuzzTrace(absl::StrCat("read #", op.id, " ", Show(op.read)));
   }
+  // The zero-copy reads are awaitable only; as their own operation they are
+  // the synchronous halves, TryReadLineView() and Consume().
+  if (op.read.kind == Kind::kLineView) return TryReadLineViewNow(op);
+  if (op.read.kind == Kind::kFill) {
+    const absl::StatusOr<std::string> consumed = ConsumeNow(op.read.n);
+    return CompleteNow(op, consumed);
+  }
   auto tracker = std::make_unique<HandlerTracker>(this, &op);
   initiating_ = true;
   switch (op.read.kind) {
@@ -522,16 +658,77 @@ void ReaderFuzz::StartRead(ReadSpec spec) {
       reader_->AsyncNextLine(asio::deferred)(asio::bind_cancellation_slot(
           op.signal.slot(), NextLineCallback{std::move(tracker)}));
       break;
+    case Kind::kUntilAny:
+      reader_->AsyncReadUntilAny(op.read.separators,
+                                 asio::deferred)(asio::bind_cancellation_slot(
+          op.signal.slot(), ReadCallback{std::move(tracker)}));
+      break;
+    case Kind::kLineView:
+    case Kind::kFill:
+      break;  // above
   }
   initiating_ = false;
   Checkpoint();
+}
+
+// TryReadLineView(): a line, readline's error or b"" at EOF now, or nullopt
+// exactly when readline would wait (no b"\n" buffered, at most `limit`
+// bytes, no EOF, no exception), having taken nothing.
+void ReaderFuzz::TryReadLineViewNow(Op& op) {
+  const std::string before(reader_->buffer());
+  std::optional<absl::StatusOr<absl::string_view>> now =
+      reader_->TryReadLineView();
+  if (!now.has_value()) {
+    FUZZ_CHECK(TakeRemoved().empty(), "TryReadLineView() waited, taking bytes");
+    FUZZ_CHECK(exception_.ok() && !eof_ &&
+                   before.find('\n') == std::string::npos &&
+                   before.size() <= static_cast<size_t>(limit_),
+               "TryReadLineView() would wait with an answer buffered");
+    op.pending = false;
+    ++op.completions;
+    ++op.handler_calls;
+    FuzzTrace("  (would wait)");
+    Checkpoint();
+    return;
+  }
+  // Copied at once: the view lives until the next call on the reader.
+  absl::StatusOr<std::string> line =
+      now->ok() ? absl::StatusOr<std::string>(std::string(**now))
+                : absl::StatusOr<std::string>(now->status());
+  CompleteNow(op, line);
+}
+
+// Consume(n), with what it took as its result (kFill).
+absl::StatusOr<std::string> ReaderFuzz::ConsumeNow(size_t n) {
+  const size_t before = reader_->buffer_size();
+  std::string taken(reader_->buffer().substr(0, n));
+  const absl::Status consumed = reader_->Consume(n);
+  if (n > before) {
+    FUZZ_CHECK(GetErrorKind(consumed) == ErrorKind::kValueError &&
+                   absl::IsInvalidArgument(consumed),
+               "Consume() of more than the buffer holds is a ValueError");
+    FUZZ_CHECK(reader_->buffer_size() == before,
+               "a failed Consume() changed the buffer");
+    return consumed;
+  }
+  FUZZ_CHECK(consumed.ok(), "Consume() within the buffer succeeds");
+  return taken;
+}
+
+// A synchronous operation's end (it has no handler).
+void ReaderFuzz::CompleteNow(Op& op,
+                             const absl::StatusOr<std::string>& result) {
+  op.pending = false;
+  ++op.completions;
+  ++op.handler_calls;
+  CheckRead(op, result);
 }
 
 void ReaderFuzz::StartTask(FuzzInput& input) {
   Op& task = NewOp(Op::Type::kTask);
   const int count = 1 + input.Byte() % 3;
   for (int i = 0; i < count; ++i) {
-    ReadSpec spec = DecodeRead(input);
+    ReadSpec spec = DecodeRead(input, extended_);
     Op& read = NewOp(Op::Type::kAwaitedRead);
     read.read = std::move(spec);
     read.task = &task;
@@ -584,7 +781,8 @@ void ReaderFuzz::Cancel(uint8_t target, uint8_t type_byte) {
     case Op::Type::kRead:
       if (!op.pending) return;
       // read(-1) does not honour total cancellation: it would drop bytes.
-      if (!(IsReadAll(op.read) && type == asio::cancellation_type::total)) {
+      if (!(GathersReadAll(op.read) &&
+            type == asio::cancellation_type::total)) {
         op.cancel_sent = true;
       }
       op.signal.emit(type);
@@ -717,10 +915,42 @@ asio::awaitable<void> ReaderFuzz::AwaitRead(Op* read) {
       }
       break;
     }
+    case Kind::kUntilAny: {
+      std::vector<std::string> separators = read->read.separators;
+      result = co_await reader_->AsyncReadUntilAny(std::move(separators));
+      break;
+    }
+    case Kind::kLineView: {
+      absl::StatusOr<absl::string_view> line =
+          co_await reader_->AsyncReadLineView();
+      // Copied at once: the view lives until the next call on the reader.
+      if (!line.ok()) {
+        result = line.status();
+      } else {
+        result = std::string(*line);
+      }
+      break;
+    }
+    case Kind::kFill: {
+      absl::Status filled = co_await reader_->AsyncFill();
+      // The bytes come from Consume(), below.
+      if (filled.ok()) {
+        result = std::string();
+      } else {
+        result = filled;
+      }
+      break;
+    }
   }
   FUZZ_CHECK(!reader_gone_ && !context_gone_,
              "an awaited read resumed after the reader or its io_context was "
              "destroyed");
+  if (read->read.kind == Kind::kFill && result.ok()) {
+    FUZZ_CHECK(reader_->buffer_size() > 0 || eof_,
+               "AsyncFill() returned with an empty buffer before EOF");
+    FUZZ_CHECK(TakeRemoved().empty(), "AsyncFill() took bytes");
+    result = ConsumeNow(read->read.n);
+  }
   FUZZ_CHECK(read->completions == 0, "an awaited read completed twice");
   ++read->completions;
   read->pending = false;
@@ -809,7 +1039,21 @@ void ReaderFuzz::CheckRead(Op& op, const absl::StatusOr<std::string>& result) {
                            "\", buffer now b\"",
                            absl::CEscape(reader_->buffer()), "\""));
   }
-  if (IsReadAll(op.read)) {
+  if (StartsDiscarding(op, result)) {
+    // kDiscardLine: the read failed over the limit, taking nothing, and the
+    // reader then dropped through the next separator (or all but what may
+    // start one).
+    FUZZ_CHECK(IsLineRead(op.read) ? IsLineTooLong(result.status())
+                                   : GetErrorKind(result.status()) ==
+                                         ErrorKind::kLimitOverrunError,
+               "kDiscardLine: an over-long line failed with another error "
+               "than the mode's");
+    discard_through_ = DiscardSeparators(op.read);
+    const size_t drop = ModelDiscard(absl::StrCat(removed, reader_->buffer()));
+    FUZZ_CHECK(removed.size() == drop,
+               "kDiscardLine: the failing read dropped other than through the "
+               "next separator, or all but len(longest separator) - 1 bytes");
+  } else if (GathersReadAll(op.read)) {
     CheckReadAll(op, result, removed);
   } else if (result.ok()) {
     CheckValue(op, *result, removed);
@@ -839,6 +1083,12 @@ void ReaderFuzz::CheckValue(const Op& op, const std::string& value,
   FUZZ_CHECK(value == removed,
              "a read returned other bytes than those it took from the buffer");
   const bool at_end = eof_ && reader_->buffer_size() == 0;
+  if (IsReadAll(op.read)) {
+    // The cancel-safe read(-1) (ReaderOptions::cancel_safe_read_all): the
+    // whole stream, in one step, at EOF.
+    FUZZ_CHECK(at_end, "a cancel-safe read(-1) returned before EOF");
+    return;
+  }
   // A line or a readuntil() chunk ends with its separator, found at most
   // `limit` bytes in. It may hold more separators: asyncio's readuntil keeps
   // its search offset across the wait, so when other reads took bytes from
@@ -847,6 +1097,7 @@ void ReaderFuzz::CheckValue(const Op& op, const std::string& value,
   switch (op.read.kind) {
     case Kind::kLine:
     case Kind::kNext:
+    case Kind::kLineView:
       if (!value.empty() && value.back() == '\n') {
         FUZZ_CHECK(value.size() <= limit + 1, "a line is over the limit");
       } else {
@@ -872,6 +1123,23 @@ void ReaderFuzz::CheckValue(const Op& op, const std::string& value,
       FUZZ_CHECK(value.size() == static_cast<size_t>(op.read.n),
                  "readexactly(n) returned other than n bytes");
       break;
+    case Kind::kUntilAny: {
+      // Ends with one of its separators, whose match starts within `limit`.
+      const bool ends = std::any_of(
+          op.read.separators.begin(), op.read.separators.end(),
+          [&](const std::string& separator) {
+            return !separator.empty() && absl::EndsWith(value, separator) &&
+                   value.size() - separator.size() <= limit;
+          });
+      FUZZ_CHECK(ends,
+                 "readuntil() with several separators returned a chunk "
+                 "without one, or over the limit");
+      break;
+    }
+    case Kind::kFill:
+      FUZZ_CHECK(value.size() == static_cast<size_t>(op.read.n),
+                 "Consume(n) took other than n bytes");
+      break;
   }
 }
 
@@ -890,7 +1158,7 @@ void ReaderFuzz::CheckError(const Op& op, const absl::Status& error,
               incomplete->partial.size() < static_cast<size_t>(op.read.n),
           "readexactly()'s IncompleteReadError has the wrong sizes");
     } else {
-      FUZZ_CHECK(op.read.kind == Kind::kUntil && !incomplete->expected,
+      FUZZ_CHECK(IsUntilRead(op.read) && !incomplete->expected,
                  "an IncompleteReadError from a read that cannot raise it");
     }
     return;
@@ -996,18 +1264,61 @@ void ReaderFuzz::SettleGathered() {
   epoch_readers_.clear();
 }
 
+// Whether `result` makes a kDiscardLine reader start dropping: readline's
+// own LineTooLong (a LimitOverrunError set as the exception is not decoded
+// under kDiscardLine), readuntil's LimitOverrunError.
+bool ReaderFuzz::StartsDiscarding(
+    const Op& op, const absl::StatusOr<std::string>& result) const {
+  if (options_.overlong_line != OverlongLine::kDiscardLine || result.ok()) {
+    return false;
+  }
+  if (IsLineRead(op.read)) return IsLineTooLong(result.status());
+  return IsUntilRead(op.read) &&
+         GetLimitOverrunConsumed(result.status()).has_value();
+}
+
+// The model of kDiscardLine's drop over `buffer` (what the reader holds
+// before it drops): through the earliest-ending separator of
+// discard_through_, which ends the dropping, else all but len(longest) - 1
+// bytes. Returns how many bytes go; counts them in discarded_.
+size_t ReaderFuzz::ModelDiscard(absl::string_view buffer) {
+  std::optional<size_t> end;
+  size_t longest = 0;
+  for (const std::string& separator : discard_through_) {
+    longest = std::max(longest, separator.size());
+    const size_t found = buffer.find(separator);
+    if (found == absl::string_view::npos) continue;
+    end = std::min(end.value_or(buffer.size()), found + separator.size());
+  }
+  size_t drop = 0;
+  if (end.has_value()) {
+    drop = *end;
+    discard_through_.clear();
+  } else {
+    drop = buffer.size() -
+           std::min(buffer.size(), std::max<size_t>(longest, 1) - 1);
+  }
+  discarded_ += drop;
+  if (FuzzTracing()) {
+    FuzzTrace(absl::StrCat("  kDiscardLine drops b\"",
+                           absl::CEscape(buffer.substr(0, drop)), "\"",
+                           discard_through_.empty() ? ", done" : ""));
+  }
+  return drop;
+}
+
 // Every read(-1) pending now belongs to the current epoch.
 void ReaderFuzz::NoteReadAlls() {
   for (const Op& op : ops_) {
-    if (op.type != Op::Type::kTask && op.pending && IsReadAll(op.read)) {
+    if (op.type != Op::Type::kTask && op.pending && GathersReadAll(op.read)) {
       epoch_readers_.insert(op.id);
     }
   }
 }
 
 size_t ReaderFuzz::PendingReadAlls() const {
-  return std::count_if(ops_.begin(), ops_.end(), [](const Op& op) {
-    return op.type != Op::Type::kTask && op.pending && IsReadAll(op.read);
+  return std::count_if(ops_.begin(), ops_.end(), [this](const Op& op) {
+    return op.type != Op::Type::kTask && op.pending && GathersReadAll(op.read);
   });
 }
 
@@ -1019,7 +1330,14 @@ size_t ReaderFuzz::Need() const {
     switch (op.read.kind) {
       case Kind::kLine:
       case Kind::kNext:
+      case Kind::kLineView:
+      case Kind::kFill:
         need = std::max<size_t>(need, limit_ + 1);
+        break;
+      case Kind::kUntilAny:
+        for (const std::string& separator : op.read.separators) {
+          need = std::max<size_t>(need, limit_ + separator.size());
+        }
         break;
       case Kind::kUntil:
         need = std::max<size_t>(need, limit_ + op.read.separator.size());
@@ -1039,6 +1357,8 @@ void ReaderFuzz::CheckFlowControl() {
   for (Transport& transport : transports_) {
     for (const FakeTransport::Call& call : transport.fake->TakeCalls()) {
       if (call.name == "pause_reading") {
+        FUZZ_CHECK(discard_through_.empty(),
+                   "kDiscardLine: the transport was paused while dropping");
         FUZZ_CHECK(transport.can_pause,
                    "a transport that cannot pause "
                    "recorded a pause");
@@ -1054,6 +1374,16 @@ void ReaderFuzz::CheckFlowControl() {
   }
   FUZZ_CHECK(reader_->AtEof() == (eof_ && reader_->buffer_size() == 0),
              "at_eof() is not `EOF fed and buffer empty`");
+  if (!discard_through_.empty()) {
+    // OverlongLine::kDiscardLine's bound, with or without a transport.
+    size_t longest = 0;
+    for (const std::string& separator : discard_through_) {
+      longest = std::max(longest, separator.size());
+    }
+    FUZZ_CHECK(reader_->buffer_size() + 1 <= std::max<size_t>(longest, 1),
+               "kDiscardLine: the buffer holds more than len(longest "
+               "separator) - 1 bytes while dropping");
+  }
   const bool flow_controlled =
       current_.has_value() && transports_[*current_].can_pause;
   if (!flow_controlled) {

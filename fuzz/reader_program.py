@@ -120,8 +120,22 @@ def _exception(stream: _Input) -> ExceptionSpec:
     return ("LimitOverrunError", "over", None, None, argument % 8)
 
 
+# The first byte of reader_fuzz's extended inputs (ReaderOptions and the
+# zero-copy reads; reader_fuzz.cc: Run()), which this module does not
+# decode: the scenario schema has no reader options.
+EXTENDED_MARKER = 0xFF
+
+
+def is_extended(data: bytes) -> bool:
+    """Whether `data` is an extended input, which decode() refuses."""
+    return data[:1] == bytes([EXTENDED_MARKER])
+
+
 def decode(data: bytes) -> Program:
-    """Reads a reader_fuzz input exactly as reader_fuzz.cc does."""
+    """Reads a reader_fuzz input exactly as reader_fuzz.cc does (not an
+    extended one: ValueError)."""
+    if is_extended(data):
+        raise ValueError("an extended reader_fuzz input (ReaderOptions)")
     stream = _Input(data)
     header = stream.byte()
     program = Program(1 + header % 64, ENDINGS[(header >> 6) & 3], [])
