@@ -6,6 +6,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
@@ -133,6 +135,7 @@ class SocketTransport final
       absl::Status made = protocol_->ConnectionMade(this->shared_from_this());
       if (!made.ok()) return ForceClose(std::move(made));
     }
+    StartIdleTimer();
     StartReading();
   }
 
@@ -153,6 +156,7 @@ class SocketTransport final
 
   absl::Status Write(ByteView bytes) override {
     absl::string_view data = bytes;
+    if (!data.empty()) TouchIdle();
     // asyncio checks write_eof() before anything else, so even b'' raises.
     if (eof_requested_) {
       return RuntimeError("Cannot call write() after write_eof()");
@@ -286,6 +290,7 @@ class SocketTransport final
     write_buffer_.Release();
     std::shared_ptr<Protocol> protocol = std::move(protocol_);
     protocol_ = nullptr;
+    idle_timer_.reset();  // Before the context's timer service goes.
     stream_.reset();
     read_buffer_.reset();
     upgrade_ = TlsUpgrade();
@@ -368,6 +373,7 @@ class SocketTransport final
     }
     if (!error) {
       if (data.empty()) return StartReading();  // Paused, or resumed since.
+      TouchIdle();
       absl::Status received = protocol_->DataReceived(data);
       if (!received.ok()) return ForceClose(std::move(received));
       return StartReading();
@@ -412,6 +418,7 @@ class SocketTransport final
       if (ReadBeforeBrokenPipe(error)) return;
       return ForceClose(IoError(error));
     }
+    TouchIdle();
     if (!write_buffer_.Sent(n)) {
       MaybeResumeProtocol();
       return WriteSome();
@@ -535,6 +542,47 @@ class SocketTransport final
     }
   }
 
+  // ---- The idle timeout (TransportOptions::idle_timeout) ----
+  // Activity only stamps the time: the timer is not re-armed per read or
+  // write. When it fires early (there was activity since), it re-arms for
+  // the last activity plus the timeout.
+
+  void StartIdleTimer() {
+    if (!options_.idle_timeout || lost_ || !stream_) return;
+    idle_timer_.emplace(stream_->get_executor());
+    TouchIdle();
+    ArmIdleTimer(last_activity_ + *options_.idle_timeout);
+  }
+
+  void TouchIdle() {
+    if (idle_timer_) last_activity_ = std::chrono::steady_clock::now();
+  }
+
+  void StopIdleTimer() {
+    if (idle_timer_) idle_timer_->cancel();
+  }
+
+  void ArmIdleTimer(std::chrono::steady_clock::time_point deadline) {
+    idle_timer_->expires_at(deadline);
+    // Weak: the timer must not keep an abandoned transport alive.
+    idle_timer_->async_wait(
+        [weak = this->weak_from_this()](boost::system::error_code error) {
+          std::shared_ptr<SocketTransport> self = weak.lock();
+          if (self != nullptr && !error) self->OnIdleTimer();
+        });
+  }
+
+  void OnIdleTimer() {
+    if (lost_ || !idle_timer_) return;
+    const auto deadline = last_activity_ + *options_.idle_timeout;
+    if (std::chrono::steady_clock::now() < deadline) {
+      return ArmIdleTimer(deadline);
+    }
+    ForceClose(MakeError(ErrorKind::kTimeoutError,
+                         absl::StrCat("connection idle for ",
+                                      options_.idle_timeout->count(), " ms")));
+  }
+
   // asyncio: _force_close.
   void ForceClose(absl::Status exception) {
     if (lost_) return;
@@ -576,7 +624,8 @@ class SocketTransport final
       }
       upgrading_ = false;
       closing_ = true;
-      lost_ = true;  // This transport is done, without ConnectionLost().
+      lost_ = true;     // This transport is done, without ConnectionLost().
+      StopIdleTimer();  // The TLS transport runs its own.
       auto tls = std::make_shared<TlsStream<Stream>>(
           PrefixedStream<Stream>(std::move(*stream_),
                                  std::move(upgrade_.received)),
@@ -606,6 +655,8 @@ class SocketTransport final
   std::optional<Stream> stream_;  // empty once the context shut down
   std::shared_ptr<Protocol> protocol_;
   TransportOptions options_;
+  std::optional<asio::steady_timer> idle_timer_;  // with options_.idle_timeout
+  std::chrono::steady_clock::time_point last_activity_;
   asio::ssl::context* ssl_context_;
   Endpoint peername_;
   Endpoint sockname_;

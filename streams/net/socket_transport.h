@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/local/stream_protocol.hpp"
@@ -62,6 +63,17 @@ struct TransportOptions {
   size_t write_low_water = 16 * 1024;
   // How long Close() waits for the TLS peer's close_notify.
   std::chrono::milliseconds tls_shutdown_timeout = std::chrono::seconds(30);
+  // Beyond asyncio (opt-in; unset: never). A connection that has neither
+  // received nor sent a byte for this long is aborted: the protocol's
+  // ConnectionLost() gets kDeadlineExceeded TimeoutError "connection idle
+  // for N ms": the reader's exception is set, so its waiting read and every
+  // later read fail with it (asyncio's readers raise a set exception before
+  // looking at the buffer), and a waiting drain fails too. Activity is a
+  // received chunk, a Write() with bytes, or bytes the socket took from the
+  // write buffer: a slow but moving peer is not idle. Over STARTTLS the clock
+  // restarts on the TLS transport. Cost: one timer per connection, a clock read
+  // per I/O.
+  std::optional<std::chrono::milliseconds> idle_timeout;
 };
 
 using TcpSocket = boost::asio::ip::tcp::socket;
