@@ -428,7 +428,9 @@ class StreamReader {
           co_await internal::AwaitRead<absl::StatusOr<std::string>,
                                        boost::asio::any_io_executor>(
               core_.get(), fill, internal::NoSeparator{});
-      if (!filled.ok()) co_return filled.status();
+      // Woken by the reader's exception: loop, so that readline's answer
+      // to it comes back (an IncompleteReadError's partial bytes...).
+      if (!filled.ok() && core_->exception().ok()) co_return filled.status();
     }
   }
 

@@ -437,6 +437,42 @@ TEST_F(StreamReaderExtensionsTest, TryReadLineViewNeverWaits) {
   EXPECT_THAT(*line, IsOkAndHolds("cd"));
 }
 
+// readline answers a set IncompleteReadError with its partial bytes (its
+// own except clause): so does the view, buffered or woken, and any other
+// exception comes back as it is.
+TEST_F(StreamReaderExtensionsTest, ViewAnswersASetExceptionAsReadlineDoes) {
+  StreamReader stream = MakeReader();
+  stream.SetException(IncompleteReadError("part", std::nullopt));
+  std::optional<absl::StatusOr<absl::string_view>> now =
+      stream.TryReadLineView();
+  ASSERT_TRUE(now.has_value());
+  EXPECT_THAT(*now, IsOkAndHolds("part"));
+
+  StreamReader woken = MakeReader();
+  std::optional<absl::StatusOr<std::string>> got;
+  asio::co_spawn(
+      ctx_,
+      [&]() -> asio::awaitable<void> {
+        absl::StatusOr<absl::string_view> line =
+            co_await woken.AsyncReadLineView();
+        got = line.ok() ? absl::StatusOr<std::string>(std::string(*line))
+                        : absl::StatusOr<std::string>(line.status());
+      },
+      asio::detached);
+  RunBriefly();
+  EXPECT_FALSE(got.has_value());  // waiting
+  woken.SetException(IncompleteReadError("tail", std::nullopt));
+  RunBriefly();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_THAT(*got, IsOkAndHolds("tail"));
+
+  StreamReader failed = MakeReader();
+  failed.SetException(ValueError("boom"));
+  now = failed.TryReadLineView();
+  ASSERT_TRUE(now.has_value());
+  EXPECT_THAT(*now, ErrorKindIs(ErrorKind::kValueError));
+}
+
 TEST_F(StreamReaderExtensionsTest, FillAndConsume) {
   StreamReader stream = MakeReader();
   std::string framed;

@@ -314,20 +314,24 @@ bool ReaderCore::RunFill(int64_t n, bool resumed, ReadResult& out) {
 }
 
 std::optional<absl::StatusOr<absl::string_view>> ReaderCore::TryReadLineView() {
-  if (!exception_.ok()) return exception_;
-  const absl::string_view live = buffer_.view();
-  const size_t at = buffer_.Find("\n", 0);
-  if (at != absl::string_view::npos && static_cast<int64_t>(at) <= limit_) {
-    const absl::string_view line = live.substr(0, at + 1);
-    buffer_.DiscardKeepingStorage(at + 1);
-    MaybeResumeTransport();
-    return line;
+  if (exception_.ok()) {
+    const absl::string_view live = buffer_.view();
+    const size_t at = buffer_.Find("\n", 0);
+    if (at != absl::string_view::npos && static_cast<int64_t>(at) <= limit_) {
+      const absl::string_view line = live.substr(0, at + 1);
+      buffer_.DiscardKeepingStorage(at + 1);
+      MaybeResumeTransport();
+      return line;
+    }
+    if (at == absl::string_view::npos &&
+        static_cast<int64_t>(live.size()) <= limit_ && !eof_) {
+      return std::nullopt;  // wait for more
+    }
   }
-  if (at == absl::string_view::npos &&
-      static_cast<int64_t>(live.size()) <= limit_ && !eof_) {
-    return std::nullopt;  // wait for more
-  }
-  // Over the limit, or EOF: readline's own answer (it does not wait here).
+  // Over the limit, EOF, or the reader's exception: readline's own answer
+  // (it does not wait here). With an exception set that is readline's
+  // except clauses: an IncompleteReadError gives its partial bytes, a
+  // LimitOverrunError drops the line.
   ReadProgress progress;
   ReadResult result;
   if (!RunReadLine(progress, /*resumed=*/false, result)) {
