@@ -148,7 +148,7 @@ class BenchmarksSmokeTest(unittest.TestCase):
             for line in text.splitlines()
             if line.startswith(("PASS: ", "FAIL: "))
         ]
-        # One per Target in report.targets(): 18, and the two ReadLineView ones.
+        # One per Target in report.targets(), the ReadLineView two included.
         self.assertEqual(len(verdicts), 20, text)
         self.assertNotIn("no data", "\n".join(verdicts))
         self.assertIn("targets pass", self.report_output)
