@@ -24,7 +24,7 @@ th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left;
   vertical-align: top; }
 th { background: #eee; }
 td.passed { background: #cfc; } td.failed { background: #f99; }
-td.skipped, td.expected, td.beyond { background: #ffc; }
+td.skipped, td.expected, td.beyond, td.other { background: #ffc; }
 td.differs { background: #fdb; }
 pre { background: #f6f6f6; padding: 6px; margin: 2px 0;
   white-space: pre-wrap; word-break: break-all; }
@@ -118,7 +118,9 @@ def index(
         if column.informational:
             body.extend(_informational(entries, column))
     # The text table's rows: passes per topic and testee; a cell is red
-    # (orange if informational) when its testee fails one of the topic.
+    # (orange if informational) when its testee fails one of the topic,
+    # yellow when the rest are listed failures or beyond 3.11.7 (counted
+    # beside the passes), green when all pass.
     body.append("<h2>Topics</h2>")
     body.append(
         f"<table><tr><th>topic</th><th>scenarios</th>{_headers(columns)}</tr>"
@@ -126,14 +128,28 @@ def index(
     for topic, items in sorted(by_topic.items()):
         cells = []
         for column in columns:
-            passes = sum(
-                _status(column, entry.name) == "passed" for entry in items
-            )
-            if passes == len(items):
-                css = "passed"
-            else:
+            statuses = [_status(column, entry.name) for entry in items]
+            passes = statuses.count("passed")
+            failures = statuses.count("failed") + statuses.count("differs")
+            others = [
+                f"{statuses.count(status)} {word}"
+                for status, word in (
+                    ("beyond", "beyond 3.11.7"),
+                    ("expected", "expected failure"),
+                    ("skipped", "skipped"),
+                )
+                if status in statuses
+            ]
+            if failures:
                 css = "differs" if column.informational else "failed"
-            cells.append(f'<td class="{css}">{passes}</td>')
+            elif others:
+                css = "other"
+            else:
+                css = "passed"
+            text = str(passes)
+            if others:
+                text += f' <small>(+{", ".join(others)})</small>'
+            cells.append(f'<td class="{css}">{text}</td>')
         body.append(
             f'<tr><td><a href="#{_e(topic)}">{_e(topic)}</a></td>'
             f"<td>{len(items)}</td>{''.join(cells)}</tr>"

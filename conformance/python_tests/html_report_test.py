@@ -55,7 +55,7 @@ class HtmlReportTest(unittest.TestCase):
         self.assertIn(
             '<tr><td><a href="#topic">topic</a></td><td>2</td>'
             '<td class="passed">2</td><td class="failed">1</td>'
-            '<td class="differs">1</td></tr>',
+            '<td class="other">1 <small>(+1 skipped)</small></td></tr>',
             page,
         )
         self.assertIn("2 scenarios in 1 topic.", text)
