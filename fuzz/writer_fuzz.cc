@@ -30,9 +30,9 @@
 // io_context goes (net/socket_transport.h): the fake transport holds the
 // protocol until then, and calls Protocol::ContextShutdown() just before the
 // io_context is destroyed. A transport must end its connection so
-// (stream_reader_protocol.h): the server-side protocol holds its writer
-// until ConnectionLost() or ContextShutdown(); a fake that never ends it
-// leaks both (LeakSanitizer).
+// (stream_reader_protocol.h): the server-side protocol holds its writer, and
+// a waiting drain a writer handle, until ConnectionLost() or
+// ContextShutdown(); a fake that never ends it leaks both (LeakSanitizer).
 //
 // Ending 2 destroys the io_context before the writer and the protocol when
 // bit 3 of the second byte is set, with drains and wait_closed()s still

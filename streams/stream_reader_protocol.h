@@ -27,7 +27,8 @@
 // transport must call one of them before it lets go of the protocol (a
 // socket transport always does: on the connection's end, or when its
 // io_context shuts down). A test double that never ends its connection
-// leaks the protocol and the writer.
+// leaks the protocol and the writer. (Pending drains hold a writer handle
+// too, and are woken by ConnectionLost() or destroyed by ContextShutdown().)
 //
 // Threads: the reader's executor; the transport calls every member there.
 
