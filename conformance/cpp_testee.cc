@@ -384,6 +384,11 @@ class ScenarioRun {
       if (pending_[id]) signal.emit(asio::cancellation_type::terminal);
     }
     RunUntilIdle();
+    // Then end the connection as a real transport does when its io_context
+    // goes (the reference closes its loop): the protocol lets go of its
+    // server-side writer and its waiting drains, which would otherwise keep
+    // the protocol <-> writer cycle alive (stream_reader_protocol.h).
+    protocol_->ContextShutdown();
   }
 
   StepTrace Run() {

@@ -337,6 +337,8 @@ class ScenarioRun:
         self.awaiting: Set[int] = set()
         # Ids of the Action.task coroutines that reported their own end.
         self.tasks_ended: Set[int] = set()
+        # Ids of the tasks that ended and were let go of (forget()).
+        self.finished: Set[int] = set()
         self.completed: List[Any] = []
         self.returned: Optional[bool] = None
         # The ActionResult of the running action, in a step with per-action
@@ -493,6 +495,25 @@ class ScenarioRun:
         else:
             completion.value = task.result()
         self.completed.append(completion)
+        self.forget(op_id, task)
+
+    def forget(self, op_id: int, task: asyncio.Task) -> None:
+        """Lets go of a task whose end was reported, as a program does once
+        it has its result.
+
+        A finished task keeps its exception, whose traceback keeps the
+        frames it went through: a drain that ended in CancelledError (or in
+        a connection error) keeps its writer alive, so __del__ would wait
+        for as long as the harness kept the task. Letting go of it here runs
+        __del__ in the tick the task's end is reported, as in a program that
+        drops the task (CPython 3.11.7 frees the writer as soon as the task
+        goes: no cycle, no collector needed). A later `cancel` of the id
+        answers as Task.cancel() does for a done task (False).
+        """
+        self.tasks = [(i, kept) for i, kept in self.tasks if kept is not task]
+        if self.task_by_id.get(op_id) is task:
+            del self.task_by_id[op_id]
+        self.finished.add(op_id)
 
     def new_transport(self, options: Any) -> FakeTransport:
         transport = FakeTransport(options, self.calls)
@@ -555,8 +576,12 @@ class ScenarioRun:
         task = self.task_by_id.get(op_id)
         if task is not None:
             cancelled = task.cancel()
-            if self.action_result is not None:
-                self.action_result.returned = cancelled
+        elif op_id in self.finished:
+            cancelled = False  # Task.cancel() of a done task.
+        else:
+            return
+        if self.action_result is not None:
+            self.action_result.returned = cancelled
 
     def observe_action(self, _: Any) -> None:
         """A snapshot within the tick, into this action's result."""
@@ -617,6 +642,8 @@ class ScenarioRun:
         if task_id not in self.tasks_ended:
             # Cancelled before its first step: its coroutine never ran.
             self.on_done(task_id, task)
+        else:
+            self.forget(task_id, task)
 
     async def await_op(self, op_id: int, awaitable: Awaitable[Any]) -> None:
         """Awaits a task's read or drain; reports it when the await returns.

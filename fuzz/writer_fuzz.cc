@@ -26,12 +26,22 @@
 //                 destroyed without being called (or, in 3, runs the step it
 //                 had posted).
 //
+// Every ending ends the connection as a real transport does when its
+// io_context goes (net/socket_transport.h): the fake transport holds the
+// protocol until then, and calls Protocol::ContextShutdown() just before the
+// io_context is destroyed. A transport must end its connection so
+// (stream_reader_protocol.h): the server-side protocol holds its writer, and
+// a waiting drain a writer handle, until ConnectionLost() or
+// ContextShutdown(); a fake that never ends it leaks both (LeakSanitizer).
+//
 // Ending 2 destroys the io_context before the writer and the protocol when
 // bit 3 of the second byte is set, with drains and wait_closed()s still
-// waiting: internal/task_service.h abandons them at the context's shutdown
-// (this order was a heap-use-after-free before it;
-// fuzz/crashes/writer_fuzz/context_destroyed_before_protocol is the input
-// that found it, replayed by the seed test).
+// waiting or posted: ContextShutdown() destroys the waiting ones,
+// internal/task_service.h abandons the posted ones at the context's
+// shutdown, and the writer then outlives its io_context (this order was a
+// heap-use-after-free before; fuzz/crashes/writer_fuzz/
+// context_destroyed_before_protocol is the input that found it, replayed by
+// the seed test).
 
 // Invariants (each FUZZ_CHECK says which one broke):
 //
@@ -601,6 +611,9 @@ void WriterFuzz::RunUntilIdle() {
 }
 
 void WriterFuzz::End(int ending) {
+  // The transport's reference: a real transport keeps its protocol until the
+  // connection ends (here, at the io_context's shutdown).
+  std::shared_ptr<StreamReaderProtocol> held = protocol_;
   if (ending < 2) {
     for (Op& op : ops_) {
       if (!op.pending || op.awaited) continue;
@@ -629,12 +642,15 @@ void WriterFuzz::End(int ending) {
     writer_.reset();
     protocol_.reset();
     reader_.reset();
+    held->ContextShutdown();
     context_.reset();
     context_gone_ = true;
     return;
   }
   if (ending == 2 && context_first_) {
-    // The operations still waiting are abandoned, their handlers dropped.
+    // The operations still waiting are destroyed by ContextShutdown(), those
+    // posted abandoned, their handlers dropped.
+    held->ContextShutdown();
     context_.reset();
     context_gone_ = true;
     writer_.reset();
@@ -646,6 +662,7 @@ void WriterFuzz::End(int ending) {
     writer_.reset();
     protocol_.reset();
     writer_gone_ = true;
+    held->ContextShutdown();
     context_.reset();
     context_gone_ = true;
     reader_.reset();
@@ -656,9 +673,11 @@ void WriterFuzz::End(int ending) {
     context_->restart();
     context_->poll();
     reader_.reset();
+    held->ContextShutdown();
     context_.reset();
     context_gone_ = true;
   }
+  held.reset();
   for (const Op& op : ops_) {
     if (op.awaited) continue;
     FUZZ_CHECK(op.handler_calls + (op.dropped ? 1 : 0) == 1,

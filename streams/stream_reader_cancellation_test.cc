@@ -567,9 +567,13 @@ TEST(StreamReaderCancellationTest, DestroyingTheIoContextDestroysDrains) {
   auto token = std::make_shared<int>(0);
   bool called = false;
   auto ctx = std::make_unique<asio::io_context>();
+  // The transport's reference: a real one keeps its protocol until the
+  // connection ends, here with the io_context (stream_reader_protocol.h).
+  std::shared_ptr<StreamReaderProtocol> held;
   {
     StreamReader reader(ctx->get_executor());
     auto protocol = StreamReaderProtocol::Create(reader);
+    held = protocol;
     auto transport = std::make_shared<FakeTransport>();
     ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
     StreamWriter writer(transport, protocol, &reader);
@@ -579,8 +583,11 @@ TEST(StreamReaderCancellationTest, DestroyingTheIoContextDestroysDrains) {
     RunBriefly(*ctx);
     transport->StartClosing();  // No "unclosed" warning.
   }
-  // The drain and wait_closed are held by the protocol's futures, which went
-  // with it.
+  // The drain and wait_closed are held by the protocol's futures (and the
+  // drain holds the writer). As the io_context goes, the transport ends the
+  // connection as a socket transport does: ContextShutdown() destroys them.
+  held->ContextShutdown();
+  held.reset();
   ctx.reset();
   EXPECT_FALSE(called);
   EXPECT_EQ(token.use_count(), 1);

@@ -21,6 +21,9 @@ StreamReaderProtocol::StreamReaderProtocol(
   if (client_connected_) strong_reader_ = internal::Access::Core(reader);
 }
 
+// Out of line: StreamWriter is complete here.
+StreamReaderProtocol::~StreamReaderProtocol() = default;
+
 absl::Status StreamReaderProtocol::ConnectionMade(
     std::shared_ptr<Transport> transport) {
   transport_ = transport;
@@ -35,6 +38,9 @@ absl::Status StreamReaderProtocol::ConnectionMade(
     auto self =
         std::static_pointer_cast<StreamReaderProtocol>(shared_from_this());
     StreamWriter writer = internal::Access::MakeWriter(transport, self, reader);
+    // asyncio: self._stream_writer, kept until connection_lost().
+    server_writer_ =
+        std::make_unique<StreamWriter>(internal::Access::ShareWriter(writer));
     strong_reader_ = nullptr;
     client_connected_(internal::Access::MakeReader(std::move(reader)),
                       std::move(writer));
@@ -63,6 +69,9 @@ bool StreamReaderProtocol::EofReceived() {
 }
 
 void StreamReaderProtocol::ConnectionLost(absl::Status exception) {
+  // Alive to the end: the writer handles released here (the server-side
+  // writer's, woken drains' later) may be the last owners of this protocol.
+  std::shared_ptr<Protocol> self = weak_from_this().lock();
   if (std::shared_ptr<internal::ReaderCore> reader = reader_.lock()) {
     if (exception.ok()) {
       reader->FeedEof();
@@ -80,13 +89,21 @@ void StreamReaderProtocol::ConnectionLost(absl::Status exception) {
   FlowControl::ConnectionLost(std::move(exception));
   reader_.reset();
   strong_reader_ = nullptr;
+  // asyncio: `self._stream_writer = None`, where __del__ runs if it was the
+  // last reference. Moved out first: its release may call back in (Close()).
+  std::unique_ptr<StreamWriter> writer = std::move(server_writer_);
+  writer.reset();
   transport_ = nullptr;
 }
 
 void StreamReaderProtocol::ContextShutdown() {
+  // Alive to the end, as in ConnectionLost().
+  std::shared_ptr<Protocol> self = weak_from_this().lock();
   context_shut_down_ = true;
   // Moved out first and destroyed last: what they free (a coroutine frame
-  // owning a writer, ...) may call back into this object.
+  // owning a writer, ...) may call back into this object. The server-side
+  // writer handle goes last, once context_shut_down() is true.
+  std::unique_ptr<StreamWriter> server_writer = std::move(server_writer_);
   std::shared_ptr<internal::Future> closed =
       std::exchange(closed_, std::make_shared<internal::Future>());
   std::shared_ptr<Transport> transport = std::move(transport_);

@@ -17,6 +17,18 @@
 //
 // Server side: with a client-connected callback, ConnectionMade() creates
 // the StreamWriter and calls the callback with the reader and the writer.
+// The protocol keeps a handle on that writer (asyncio: _stream_writer) until
+// ConnectionLost() or ContextShutdown(), as 3.11.7's does: dropping the
+// callback's writer alone neither closes nor warns; the protocol's release
+// then does, if it was the last handle (see StreamWriter's Lifetime).
+//
+// Lifetime rule for transports: the writer handle makes a protocol <->
+// writer cycle that only ConnectionLost() or ContextShutdown() breaks, so a
+// transport must call one of them before it lets go of the protocol (a
+// socket transport always does: on the connection's end, or when its
+// io_context shuts down). A test double that never ends its connection
+// leaks the protocol and the writer. (Pending drains hold a writer handle
+// too, and are woken by ConnectionLost() or destroyed by ContextShutdown().)
 //
 // Threads: the reader's executor; the transport calls every member there.
 
@@ -56,6 +68,7 @@ class StreamReaderProtocol : public FlowControl {
   // Use Create().
   StreamReaderProtocol(const StreamReader& reader,
                        ClientConnectedCallback client_connected);
+  ~StreamReaderProtocol() override;
 
   // StreamReaderProtocol::ConnectionMade()
   //
@@ -79,7 +92,9 @@ class StreamReaderProtocol : public FlowControl {
   //
   // `exception` OK: the reader gets EOF; else the reader's exception is set.
   // Resolves the closed future (AsyncWaitClosed), wakes drains, and drops the
-  // reader and the transport.
+  // reader, the server-side writer handle (the last handle closes an unclosed
+  // transport and warns, as asyncio's `self._stream_writer = None` runs
+  // StreamWriter.__del__) and the transport.
   void ConnectionLost(absl::Status exception) override;
 
   // StreamReaderProtocol::ContextShutdown()
@@ -87,9 +102,10 @@ class StreamReaderProtocol : public FlowControl {
   // The execution context is shutting down: the closed future's and the
   // drains' waiting operations are destroyed with their handlers, uncalled
   // (coroutines suspended in AsyncWaitClosed() or AsyncDrain() with them);
-  // the transport, the reader and the client-connected callback are dropped.
-  // Writers then read as asyncio's do once the loop is closed (see
-  // context_shut_down()).
+  // the transport, the reader, the client-connected callback and, last, the
+  // server-side writer handle are dropped. Writers then read as asyncio's do
+  // once the loop is closed (see context_shut_down()): a last handle released
+  // unclosed warns "loop is closed".
   void ContextShutdown() override;
 
   // True once the execution context shut down: a StreamWriter destroyed
@@ -116,6 +132,9 @@ class StreamReaderProtocol : public FlowControl {
   // Server side: keeps the reader alive until the connection is made.
   std::shared_ptr<internal::ReaderCore> strong_reader_;
   std::shared_ptr<Transport> transport_;
+  // Server side: the writer ConnectionMade() made (asyncio: _stream_writer),
+  // from ConnectionMade() until ConnectionLost()/ContextShutdown().
+  std::unique_ptr<StreamWriter> server_writer_;
   ClientConnectedCallback client_connected_;
   bool over_ssl_ = false;
   bool context_shut_down_ = false;

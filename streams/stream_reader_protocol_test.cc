@@ -623,6 +623,86 @@ TEST_F(StreamReaderProtocolTest, ServerDrainRaisesTheReadersException) {
   EXPECT_EQ(**drained, Reset());
 }
 
+// 3.11.7's protocol keeps the writer it made (self._stream_writer) until
+// connection_lost(): letting go of the callback's writer alone says nothing;
+// connection_lost() drops the protocol's, and __del__ closes and warns. (The
+// scenario Writer.Unclosed.ServerSideProtocolKeepsTheWriter.)
+TEST_F(StreamReaderProtocolTest, ServerSideProtocolKeepsTheWriter) {
+  WarningCollector collector;
+  auto transport = std::make_shared<FakeTransport>();
+  auto protocol = StreamReaderProtocol::Create(
+      reader_, [](StreamReader, StreamWriter) {});  // drops the writer
+  ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
+  RunBriefly();
+  EXPECT_THAT(collector.warnings(), IsEmpty());
+  EXPECT_THAT(transport->CallNames(), IsEmpty());
+  protocol->ConnectionLost(absl::OkStatus());
+  EXPECT_THAT(transport->CallNames(), ElementsAre("close"));
+  EXPECT_THAT(collector.warnings(),
+              ElementsAre("unclosed <StreamWriter transport=<Transport> "
+                          "reader=<StreamReader>>"));
+}
+
+// At the context's shutdown the protocol lets go of its writer last, as a
+// writer on a closed loop: "loop is closed", and nothing is closed.
+TEST_F(StreamReaderProtocolTest, ServerSideWriterReleasedAtContextShutdown) {
+  WarningCollector collector;
+  auto transport = std::make_shared<FakeTransport>();
+  auto protocol =
+      StreamReaderProtocol::Create(reader_, [](StreamReader, StreamWriter) {});
+  ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
+  std::weak_ptr<StreamReaderProtocol> watched = protocol;
+  protocol.reset();
+  ASSERT_FALSE(watched.expired()) << "the writer holds the protocol";
+  watched.lock()->ContextShutdown();
+  EXPECT_TRUE(watched.expired()) << "the protocol <-> writer cycle is broken";
+  EXPECT_THAT(collector.warnings(), ElementsAre("loop is closed"));
+  EXPECT_THAT(transport->CallNames(), IsEmpty());
+}
+
+// A pending drain holds the writer, as asyncio's drain task references it
+// from its frame: letting go of the caller's writer warns only once the
+// drain has completed. (The scenario Writer.Unclosed.
+// PendingDrainKeepsTheWriter; its Cancel variants end it by cancelling.)
+TEST_F(StreamReaderProtocolTest, PendingDrainKeepsTheWriter) {
+  for (bool cancel : {false, true}) {
+    SCOPED_TRACE(cancel ? "cancelled" : "resumed");
+    WarningCollector collector;
+    StreamReader reader(ctx_.get_executor());
+    auto transport = std::make_shared<FakeTransport>();
+    auto protocol = StreamReaderProtocol::Create(reader);
+    ASSERT_THAT(protocol->ConnectionMade(transport), IsOk());
+    std::optional<StreamWriter> writer;
+    writer.emplace(transport, protocol, nullptr);
+    ASSERT_THAT(protocol->PauseWriting(), IsOk());
+    asio::cancellation_signal signal;
+    auto drained = std::make_shared<std::optional<absl::Status>>();
+    writer->AsyncDrain(asio::bind_cancellation_slot(
+        signal.slot(), [drained](absl::Status status) { *drained = status; }));
+    RunBriefly();
+    writer.reset();
+    RunBriefly();
+    EXPECT_FALSE(drained->has_value());
+    EXPECT_THAT(collector.warnings(), IsEmpty());
+    EXPECT_THAT(transport->CallNames(), IsEmpty());
+    if (cancel) {
+      signal.emit(asio::cancellation_type::terminal);
+    } else {
+      ASSERT_THAT(protocol->ResumeWriting(), IsOk());
+    }
+    RunBriefly();
+    ASSERT_TRUE(drained->has_value());
+    if (cancel) {
+      EXPECT_THAT(**drained, StatusIs(absl::StatusCode::kCancelled));
+    } else {
+      EXPECT_THAT(**drained, IsOk());
+    }
+    EXPECT_THAT(transport->CallNames(), ElementsAre("close"));
+    EXPECT_THAT(collector.warnings(),
+                ElementsAre("unclosed <StreamWriter transport=<Transport>>"));
+  }
+}
+
 // Asio destroys the pending handlers of its I/O objects, uncalled, when their
 // io_context goes; so do the writer's waiting operations, even when the
 // protocol (here without a socket transport to tell it) outlives the

@@ -22,6 +22,21 @@ WarningHandler& Warning() {
   return *handler;
 }
 
+// A drain that holds a handle on its writer while it is pending, released
+// with the operation once it has completed (or been destroyed uncalled):
+// asyncio's drain task references the writer from its frame until the
+// coroutine ends, so StreamWriter.__del__ waits for it.
+class WriterDrainOperation final : public internal::DrainOperation {
+ public:
+  template <typename... Args>
+  explicit WriterDrainOperation(StreamWriter writer, Args&&... args)
+      : DrainOperation(std::forward<Args>(args)...),
+        writer_(std::move(writer)) {}
+
+ private:
+  StreamWriter writer_;
+};
+
 }  // namespace
 
 StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
@@ -40,9 +55,11 @@ StreamWriter::StreamWriter(std::shared_ptr<Transport> transport,
   state_->reader = std::move(reader);
 }
 
-StreamWriter StreamWriter::Share() const {
-  state_->handles.fetch_add(1, std::memory_order_relaxed);
-  return StreamWriter(state_);
+StreamWriter StreamWriter::Share() const { return Hold(*state_); }
+
+StreamWriter StreamWriter::Hold(State& state) {
+  state.handles.fetch_add(1, std::memory_order_relaxed);
+  return StreamWriter(state.shared_from_this());
 }
 
 StreamWriter& StreamWriter::operator=(StreamWriter&& other) noexcept {
@@ -89,8 +106,8 @@ std::string StreamWriter::DebugString() const {
 }
 
 void StreamWriter::StartDrain(internal::StatusOperation::Handler handler) {
-  auto op = std::make_shared<internal::DrainOperation>(
-      state_->protocol->get_executor(), std::move(handler),
+  auto op = std::make_shared<WriterDrainOperation>(
+      Share(), state_->protocol->get_executor(), std::move(handler),
       internal::Access::Drain(*state_->protocol), state_->reader,
       state_->transport, state_->strict_drain);
   op->Start();
@@ -113,9 +130,9 @@ std::optional<absl::Status> StreamWriter::DrainNow(const State& state) {
 }
 
 void StreamWriter::StartDrainInline(
-    const State& state, internal::StatusOperation::Handler handler) {
-  auto op = std::make_shared<internal::DrainOperation>(
-      state.protocol->get_executor(), std::move(handler),
+    State& state, internal::StatusOperation::Handler handler) {
+  auto op = std::make_shared<WriterDrainOperation>(
+      Hold(state), state.protocol->get_executor(), std::move(handler),
       internal::Access::Drain(*state.protocol), state.reader, state.transport,
       state.strict_drain);
   op->StartInline();

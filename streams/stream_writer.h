@@ -21,6 +21,11 @@
 // Lifetime: StreamWriter is move-only. Destroying the last one whose
 // transport is not closing closes it and reports "unclosed <StreamWriter
 // ...>" through the warning handler (asyncio: ResourceWarning from __del__).
+// Handles other than the caller's keep the writer too, as references do in
+// asyncio: a pending AsyncDrain() holds one until it completes (asyncio: the
+// drain task's frame references the writer), and a server-side protocol
+// holds the writer it made until the connection is lost
+// (StreamReaderProtocol).
 // A writer may outlive its io_context: destroying the io_context frees the
 // transport's socket and buffers and destroys pending drains and waits,
 // uncalled; after that the writer may only be looked at and destroyed, and
@@ -169,6 +174,9 @@ class StreamWriter {
   //   completes with kCancelled and changes nothing.
   // Concurrency: any number of drains may wait; all wake together. On the
   //   writer's executor only.
+  // Lifetime: a drain that waits holds a handle on the writer until it has
+  //   completed, so destroying the caller's writer meanwhile neither closes
+  //   nor warns; the drain's release does, if it is the last handle.
   template <boost::asio::completion_token_for<void(absl::Status)>
                 CompletionToken = boost::asio::use_awaitable_t<>>
   auto AsyncDrain(CompletionToken&& token = boost::asio::use_awaitable_t<>{}) {
@@ -269,7 +277,7 @@ class StreamWriter {
   class StartTlsOperation;
 
   // Shared with operations in flight, so a moved writer keeps working.
-  struct State {
+  struct State : std::enable_shared_from_this<State> {
     std::shared_ptr<Transport> transport;
     std::shared_ptr<StreamReaderProtocol> protocol;
     std::shared_ptr<internal::ReaderCore> reader;
@@ -285,6 +293,8 @@ class StreamWriter {
   // Another handle on this writer (the server keeps one while a client
   // callback runs, to close the connection if the callback fails).
   StreamWriter Share() const;
+  // A new handle on `state` (a pending drain's).
+  static StreamWriter Hold(State& state);
   explicit StreamWriter(std::shared_ptr<State> state)
       : state_(std::move(state)) {}
 
@@ -298,7 +308,7 @@ class StreamWriter {
   // (DrainNow(): the answer, or nullopt when it must yield or wait); only
   // then does it become a task, whose first step runs at once.
   static std::optional<absl::Status> DrainNow(const State& state);
-  static void StartDrainInline(const State& state,
+  static void StartDrainInline(State& state,
                                internal::StatusOperation::Handler handler);
   template <typename Executor>
   static boost::asio::awaitable<absl::Status, Executor> AwaitDrain(
@@ -309,6 +319,8 @@ class StreamWriter {
       co_return CancelledError();
     }
     if (std::optional<absl::Status> now = DrainNow(*state)) co_return *now;
+    // The caller's handle keeps `state` alive until here; the operation
+    // holds its own from now on (Hold()).
     boost::asio::use_awaitable_t<Executor> token;
     co_return co_await boost::asio::async_initiate<
         boost::asio::use_awaitable_t<Executor>, void(absl::Status)>(
