@@ -6,7 +6,9 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -17,6 +19,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "boost/asio/bind_cancellation_slot.hpp"
+#include "boost/asio/cancellation_signal.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/ssl/error.hpp"
@@ -124,9 +128,10 @@ class SocketTransport final
       // Not zero-filled: untouched pages cost no memory.
       read_buffer_.reset(new char[options_.read_chunk_size]);
     } else {
-      // Plain sockets are read and written as asyncio does: read when
-      // readable, write at once what the kernel takes.
+      // Plain sockets are written as asyncio does: at once, what the kernel
+      // takes.
       LowestLayer(*stream_).non_blocking(true, ignored);
+      wait_buffer_.reset(new char[kWaitBufferBytes]);
     }
   }
 
@@ -142,7 +147,10 @@ class SocketTransport final
   // ---- Reading (asyncio: _read_ready, pause_reading, resume_reading) ----
 
   absl::Status PauseReading() override {
-    if (!closing_) paused_ = true;
+    if (!closing_) {
+      paused_ = true;
+      StopReceiving();
+    }
     return absl::OkStatus();
   }
 
@@ -226,6 +234,7 @@ class SocketTransport final
     if (closing_) return;
     closing_ = true;
     if (lost_) return;  // Its context shut down: nothing can run.
+    StopReceiving();
     if (WriteBufferEmpty()) FinishClose(absl::OkStatus());
   }
 
@@ -310,7 +319,10 @@ class SocketTransport final
   bool WriteBufferEmpty() const { return write_buffer_.empty(); }
 
   void StartReading() {
-    if (reading_ || paused_ || closing_ || lost_ || eof_received_) return;
+    if (reading_ || read_posted_ || paused_ || closing_ || lost_ ||
+        eof_received_) {
+      return;
+    }
     reading_ = true;
     if constexpr (kTls) {
       stream_->async_read_some(
@@ -319,43 +331,98 @@ class SocketTransport final
                                             size_t n) {
             self->OnRead(error, absl::string_view(self->read_buffer_.get(), n));
           });
+    } else if (deferred_read_error_) {
+      // The error a follow-up receive met (see OnReceived()): it is this
+      // read's answer, as asyncio's next recv() would give it.
+      Post([self = this->shared_from_this()] {
+        self->OnRead(std::exchange(self->deferred_read_error_, {}), {});
+      });
     } else {
-      // asyncio: the selector's reader callback, _read_ready.
-      stream_->async_wait(
-          asio::socket_base::wait_read,
-          [self = this->shared_from_this()](boost::system::error_code error) {
-            self->OnReadable(error);
-          });
+      // asyncio: the selector's reader callback, _read_ready. A receive, not
+      // a wait for readability: Asio tries it at once and, when nothing is
+      // there, waits without re-arming epoll (a wait would cost an
+      // epoll_ctl() per read).
+      stream_->async_read_some(
+          asio::buffer(wait_buffer_.get(),
+                       std::min(kWaitBufferBytes, options_.read_chunk_size)),
+          asio::bind_cancellation_slot(
+              read_cancel_.slot(),
+              [self = this->shared_from_this()](boost::system::error_code error,
+                                                size_t n) {
+                self->OnReceived(error, n);
+              }));
     }
   }
 
-  // Plain sockets: one non-blocking recv of up to read_chunk_size bytes into
-  // the thread's receive buffer (valid until the handler returns).
-  absl::string_view ReceiveNow(boost::system::error_code& error) {
-    char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
-    const size_t n = stream_->read_some(
-        asio::buffer(buffer, options_.read_chunk_size), error);
-    return absl::string_view(buffer, error ? 0 : n);
+  // Plain sockets: the next receive, once what is ready has run (the
+  // reader's woken task, which may answer): as asyncio's next recv() comes
+  // from the loop's next select. Started now, Asio's speculative recv() would
+  // mostly find nothing yet, a system call lost per read.
+  void StartReadingLater() {
+    read_posted_ = true;
+    Post([self = this->shared_from_this()] {
+      self->read_posted_ = false;
+      self->StartReading();
+    });
+  }
+
+  // Plain sockets: a receive waits with this buffer; what does not fit in it
+  // comes from a follow-up recv into the thread's buffer. Small, so that an
+  // idle connection holds little (TransportOptions: 8 KiB per connection).
+  static constexpr size_t kWaitBufferBytes = 2048;
+
+  // Plain sockets: stops the receive in flight (asyncio removes its reader
+  // at pause_reading() and close(): bytes that arrive stay in the socket).
+  // A receive already done still delivers.
+  void StopReceiving() {
+    if constexpr (!kTls) {
+      if (reading_) read_cancel_.emit(asio::cancellation_type::terminal);
+    }
+  }
+
+  // Plain sockets: one non-blocking recv of up to `size` bytes into
+  // `buffer`.
+  size_t ReceiveNow(char* buffer, size_t size,
+                    boost::system::error_code& error) {
+    const size_t n = stream_->read_some(asio::buffer(buffer, size), error);
+    return error ? 0 : n;
   }
 
   static bool IsWouldBlock(const boost::system::error_code& error) {
     return error == asio::error::would_block || error == asio::error::try_again;
   }
 
-  // Plain sockets: readable (or the wait failed). One recv per readiness,
-  // as asyncio's _read_ready.
-  void OnReadable(boost::system::error_code error) {
-    if (!error && !upgrading_ && !lost_ && !closing_ && !paused_) {
-      const absl::string_view data = ReceiveNow(error);
-      if (IsWouldBlock(error)) {
-        reading_ = false;
-        return StartReading();  // Spurious readiness.
-      }
-      return OnRead(error, data);
+  // Plain sockets: a receive of `n` bytes into the wait buffer completed.
+  void OnReceived(boost::system::error_code error, size_t n) {
+    if (broken_pipe_) return ResolveBrokenPipe(error, n);
+    if (error == asio::error::operation_aborted && !lost_ && !closing_ &&
+        !upgrading_) {
+      // Stopped by PauseReading(): nothing was read.
+      reading_ = false;
+      return StartReading();
     }
-    // Paused since the wait began: read nothing until resumed. Upgrading:
-    // what arrives stays in the socket for the TLS engine.
-    OnRead(error, absl::string_view());
+    absl::string_view data(wait_buffer_.get(), error ? 0 : n);
+    if (!paused_ && !upgrading_ && !closing_ && !lost_) {
+      data = WithTheRest(data, deferred_read_error_);
+    }
+    OnRead(error, data);
+  }
+
+  // Plain sockets: `data`, received into the wait buffer, and when it filled
+  // the buffer what else the socket holds, up to read_chunk_size (asyncio
+  // asks for that much at once): the rest is received now into the thread's
+  // buffer, after a copy of `data`. An error there goes to `more_error`
+  // (a would-block is none): it comes after these bytes.
+  absl::string_view WithTheRest(absl::string_view data,
+                                boost::system::error_code& more_error) {
+    const size_t n = data.size();
+    if (n != kWaitBufferBytes || options_.read_chunk_size <= n) return data;
+    char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
+    std::memcpy(buffer, data.data(), n);
+    const size_t more =
+        ReceiveNow(buffer + n, options_.read_chunk_size - n, more_error);
+    if (IsWouldBlock(more_error)) more_error.clear();
+    return absl::string_view(buffer, n + more);
   }
 
   void OnRead(boost::system::error_code error, absl::string_view data) {
@@ -376,6 +443,7 @@ class SocketTransport final
       TouchIdle();
       absl::Status received = protocol_->DataReceived(data);
       if (!received.ok()) return ForceClose(std::move(received));
+      if constexpr (!kTls) return StartReadingLater();
       return StartReading();
     }
     if (error == asio::error::eof) {
@@ -433,30 +501,56 @@ class SocketTransport final
   // A Unix peer that closed with bytes unread makes send() fail with EPIPE
   // and recv() with ECONNRESET, both ready at once. asyncio's selector loop
   // runs a socket's read callback before its write callback, so it reports
-  // ConnectionResetError; Asio's reactor performs writes first (and a write
-  // continued at once meets EPIPE before any readiness). So on EPIPE, while
-  // asyncio would have a read callback registered, recv() first, as it
-  // would: an error there is the connection's (true); data is delivered and
-  // the EPIPE stands (false), as after asyncio's read callback.
+  // ConnectionResetError; Asio's reactor performs writes first. So on EPIPE,
+  // while asyncio would have a read callback registered, the read decides,
+  // as it would: an error there is the connection's; data is delivered and
+  // the EPIPE stands, as after asyncio's read callback. The receive in
+  // flight is stopped: if the reactor already did it, its completion brings
+  // its answer; if not, it completes stopped and a recv() now answers.
   bool ReadBeforeBrokenPipe(const boost::system::error_code& write_error) {
     if constexpr (kTls) {
       return false;
     } else {
-      if (write_error != asio::error::broken_pipe || !reading_ || paused_ ||
-          closing_ || upgrading_) {
+      if (write_error != asio::error::broken_pipe ||
+          !(reading_ || read_posted_) || paused_ || closing_ || upgrading_) {
         return false;
       }
-      boost::system::error_code error;
-      const absl::string_view data = ReceiveNow(error);
-      if (!error) {
-        absl::Status received = protocol_->DataReceived(data);
-        if (!received.ok()) ForceClose(std::move(received));
-        return lost_;
+      broken_pipe_ = true;
+      if (!reading_) {
+        // Between two receives (StartReadingLater()): recv() now.
+        ResolveBrokenPipe(asio::error::operation_aborted, 0);
+        return true;
       }
-      if (IsWouldBlock(error) || error == asio::error::eof) return false;
-      ForceClose(IoError(error));
-      return true;
+      StopReceiving();
+      return true;  // OnReceived() comes.
     }
+  }
+
+  // The read after an EPIPE (see ReadBeforeBrokenPipe()), `n` bytes in the
+  // wait buffer or `error`: its error, or the EPIPE after its data.
+  void ResolveBrokenPipe(boost::system::error_code error, size_t n) {
+    broken_pipe_ = false;
+    reading_ = false;
+    if (lost_) return;
+    absl::string_view data(wait_buffer_.get(), error ? 0 : n);
+    if (error == asio::error::operation_aborted) {
+      // Stopped before the reactor ran it.
+      char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
+      error.clear();
+      data = absl::string_view(
+          buffer, ReceiveNow(buffer, options_.read_chunk_size, error));
+    } else if (!error) {
+      data = WithTheRest(data, error);
+    }
+    if (!data.empty()) {
+      absl::Status received = protocol_->DataReceived(data);
+      if (!received.ok()) return ForceClose(std::move(received));
+      if (lost_) return;
+    }
+    if (error && error != asio::error::eof && !IsWouldBlock(error)) {
+      return ForceClose(IoError(error));
+    }
+    ForceClose(IoError(asio::error::broken_pipe));
   }
 
   void ShutdownSend() {
@@ -661,8 +755,13 @@ class SocketTransport final
   Endpoint peername_;
   Endpoint sockname_;
 
-  std::unique_ptr<char[]> read_buffer_;  // TLS only: see ThreadReceiveBuffer
-  bool reading_ = false;  // a read (plain: a wait for readability) in flight
+  std::unique_ptr<char[]> read_buffer_;    // TLS only: see ThreadReceiveBuffer
+  std::unique_ptr<char[]> wait_buffer_;    // plain only: see kWaitBufferBytes
+  asio::cancellation_signal read_cancel_;  // plain only: StopReceiving()
+  boost::system::error_code deferred_read_error_;  // plain only: OnReceived()
+  bool broken_pipe_ = false;                       // see ReadBeforeBrokenPipe()
+  bool reading_ = false;                           // a read in flight
+  bool read_posted_ = false;  // plain only: see StartReadingLater()
   bool paused_ = false;
   bool eof_received_ = false;
 

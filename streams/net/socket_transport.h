@@ -54,9 +54,10 @@ namespace streams::net {
 
 // Sizes and timeouts of a socket transport.
 struct TransportOptions {
-  // Bytes asked of the socket per read: asyncio's max_size, 256 KiB. Plain
-  // sockets read into a per-thread buffer (an idle connection holds no
-  // receive buffer); a TLS transport keeps one of this size.
+  // Bytes asked of the socket per read: asyncio's max_size, 256 KiB. A
+  // plain socket's read waits with a 2 KiB buffer of its own and takes the
+  // rest, when there is more, into a per-thread buffer (an idle connection
+  // holds 2 KiB); a TLS transport keeps one of this size.
   size_t read_chunk_size = 256 * 1024;
   // Write buffer water marks (asyncio's defaults).
   size_t write_high_water = 64 * 1024;

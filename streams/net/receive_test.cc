@@ -1,0 +1,154 @@
+// How a plain socket transport receives, over a Unix socket pair: what the
+// socket holds arrives as one chunk of up to read_chunk_size bytes (asyncio's
+// recv(max_size) per readiness), though a read waits with a 2 KiB buffer;
+// while paused, and after Close(), nothing is taken from the socket (asyncio
+// removes its reader): bytes sent then stay there.
+
+#include <sys/ioctl.h>
+
+#include <any>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/local/connect_pair.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/write.hpp"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "streams/byte_view.h"
+#include "streams/net/socket_transport.h"
+#include "streams/protocol.h"
+#include "streams/transport.h"
+
+namespace streams::net {
+
+namespace asio = ::boost::asio;
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// Records the size of each chunk it receives.
+class ChunkRecorder : public Protocol {
+ public:
+  absl::Status ConnectionMade(std::shared_ptr<Transport> transport) override {
+    transport_ = std::move(transport);
+    return absl::OkStatus();
+  }
+  absl::Status DataReceived(ByteView data) override {
+    chunks.push_back(absl::string_view(data).size());
+    return absl::OkStatus();
+  }
+  void ConnectionLost(absl::Status) override { transport_ = nullptr; }
+
+  Transport& transport() { return *transport_; }
+
+  std::vector<size_t> chunks;
+
+ private:
+  std::shared_ptr<Transport> transport_;
+};
+
+// Runs the context until nothing is ready, without waiting for I/O to come.
+void RunReady(asio::io_context& context) {
+  context.restart();
+  context.poll();
+}
+
+class ReceiveTest : public ::testing::Test {
+ protected:
+  ReceiveTest() : ours_(context_), peer_(context_) {
+    asio::local::connect_pair(ours_, peer_);
+    // Room for what the tests send, so that the peer's writes never block.
+    peer_.set_option(asio::socket_base::send_buffer_size(1 << 20));
+    ours_.set_option(asio::socket_base::receive_buffer_size(1 << 20));
+  }
+
+  std::shared_ptr<Transport> Start(const TransportOptions& options = {}) {
+    return StartSocketTransport(std::move(ours_), recorder_, options);
+  }
+
+  void Send(size_t n) { asio::write(peer_, asio::buffer(std::string(n, 'x'))); }
+
+  // Bytes the peer sent that are still in the socket, unread.
+  size_t Unread() {
+    const int fd =
+        std::any_cast<int>(recorder_->transport().GetExtraInfo("socket"));
+    int unread = 0;
+    EXPECT_EQ(ioctl(fd, FIONREAD, &unread), 0);
+    return unread;
+  }
+
+  asio::io_context context_;
+  UnixSocket ours_;
+  UnixSocket peer_;
+  std::shared_ptr<ChunkRecorder> recorder_ = std::make_shared<ChunkRecorder>();
+};
+
+TEST_F(ReceiveTest, WhatTheSocketHoldsArrivesAsOneChunk) {
+  Send(100 * 1024);
+  std::shared_ptr<Transport> transport = Start();
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, ElementsAre(100 * 1024));
+  transport->Abort();
+  RunReady(context_);
+}
+
+TEST_F(ReceiveTest, AChunkIsAtMostReadChunkSize) {
+  Send(300 * 1024);
+  TransportOptions options;
+  options.read_chunk_size = 256 * 1024;
+  std::shared_ptr<Transport> transport = Start(options);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, ElementsAre(256 * 1024, 44 * 1024));
+  transport->Abort();
+  RunReady(context_);
+}
+
+TEST_F(ReceiveTest, ASmallReadChunkSizeIsKept) {
+  Send(1000);
+  TransportOptions options;
+  options.read_chunk_size = 300;
+  std::shared_ptr<Transport> transport = Start(options);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, ElementsAre(300, 300, 300, 100));
+  transport->Abort();
+  RunReady(context_);
+}
+
+TEST_F(ReceiveTest, NothingIsTakenWhilePaused) {
+  std::shared_ptr<Transport> transport = Start();
+  RunReady(context_);  // The read now waits for data.
+  ASSERT_TRUE(transport->PauseReading().ok());
+  Send(5000);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, IsEmpty());
+  EXPECT_EQ(Unread(), 5000u);
+  transport->ResumeReading();
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, ElementsAre(5000));
+  transport->Abort();
+  RunReady(context_);
+}
+
+TEST_F(ReceiveTest, NothingIsTakenAfterClose) {
+  std::shared_ptr<Transport> transport = Start();
+  RunReady(context_);
+  // More than the socket takes: the close waits for the write buffer, and
+  // the transport stays open meanwhile.
+  ASSERT_TRUE(transport->Write(std::string(8 << 20, 'y')).ok());
+  ASSERT_GT(transport->GetWriteBufferSize(), 0u);
+  transport->Close();
+  Send(5000);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, IsEmpty());
+  EXPECT_EQ(Unread(), 5000u);
+  transport->Abort();
+  RunReady(context_);
+}
+
+}  // namespace
+}  // namespace streams::net
