@@ -224,6 +224,13 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   bool RunReadUntilAny(ReadProgress& progress,
                        const std::vector<std::string>& separators, bool resumed,
                        ReadResult& out);
+  // What both readuntil forms do after their argument checks: search from
+  // progress.offset with `search(offset)`, which gives the match that ends
+  // first as {start, end}, or {-1, -1}; fail past the limit, at EOF or when
+  // another read waits; else wait (false).
+  template <typename Search>
+  bool ScanUntil(ReadProgress& progress, int64_t min_seplen, int64_t max_seplen,
+                 const Search& search, ReadResult& out);
   bool RunReadLine(ReadProgress& progress, bool resumed, ReadResult& out);
   bool RunRead(int64_t n, bool resumed, ReadResult& out);
   bool RunReadAll(ReadProgress& progress, bool resumed, ReadResult& out);
