@@ -35,11 +35,13 @@ FAMILY_ANCHORS = {
     "lines100": (
         "memchr_fresh_string",
         "memchr_reused_string",
+        "awaited_memchr_fresh_string",
         "asio_read_until",
     ),
     "lines10": (
         "memchr_fresh_string",
         "memchr_reused_string",
+        "awaited_memchr_fresh_string",
         "asio_read_until",
     ),
     "exactly100": ("offset_reader",),
@@ -49,6 +51,7 @@ FAMILY_ANCHORS = {
 ANCHOR_TITLES = {
     "memchr_fresh_string": "memchr, fresh string",
     "memchr_reused_string": "memchr, reused string",
+    "awaited_memchr_fresh_string": "memchr, fresh string, nested awaitable",
     "asio_read_until": "asio::read_until",
     "offset_reader": "sync offset reader",
     "memcpy_64KiB": "memcpy 64 KiB",

@@ -75,6 +75,7 @@ class BenchmarksSmokeTest(unittest.TestCase):
         for name in (
             "lines100/anchor/memchr_fresh_string",
             "lines100/anchor/memchr_reused_string",
+            "lines100/anchor/awaited_memchr_fresh_string",
             "lines100/anchor/asio_read_until",
             "exactly100/anchor/offset_reader",
             "read65536/streams/deferred",
