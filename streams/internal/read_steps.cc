@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "streams/errors.h"
 #include "streams/internal/reader_core.h"
@@ -65,9 +64,11 @@ bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
 // Inlined into each caller: RunReadUntil() is readline's hot path, and
 // called through a function its search costs 2.5% more (callgrind).
 template <typename Search>
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReaderCore::ScanUntil(
-    ReadProgress& progress, int64_t min_seplen, int64_t max_seplen,
-    const Search& search, ReadResult& out) {
+[[gnu::always_inline]] inline bool ReaderCore::ScanUntil(ReadProgress& progress,
+                                                         int64_t min_seplen,
+                                                         int64_t max_seplen,
+                                                         const Search& search,
+                                                         ReadResult& out) {
   std::pair<int64_t, int64_t> match;
   while (true) {
     const int64_t buflen = buffer_.size();
