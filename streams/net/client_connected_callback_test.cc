@@ -31,6 +31,13 @@ using ::testing::IsEmpty;
 
 class ClientConnectedCallbackTest : public ::testing::Test {
  protected:
+  // Ends the connection as a real transport does when its io_context goes:
+  // the server-side protocol holds its writer until then
+  // (stream_reader_protocol.h), and a fake transport never ends it.
+  ~ClientConnectedCallbackTest() override {
+    if (protocol_ != nullptr) protocol_->ContextShutdown();
+  }
+
   // The protocol of one connection with `callback`, made over transport_.
   void Connect(ClientConnected callback) {
     protocol_ = StreamReaderProtocol::Create(
