@@ -105,12 +105,10 @@ template <typename Search>
   return true;
 }
 
-bool ReaderCore::RunReadUntil(ReadProgress& progress,
-                              absl::string_view separator, bool resumed,
-                              ReadResult& out) {
-  const int64_t seplen = separator.size();
+[[gnu::always_inline]] inline bool ReaderCore::BeginUntil(
+    ReadProgress& progress, size_t min_seplen, bool resumed, ReadResult& out) {
   if (!resumed) {
-    if (seplen == 0) {
+    if (min_seplen == 0) {
       return Done(out,
                   ValueError("Separator should be at least one-byte string"));
     }
@@ -119,6 +117,14 @@ bool ReaderCore::RunReadUntil(ReadProgress& progress,
     progress.offset = 0;
   }
   Rebase(progress, resumed);
+  return false;
+}
+
+bool ReaderCore::RunReadUntil(ReadProgress& progress,
+                              absl::string_view separator, bool resumed,
+                              ReadResult& out) {
+  const int64_t seplen = separator.size();
+  if (BeginUntil(progress, seplen, resumed, out)) return true;
   return ScanUntil(
       progress, seplen, seplen,
       [this, separator, seplen](int64_t offset) -> std::pair<int64_t, int64_t> {
@@ -141,14 +147,10 @@ bool ReaderCore::RunReadUntilAny(ReadProgress& progress,
       return Done(out,
                   ValueError("Separator should contain at least one element"));
     }
-    if (separators.front().empty()) {
-      return Done(out,
-                  ValueError("Separator should be at least one-byte string"));
-    }
-    if (!exception_.ok()) return Done(out, exception_);
-    progress.offset = 0;
   }
-  Rebase(progress, resumed);
+  if (BeginUntil(progress, separators.front().size(), resumed, out)) {
+    return true;
+  }
   return ScanUntil(
       progress, separators.front().size(), separators.back().size(),
       [this, &separators](int64_t offset) -> std::pair<int64_t, int64_t> {

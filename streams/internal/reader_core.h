@@ -224,6 +224,11 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   bool RunReadUntilAny(ReadProgress& progress,
                        const std::vector<std::string>& separators, bool resumed,
                        ReadResult& out);
+  // Both readuntil forms' first checks (`min_seplen`: the shortest
+  // separator's length) and the offset to search from; true when the checks
+  // answer the read.
+  bool BeginUntil(ReadProgress& progress, size_t min_seplen, bool resumed,
+                  ReadResult& out);
   // What both readuntil forms do after their argument checks: search from
   // progress.offset with `search(offset)`, which gives the match that ends
   // first as {start, end}, or {-1, -1}; fail past the limit, at EOF or when
