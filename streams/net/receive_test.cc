@@ -8,6 +8,7 @@
 
 #include <any>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,22 @@ class ChunkRecorder : public Protocol {
   }
   absl::Status DataReceived(ByteView data) override {
     chunks.push_back(absl::string_view(data).size());
+    if (pause_after_chunks != 0 && chunks.size() == pause_after_chunks) {
+      return transport_->PauseReading();
+    }
     return absl::OkStatus();
+  }
+  bool EofReceived() override {
+    eof_after_chunks = chunks.size();
+    return false;
   }
   void ConnectionLost(absl::Status) override { transport_ = nullptr; }
 
   Transport& transport() { return *transport_; }
 
   std::vector<size_t> chunks;
+  size_t pause_after_chunks = 0;  // 0: never pause
+  std::optional<size_t> eof_after_chunks;
 
  private:
   std::shared_ptr<Transport> transport_;
@@ -146,6 +156,39 @@ TEST_F(ReceiveTest, NothingIsTakenAfterClose) {
   RunReady(context_);
   EXPECT_THAT(recorder_->chunks, IsEmpty());
   EXPECT_EQ(Unread(), 5000u);
+  transport->Abort();
+  RunReady(context_);
+}
+
+// While bytes stream in, each receive takes what the socket holds, up to
+// read_chunk_size, and the stream's end comes after the last chunk.
+TEST_F(ReceiveTest, StreamedChunksEndWithTheEof) {
+  Send(600 * 1024);
+  peer_.shutdown(asio::socket_base::shutdown_send);
+  TransportOptions options;
+  options.read_chunk_size = 256 * 1024;
+  std::shared_ptr<Transport> transport = Start(options);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks,
+              ElementsAre(256 * 1024, 256 * 1024, 88 * 1024));
+  EXPECT_EQ(recorder_->eof_after_chunks, 3u);
+}
+
+// A pause from DataReceived() stops the streamed receives at once: the rest
+// stays in the socket until ResumeReading().
+TEST_F(ReceiveTest, APauseStopsStreamedReceives) {
+  Send(600 * 1024);
+  TransportOptions options;
+  options.read_chunk_size = 256 * 1024;
+  recorder_->pause_after_chunks = 2;
+  std::shared_ptr<Transport> transport = Start(options);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, ElementsAre(256 * 1024, 256 * 1024));
+  EXPECT_EQ(Unread(), 88u * 1024);
+  transport->ResumeReading();
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks,
+              ElementsAre(256 * 1024, 256 * 1024, 88 * 1024));
   transport->Abort();
   RunReady(context_);
 }

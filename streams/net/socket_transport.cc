@@ -362,8 +362,30 @@ class SocketTransport final
     read_posted_ = true;
     Post([self = this->shared_from_this()] {
       self->read_posted_ = false;
-      self->StartReading();
+      self->ReceiveOrStartReading();
     });
+  }
+
+  // Plain sockets: while bytes stream in (the last receive got more than
+  // the wait buffer holds), the next receive goes straight into the thread's
+  // buffer: one recv() per chunk, as asyncio's _read_ready does, instead of
+  // a small receive, its completion's post and a follow-up recv(). When the
+  // socket turns out empty, the receive waits as usual.
+  void ReceiveOrStartReading() {
+    if (!streaming_ || reading_ || read_posted_ || paused_ || closing_ ||
+        lost_ || eof_received_ || deferred_read_error_) {
+      return StartReading();
+    }
+    char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
+    boost::system::error_code error;
+    const size_t n = ReceiveNow(buffer, options_.read_chunk_size, error);
+    if (IsWouldBlock(error)) {
+      streaming_ = false;
+      return StartReading();
+    }
+    streaming_ = n > kWaitBufferBytes;
+    reading_ = true;  // OnRead() ends this read.
+    OnRead(error, absl::string_view(buffer, n));
   }
 
   // Plain sockets: a receive waits with this buffer; what does not fit in it
@@ -405,6 +427,7 @@ class SocketTransport final
     if (!paused_ && !upgrading_ && !closing_ && !lost_) {
       data = WithTheRest(data, deferred_read_error_);
     }
+    streaming_ = data.size() > kWaitBufferBytes;
     OnRead(error, data);
   }
 
@@ -762,6 +785,7 @@ class SocketTransport final
   bool broken_pipe_ = false;                       // see ReadBeforeBrokenPipe()
   bool reading_ = false;                           // a read in flight
   bool read_posted_ = false;  // plain only: see StartReadingLater()
+  bool streaming_ = false;    // plain only: see ReceiveOrStartReading()
   bool paused_ = false;
   bool eof_received_ = false;
 
