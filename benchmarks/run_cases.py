@@ -45,8 +45,18 @@ TCP_CASES = (
     ("pingpong100", True),
     ("bulk", False),
     ("bulk", True),
+    ("bulk256k", False),
     ("idle", False),
 )
+# What each case runs: the binaries' --case and extra flags. Bulk servers
+# receive 64 KiB per read (the write size, and the raw Asio server's buffer):
+# the same system calls for all three. "bulk256k" shows asyncio's default
+# receive size (its transports' max_size; //streams' read_chunk_size) for
+# all three: larger receives cost every implementation more kernel time here.
+TCP_CASE_FLAGS = {
+    "bulk": ("bulk", ["--read_kib=64"]),
+    "bulk256k": ("bulk", ["--read_kib=256"]),
+}
 
 # Sizes and durations per mode. KiB for the in-memory data.
 MODES = {
@@ -254,7 +264,12 @@ def run_tcp(
     connections = (
         [f"--connections={mode['idle_connections']}"] if case == "idle" else []
     )
-    common = [f"--case={case}", f"--timeout={TCP_TIMEOUT_S}"] + connections
+    binary_case, case_flags = TCP_CASE_FLAGS.get(case, (case, []))
+    common = (
+        [f"--case={binary_case}", f"--timeout={TCP_TIMEOUT_S}"]
+        + case_flags
+        + connections
+    )
     with tempfile.TemporaryFile("w+") as server_errors:
         server = subprocess.Popen(
             prefix

@@ -93,10 +93,13 @@ asio::awaitable<void> Serve(ServerState* state, tcp::socket socket) {
     ReportIdleSoon(state);
   }
   if (state->flags.bench_case == Case::kBulk) {
-    auto buffer = std::make_unique<char[]>(benchmarks::kBulkChunk);
+    const size_t size = state->flags.read_bytes > 0
+                            ? static_cast<size_t>(state->flags.read_bytes)
+                            : benchmarks::kBulkChunk;
+    auto buffer = std::make_unique<char[]>(size);
     while (true) {
       auto [read_error, n] = co_await socket.async_read_some(
-          asio::buffer(buffer.get(), benchmarks::kBulkChunk), kAwaitable);
+          asio::buffer(buffer.get(), size), kAwaitable);
       if (read_error) break;
       state->stats.Count(0, static_cast<int64_t>(n));
     }

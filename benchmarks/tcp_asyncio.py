@@ -120,6 +120,9 @@ class Server:
             self.cpu_start = cpu_seconds()
             self.wall_start = time.monotonic()
         set_nodelay(writer)
+        if self.args.read_kib:
+            # The selector transport's bytes per recv() (256 KiB by default).
+            writer.transport.max_size = self.args.read_kib * 1024
         if self.args.case == "idle":
             self.writers.append(writer)
             if self.accepted == self.args.connections:
@@ -302,6 +305,7 @@ def main() -> int:
     parser.add_argument("--bytes", type=int, default=256 * 1024 * 1024)
     parser.add_argument("--connections", type=int)
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--read_kib", type=int, default=0)
     args = parser.parse_args()
     if args.connections is None:
         args.connections = DEFAULT_CONNECTIONS[args.case]

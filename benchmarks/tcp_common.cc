@@ -61,7 +61,7 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
           "bad argument '", arg,
           "'; usage: --role=server|client --case=pingpong|pingpong100|bulk|"
           "idle --port=N [--duration=S] [--count=N] [--bytes=N] "
-          "[--connections=N] [--timeout=S]"));
+          "[--connections=N] [--timeout=S] [--read_kib=N]"));
     };
     absl::string_view value;
     const auto flag = [&](absl::string_view name) {
@@ -112,6 +112,10 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
           flags.connections <= 0)
         return bad();
       connections_given = true;
+    } else if (flag("--read_kib")) {
+      int64_t kib = 0;
+      if (!absl::SimpleAtoi(value, &kib) || kib <= 0) return bad();
+      flags.read_bytes = kib * 1024;
     } else if (flag("--timeout")) {
       if (!absl::SimpleAtod(value, &flags.timeout_s) || flags.timeout_s <= 0)
         return bad();

@@ -63,6 +63,10 @@ struct Flags {
   int64_t bytes = 256LL * 1024 * 1024;
   int connections = 1;  // The case's default unless given.
   double timeout_s = 120.0;
+  // Server: bytes asked of the socket per receive; 0: the implementation's
+  // default (raw Asio here: the 64 KiB bulk chunk; //streams and asyncio:
+  // asyncio's 256 KiB max_size).
+  int64_t read_bytes = 0;
 };
 
 // ParseFlags()

@@ -133,6 +133,9 @@ int RunServer(const Flags& flags) {
     state.Stop();
   });
   streams::ServerOptions options;
+  if (flags.read_bytes > 0) {
+    options.transport.read_chunk_size = static_cast<size_t>(flags.read_bytes);
+  }
   streams::AsyncStartServer(
       context.get_executor(),
       [&state](StreamReader reader, StreamWriter writer) {
