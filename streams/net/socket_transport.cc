@@ -318,11 +318,14 @@ class SocketTransport final
 
   bool WriteBufferEmpty() const { return write_buffer_.empty(); }
 
+  // No read in flight or posted, and reading is neither paused nor over.
+  bool CanStartReading() const {
+    return !(reading_ || read_posted_ || paused_ || closing_ || lost_ ||
+             eof_received_);
+  }
+
   void StartReading() {
-    if (reading_ || read_posted_ || paused_ || closing_ || lost_ ||
-        eof_received_) {
-      return;
-    }
+    if (!CanStartReading()) return;
     reading_ = true;
     if constexpr (kTls) {
       stream_->async_read_some(
@@ -372,8 +375,7 @@ class SocketTransport final
   // a small receive, its completion's post and a follow-up recv(). When the
   // socket turns out empty, the receive waits as usual.
   void ReceiveOrStartReading() {
-    if (!streaming_ || reading_ || read_posted_ || paused_ || closing_ ||
-        lost_ || eof_received_ || deferred_read_error_) {
+    if (!streaming_ || !CanStartReading() || deferred_read_error_) {
       return StartReading();
     }
     char* buffer = ThreadReceiveBuffer(options_.read_chunk_size);
@@ -384,7 +386,6 @@ class SocketTransport final
       return StartReading();
     }
     streaming_ = n > kWaitBufferBytes;
-    reading_ = true;  // OnRead() ends this read.
     OnRead(error, absl::string_view(buffer, n));
   }
 
