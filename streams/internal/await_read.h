@@ -141,6 +141,14 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
   if (cancellation.cancelled() != asio::cancellation_type::none) {
     co_return ToAwaited<Value>(CancelledError());
   }
+  // The answer is buffered: taken straight into the frame's result.
+  if (std::string bytes; core->TryTakeNow(args, bytes)) {
+    if constexpr (std::is_same_v<Value, ReadResult>) {
+      co_return std::move(bytes);
+    } else {
+      co_return ToAwaited<Value>(std::move(bytes));
+    }
+  }
   ReadProgress progress;
   if (ReadResult now; core->TryReadNow(args, progress, now)) {
     if constexpr (std::is_same_v<Value, ReadResult>) {

