@@ -4,9 +4,9 @@
 
 #include "boost/asio/execution/context.hpp"
 #include "boost/asio/execution/outstanding_work.hpp"
-#include "boost/asio/post.hpp"
 #include "boost/asio/prefer.hpp"
 #include "boost/asio/query.hpp"
+#include "streams/internal/post.h"
 #include "streams/internal/task_service.h"
 
 namespace streams::internal {
@@ -100,7 +100,7 @@ void Task::TrackHandlerExecutor(asio::any_completion_executor executor) {
 }
 
 void Task::Post() {
-  asio::post(executor_, [self = shared_from_this()] { self->RunStep(); });
+  PostTo(executor_, [self = shared_from_this()] { self->RunStep(); });
 }
 
 void Task::RunStep() {

@@ -26,6 +26,7 @@
 #include "boost/asio/ssl/error.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "streams/errors.h"
+#include "streams/internal/post.h"
 #include "streams/net/internal/shutdown_service.h"
 #include "streams/net/internal/write_buffer.h"
 #include "streams/net/tls.h"
@@ -313,7 +314,7 @@ class SocketTransport final
 
   template <typename F>
   void Post(F f) {
-    asio::post(stream_->get_executor(), std::move(f));
+    streams::internal::PostTo(stream_->get_executor(), std::move(f));
   }
 
   bool WriteBufferEmpty() const { return write_buffer_.empty(); }
