@@ -43,9 +43,9 @@ ReadOperation::ReadOperation(std::weak_ptr<ReaderCore> core, ReadState&& state,
       read_(std::move(state)),
       handler_(std::move(handler)) {}
 
-void ReadOperation::StartTask() {
+void ReadOperation::StartTask(const ReaderCore& core) {
   std::visit(
-      [this](auto& handler) {
+      [this, &core](auto& handler) {
         if constexpr (!std::is_same_v<std::decay_t<decltype(handler)>,
                                       AwaitedHandler>) {
           // Attach to the wrapped handler's slot: any_completion_handler
@@ -54,22 +54,20 @@ void ReadOperation::StartTask() {
               asio::get_associated_executor(handler, executor()));
           InstallCancellation(
               asio::get_associated_cancellation_slot(handler),
-              AcceptedCancellation(read_.request, CancelSafeReadAll()));
+              AcceptedCancellation(read_.request,
+                                   core.modes().cancel_safe_read_all));
         }
       },
       handler_);
   Start();
 }
 
-void ReadOperation::StartWaiting(asio::cancellation_slot slot) {
-  InstallCancellation(slot,
-                      AcceptedCancellation(read_.request, CancelSafeReadAll()));
-  if (std::shared_ptr<ReaderCore> core = core_.lock()) BecomeWaiter(*core);
-}
-
-bool ReadOperation::CancelSafeReadAll() const {
-  std::shared_ptr<ReaderCore> core = core_.lock();
-  return core != nullptr && core->modes().cancel_safe_read_all;
+void ReadOperation::StartWaiting(ReaderCore& core,
+                                 asio::cancellation_slot slot) {
+  InstallCancellation(
+      slot,
+      AcceptedCancellation(read_.request, core.modes().cancel_safe_read_all));
+  BecomeWaiter(core);
 }
 
 void ReadOperation::BecomeWaiter(ReaderCore& core) {
@@ -93,7 +91,7 @@ void ReadOperation::Step(bool resumed) {
   // asyncio: `finally: self._waiter = None` in _wait_for_data, whoever the
   // waiter is by now.
   if (resumed) core->waiter_ = nullptr;
-  if (cancel_requested_) return Complete(ReadResult(CancelledError()));
+  if (cancel_requested_) return Complete(*core, ReadResult(CancelledError()));
   if (resumed && !wake_exception_.ok()) {
     // Raised at `await self._waiter`, inside the read: readline's handlers
     // see it too.
@@ -102,18 +100,23 @@ void ReadOperation::Step(bool resumed) {
         read_.request.kind == ReadKind::kNextLine) {
       core->EndReadLine(raised);
     }
-    return Complete(std::move(raised));
+    return Complete(*core, std::move(raised));
+  }
+  // The commonest first step, as the awaited path takes it (AwaitRead()).
+  if (std::string bytes;
+      !resumed && core->TakeBuffered(read_.request.args(), bytes)) {
+    return Complete(*core, ReadResult(std::move(bytes)));
   }
   ReadResult result;
   if (!core->RunStep(read_.request.args(), read_.progress, resumed, result))
     return BecomeWaiter(*core);
-  Complete(std::move(result));
+  Complete(*core, std::move(result));
 }
 
-void ReadOperation::Complete(ReadResult&& result) {
+void ReadOperation::Complete(ReaderCore& core, ReadResult&& result) {
   std::shared_ptr<ReadOperation> keep = self();
   const asio::any_io_executor executor = SetDone();
-  if (std::shared_ptr<ReaderCore> core = core_.lock()) core->Forget(this);
+  core.Forget(this);
   if (auto* awaited = std::get_if<AwaitedHandler>(&handler_)) {
     AwaitedHandler handler = std::move(*awaited);
     std::move(handler)(std::move(result), executor);

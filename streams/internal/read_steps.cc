@@ -30,9 +30,6 @@ bool Done(ReadResult& out, T&& value) {
 
 bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
                          bool resumed, ReadResult& out) {
-  if (std::string bytes; !resumed && TakeBuffered(args, bytes)) {
-    return Done(out, std::move(bytes));
-  }
   switch (args.kind) {
     case ReadKind::kLine:
     case ReadKind::kNextLine:

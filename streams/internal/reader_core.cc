@@ -5,10 +5,21 @@
 
 #include "boost/asio/execution/context.hpp"
 #include "boost/asio/query.hpp"
+#include "boost/asio/recycling_allocator.hpp"
 #include "streams/errors.h"
 #include "streams/internal/reader_service.h"
 
 namespace streams::internal {
+namespace {
+
+// Operations are allocated as Asio allocates its own: from the running
+// thread's small cache of recently freed blocks (plain new elsewhere), so a
+// read that waits, one per round trip on a connection, reuses the block the
+// previous one freed instead of a malloc() and free() each (callgrind,
+// ping-pong server: about 130 instructions per round trip).
+using OperationAllocator = asio::recycling_allocator<ReadOperation>;
+
+}  // namespace
 
 ReaderCore::ReaderCore(const asio::any_io_executor& executor, int64_t limit,
                        ReaderModes modes)
@@ -80,11 +91,11 @@ void ReaderCore::StartRead(ReadRequest request,
     erased.emplace<NextLineHandler>(
         std::move(std::get<NextLineHandler>(handler)));
   }
-  auto op = std::make_shared<ReadOperation>(
-      weak_from_this(), ReadState{std::move(request), {}}, std::move(erased),
-      executor_, /*track_work=*/true);
+  auto op = std::allocate_shared<ReadOperation>(
+      OperationAllocator(), weak_from_this(), ReadState{std::move(request), {}},
+      std::move(erased), executor_, /*track_work=*/true);
   ops_.push_back(op);
-  op->StartTask();
+  op->StartTask(*this);
 }
 
 bool ReaderCore::TryReadNow(const ReadArgs& args, ReadProgress& progress,
@@ -99,13 +110,13 @@ bool ReaderCore::TryReadNow(const ReadArgs& args, ReadProgress& progress,
 void ReaderCore::WaitFor(ReadState&& state, AwaitedHandler handler,
                          asio::cancellation_slot slot) {
   if (service_ == nullptr) return;  // Context shut down: handler destroyed.
-  auto op = std::make_shared<ReadOperation>(
-      weak_from_this(), std::move(state),
+  auto op = std::allocate_shared<ReadOperation>(
+      OperationAllocator(), weak_from_this(), std::move(state),
       ReadOperation::Handler(std::in_place_type<AwaitedHandler>,
                              std::move(handler)),
       executor_, /*track_work=*/false);
   ops_.push_back(op);
-  op->StartWaiting(slot);
+  op->StartWaiting(*this, slot);
 }
 
 void ReaderCore::WakeWaiter(const absl::Status& exception) {

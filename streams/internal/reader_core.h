@@ -335,10 +335,10 @@ class ReadOperation : public Task {
 
   // An independent read: installs the cancellation handler and posts the
   // first step.
-  void StartTask();
+  void StartTask(const ReaderCore& core);
   // An awaited read whose first step ran inline and must wait: installs the
-  // cancellation handler on `slot` and becomes the reader's waiter.
-  void StartWaiting(asio::cancellation_slot slot);
+  // cancellation handler on `slot` and becomes `core`'s waiter.
+  void StartWaiting(ReaderCore& core, asio::cancellation_slot slot);
 
   // The reader woke this op (its waiter): OK for data/EOF, else the
   // exception.
@@ -353,8 +353,8 @@ class ReadOperation : public Task {
   // the reader's `_waiter` until the task's `finally` runs.
   void CancelWaiting() override;
   void BecomeWaiter(ReaderCore& core);
-  bool CancelSafeReadAll() const;
-  void Complete(ReadResult&& result);
+  // Done: `core` (locked by the step) forgets the op, the handler runs.
+  void Complete(ReaderCore& core, ReadResult&& result);
 
   std::shared_ptr<ReadOperation> self() {
     return std::static_pointer_cast<ReadOperation>(shared_from_this());
