@@ -37,6 +37,7 @@
 #include "boost/asio/associated_executor.hpp"
 #include "boost/asio/async_result.hpp"
 #include "boost/asio/awaitable.hpp"
+#include "boost/asio/deferred.hpp"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/this_coro.hpp"
@@ -95,12 +96,12 @@ struct NoSeparator {};
 // not part of AwaitRead's frame, which stays small for the reads that do not
 // wait. `state` lives in the awaiting frame, which is suspended on this very
 // operation while the initiation runs: it is moved once, into the
-// operation.
-template <typename Executor>
-asio::awaitable<ReadResult, Executor> WaitRead(ReaderCore* core,
-                                               ReadState* state) {
-  asio::use_awaitable_t<Executor> token;
-  return asio::async_initiate<asio::use_awaitable_t<Executor>,
+// operation. A deferred operation: `co_await` suspends the coroutine on it
+// without a frame of its own (use_awaitable's initiation is a coroutine:
+// one more frame per wait, and more than Asio's per-thread cache of two
+// frames keeps, so a wait allocated one).
+inline auto WaitRead(ReaderCore* core, ReadState* state) {
+  return asio::async_initiate<const asio::deferred_t&,
                               void(absl::StatusOr<std::string>)>(
       [core, state](auto handler) {
         asio::cancellation_slot slot =
@@ -119,7 +120,7 @@ asio::awaitable<ReadResult, Executor> WaitRead(ReaderCore* core,
             },
             slot);
       },
-      token);
+      asio::deferred);
 }
 
 // AwaitRead()
@@ -165,9 +166,9 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
     state.request.separators = std::move(separator);
   }
   if constexpr (std::is_same_v<Value, ReadResult>) {
-    co_return co_await WaitRead<Executor>(core, &state);
+    co_return co_await WaitRead(core, &state);
   } else {
-    co_return ToAwaited<Value>(co_await WaitRead<Executor>(core, &state));
+    co_return ToAwaited<Value>(co_await WaitRead(core, &state));
   }
 }
 
