@@ -13,9 +13,9 @@
 // suspending (Asio's awaitable_thread pumps the caller again: no recursion,
 // no scheduler round trip, and the frame comes from Asio's per-thread
 // recycling allocator: no allocation beyond the returned string). Only a read
-// that must wait suspends, as a ReadOperation already waiting; its wakeup is
-// a posted step (asyncio: the future's callback schedules the task), which
-// resumes the coroutine through the coroutine's executor.
+// that must wait suspends, as a ReadOperation already waiting (WaitRead());
+// its wakeup is a posted step (asyncio: the future's callback schedules the
+// task), which resumes the coroutine through the coroutine's executor.
 //
 // Cancellation: the coroutine's cancellation state. A read started after the
 // coroutine was cancelled (e.g. `||`'s other operand won before this one
