@@ -100,8 +100,7 @@ template <typename Search>
                          "Separator is found, but chunk is longer than limit",
                          match.first));
   }
-  out = buffer_.Take(match.second);
-  MaybeResumeTransport();
+  out = TakeFront(match.second);
   return true;
 }
 
@@ -225,9 +224,7 @@ bool ReaderCore::RunRead(int64_t n, bool resumed, ReadResult& out) {
       return false;
     }
   }
-  std::string data = buffer_.Take(n);
-  MaybeResumeTransport();
-  return Done(out, std::move(data));
+  return Done(out, TakeFront(n));
 }
 
 bool ReaderCore::RunReadAllKeeping(bool resumed, ReadResult& out) {
@@ -240,9 +237,7 @@ bool ReaderCore::RunReadAllKeeping(bool resumed, ReadResult& out) {
     }
     return false;
   }
-  std::string data = buffer_.Take(buffer_.size());
-  MaybeResumeTransport();
-  return Done(out, std::move(data));
+  return Done(out, TakeFront(buffer_.size()));
 }
 
 bool ReaderCore::RunReadAll(ReadProgress& progress, bool resumed,
@@ -287,9 +282,7 @@ bool ReaderCore::RunReadExactly(int64_t n, bool resumed, ReadResult& out) {
     }
     return false;
   }
-  std::string data = buffer_.Take(n);
-  MaybeResumeTransport();
-  return Done(out, std::move(data));
+  return Done(out, TakeFront(n));
 }
 
 bool ReaderCore::RunFill(int64_t n, bool resumed, ReadResult& out) {

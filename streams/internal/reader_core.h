@@ -214,7 +214,10 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // exactly as the full step would take them. False: nothing changed, the
   // full step decides. Inline, and free of StatusOr: this is what an awaited
   // read costs when its answer is there (callgrind: about 100 instructions
-  // fewer than RunStep() per read).
+  // fewer than RunStep() per read). It is the success branch of ScanUntil(),
+  // RunReadExactly() and RunRead() for a first step, and must stay that; when
+  // it fails, the full step searches the buffered bytes once more (the first
+  // step only: resumed steps search from where they stopped).
   bool TakeBuffered(const ReadArgs& args, std::string& bytes) {
     if (!exception_.ok()) return false;
     size_t n = 0;
@@ -246,8 +249,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
       default:
         return false;
     }
-    bytes = buffer_.Take(n);
-    MaybeResumeTransport();
+    bytes = TakeFront(n);
     return true;
   }
   // Zero-copy readline: the line as a view into the buffer (consumed, its
@@ -304,6 +306,13 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   void WakeWaiter(const absl::Status& exception);
   // asyncio: _maybe_resume_transport.
   void MaybeResumeTransport();
+  // A read's bytes leave the buffer: asyncio's `data = bytes(buffer[:n]);
+  // del buffer[:n]; self._maybe_resume_transport()` (at most size() bytes).
+  std::string TakeFront(size_t n) {
+    std::string bytes = buffer_.Take(n);
+    MaybeResumeTransport();
+    return bytes;
+  }
   void Forget(ReadOperation* op);
   // The execution context is shutting down: drop every op, post nothing more.
   void Shutdown();
