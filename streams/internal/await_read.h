@@ -143,11 +143,11 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
     co_return ToAwaited<Value>(CancelledError());
   }
   // The answer is buffered: taken straight into the frame's result.
-  if (std::string bytes; core->TryTakeNow(args, bytes)) {
+  if (const size_t n = core->TryBufferedAnswer(args); n != 0) {
     if constexpr (std::is_same_v<Value, ReadResult>) {
-      co_return std::move(bytes);
+      co_return core->TakeNow(n);
     } else {
-      co_return ToAwaited<Value>(std::move(bytes));
+      co_return ToAwaited<Value>(core->TakeNow(n));
     }
   }
   ReadProgress progress;

@@ -5,24 +5,13 @@
 
 namespace streams::internal {
 
-std::string ByteBuffer::Take(size_t n) {
-  n = std::min(n, size());
-  if (n == data_.size()) {  // start_ == 0 and everything goes: no copy.
-    std::string all = std::move(data_);
-    Clear();
-    return all;
-  }
-  std::string taken(data_.data() + start_, n);  // n <= size(): no check
-  Consume(n);
-  return taken;
+std::string ByteBuffer::TakeAll() {
+  std::string all = std::move(data_);
+  Clear();
+  return all;
 }
 
 void ByteBuffer::Discard(size_t n) { Consume(std::min(n, size())); }
-
-void ByteBuffer::Consume(size_t n) {
-  start_ += n;
-  if (start_ == data_.size()) Clear();
-}
 
 void ByteBuffer::Append(absl::string_view bytes) {
   if (start_ != 0) {

@@ -37,7 +37,13 @@ class ByteBuffer {
 
   // Removes and returns the first min(n, size()) bytes: one copy, into the
   // result (none when the whole buffer goes and nothing was consumed yet).
-  std::string Take(size_t n);
+  // Inline, each branch returning a prvalue: the string is built where the
+  // caller's result lives, without a move per level.
+  std::string Take(size_t n) {
+    n = std::min(n, size());
+    if (n == data_.size()) return TakeAll();  // start_ == 0: no copy
+    return TakeCopy(n);
+  }
 
   // Removes the first min(n, size()) bytes.
   void Discard(size_t n);
@@ -69,7 +75,18 @@ class ByteBuffer {
   uint64_t bytes_moved() const { return bytes_moved_; }
 
  private:
-  void Consume(size_t n);
+  void Consume(size_t n) {
+    start_ += n;
+    if (start_ == data_.size()) Clear();
+  }
+  // Take() of everything, consumed nothing: the storage itself goes.
+  std::string TakeAll();
+  // Take() of n < data_.size() bytes (n <= size()).
+  std::string TakeCopy(size_t n) {
+    std::string taken(data_.data() + start_, n);
+    Consume(n);
+    return taken;
+  }
   // Moves the live bytes to the front.
   void Compact();
   // Grows the storage for `extra` more bytes, keeping only the live bytes:

@@ -103,9 +103,9 @@ void ReadOperation::Step(bool resumed) {
     return Complete(*core, std::move(raised));
   }
   // The commonest first step, as the awaited path takes it (AwaitRead()).
-  if (std::string bytes;
-      !resumed && core->TakeBuffered(read_.request.args(), bytes)) {
-    return Complete(*core, ReadResult(std::move(bytes)));
+  if (const size_t n = resumed ? 0 : core->BufferedAnswer(read_.request.args());
+      n != 0) {
+    return Complete(*core, ReadResult(core->TakeFront(n)));
   }
   ReadResult result;
   if (!core->RunStep(read_.request.args(), read_.progress, resumed, result))

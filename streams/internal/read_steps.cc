@@ -296,18 +296,12 @@ bool ReaderCore::RunFill(int64_t n, bool resumed, ReadResult& out) {
   return false;
 }
 
-std::optional<absl::StatusOr<absl::string_view>> ReaderCore::TryReadLineView() {
+std::optional<absl::StatusOr<absl::string_view>>
+ReaderCore::TryReadLineViewSlow() {
   if (exception_.ok()) {
-    const absl::string_view live = buffer_.view();
     const size_t at = buffer_.Find("\n", 0);
-    if (at != absl::string_view::npos && static_cast<int64_t>(at) <= limit_) {
-      const absl::string_view line = live.substr(0, at + 1);
-      buffer_.DiscardKeepingStorage(at + 1);
-      MaybeResumeTransport();
-      return line;
-    }
     if (at == absl::string_view::npos &&
-        static_cast<int64_t>(live.size()) <= limit_ && !eof_) {
+        buffer_.size() <= static_cast<uint64_t>(limit_) && !eof_) {
       return std::nullopt;  // wait for more
     }
   }

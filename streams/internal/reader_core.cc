@@ -127,8 +127,8 @@ void ReaderCore::WakeWaiter(const absl::Status& exception) {
   }
 }
 
-void ReaderCore::MaybeResumeTransport() {
-  if (paused_ && buffer_.size() <= static_cast<uint64_t>(limit_)) {
+void ReaderCore::ResumeTransportBelowLimit() {
+  if (buffer_.size() <= static_cast<uint64_t>(limit_)) {
     paused_ = false;
     transport_->ResumeReading();
   }

@@ -192,11 +192,12 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // before anything else runs. The caller checks cancellation.
   bool TryReadNow(const ReadArgs& args, ReadProgress& progress,
                   ReadResult& result);
-  // What the awaited path tries before TryReadNow(): TakeBuffered() on a
-  // live reader.
-  bool TryTakeNow(const ReadArgs& args, std::string& bytes) {
-    return service_ != nullptr && TakeBuffered(args, bytes);
+  // What the awaited path tries before TryReadNow(): BufferedAnswer() on a
+  // live reader, 0 when the full step decides. Then TakeNow(n) takes it.
+  size_t TryBufferedAnswer(const ReadArgs& args) const {
+    return service_ != nullptr ? BufferedAnswer(args) : 0;
   }
+  std::string TakeNow(size_t n) { return TakeFront(n); }
   void WaitFor(ReadState&& state, AwaitedHandler handler,
                asio::cancellation_slot slot);
 
@@ -208,55 +209,65 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   bool RunStep(const ReadArgs& args, ReadProgress& progress, bool resumed,
                ReadResult& out);
   // The first step's commonest answer, found before anything else runs:
-  // true with `bytes` set when the reader has no exception and the read's
-  // bytes are buffered (readline or readuntil: a separator within the limit;
-  // readexactly(n > 0): n bytes; read(n > 0): any), taken from the buffer
-  // exactly as the full step would take them. False: nothing changed, the
-  // full step decides. Inline, and free of StatusOr: this is what an awaited
-  // read costs when its answer is there (callgrind: about 100 instructions
-  // fewer than RunStep() per read). It is the success branch of ScanUntil(),
-  // RunReadExactly() and RunRead() for a first step, and must stay that; when
-  // it fails, the full step searches the buffered bytes once more (the first
-  // step only: resumed steps search from where they stopped).
-  bool TakeBuffered(const ReadArgs& args, std::string& bytes) {
-    if (!exception_.ok()) return false;
-    size_t n = 0;
+  // how many bytes to take (TakeFront()) when the reader has no exception
+  // and the read's bytes are buffered (readline or readuntil: a separator
+  // within the limit; readexactly(n > 0): n bytes; read(n > 0): any), or 0:
+  // nothing changed, the full step decides. Inline, and free of StatusOr:
+  // this is what an awaited read costs when its answer is there (callgrind:
+  // about 100 instructions fewer than RunStep() per read), and the taken
+  // string goes straight into the caller's result. It is the success branch
+  // of ScanUntil(), RunReadExactly() and RunRead() for a first step, and must
+  // stay that; when it gives 0, the full step searches the buffered bytes
+  // once more (the first step only: resumed steps search from where they
+  // stopped).
+  size_t BufferedAnswer(const ReadArgs& args) const {
+    if (!exception_.ok()) return 0;
     switch (args.kind) {
       case ReadKind::kLine:
       case ReadKind::kNextLine:
       case ReadKind::kUntil: {
         const absl::string_view separator =
             args.kind == ReadKind::kUntil ? args.separator : "\n";
-        if (separator.empty()) return false;
+        if (separator.empty()) return 0;
         const size_t at = buffer_.Find(separator, 0);
         if (at == absl::string_view::npos ||
             at > static_cast<uint64_t>(limit_)) {
-          return false;
+          return 0;
         }
-        n = at + separator.size();
-        break;
+        return at + separator.size();
       }
       case ReadKind::kExactly:
         if (args.n <= 0 || buffer_.size() < static_cast<uint64_t>(args.n)) {
-          return false;
+          return 0;
         }
-        n = args.n;
-        break;
+        return static_cast<size_t>(args.n);
       case ReadKind::kRead:
-        if (args.n <= 0 || buffer_.empty()) return false;
-        n = args.n;
-        break;
+        if (args.n <= 0) return 0;
+        return std::min(buffer_.size(), static_cast<size_t>(args.n));
       default:
-        return false;
+        return 0;
     }
-    bytes = TakeFront(n);
-    return true;
   }
+  // TryReadLineView() once its inline part found no line within the limit
+  // (or the reader has an exception). read_steps.cc.
+  std::optional<absl::StatusOr<absl::string_view>> TryReadLineViewSlow();
   // Zero-copy readline: the line as a view into the buffer (consumed, its
   // storage kept until the next FeedData), or nullopt when it must wait for
   // more than buffer().size() bytes. Errors and EOF's partial line as
   // readline's (a partial line is copied once, into `view_storage_`).
-  std::optional<absl::StatusOr<absl::string_view>> TryReadLineView();
+  std::optional<absl::StatusOr<absl::string_view>> TryReadLineView() {
+    if (exception_.ok()) {  // The commonest answer, inline: a whole line.
+      const size_t at = buffer_.Find("\n", 0);
+      if (at != absl::string_view::npos &&
+          at <= static_cast<uint64_t>(limit_)) {
+        const absl::string_view line = buffer_.view().substr(0, at + 1);
+        buffer_.DiscardKeepingStorage(at + 1);
+        MaybeResumeTransport();
+        return line;
+      }
+    }
+    return TryReadLineViewSlow();
+  }
   // tokio's consume(): drops n <= buffer().size() bytes.
   absl::Status Consume(size_t n);
 
@@ -304,8 +315,11 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // asyncio: _wakeup_waiter (exception OK) and the waiter part of
   // set_exception.
   void WakeWaiter(const absl::Status& exception);
-  // asyncio: _maybe_resume_transport.
-  void MaybeResumeTransport();
+  // asyncio: _maybe_resume_transport. Inline: a read calls it each time.
+  void MaybeResumeTransport() {
+    if (paused_) ResumeTransportBelowLimit();
+  }
+  void ResumeTransportBelowLimit();
   // A read's bytes leave the buffer: asyncio's `data = bytes(buffer[:n]);
   // del buffer[:n]; self._maybe_resume_transport()` (at most size() bytes).
   std::string TakeFront(size_t n) {
