@@ -404,6 +404,64 @@ TEST(StreamReaderCancellationTest, NoneTypeCancelsNothing) {
 // Like test_streams.py::test_exception_cancel (ported in
 // stream_reader_test.cc), for a waiting read cancelled then woken: the reader
 // forgets the cancelled waiter, and the next read may wait.
+// An awaited read that waits reuses the operation an earlier wait of the
+// same reader finished with: cancellation reaches each wait as its own, and
+// none that came before.
+TEST(StreamReaderCancellationTest, AwaitedReadsWaitingAgainStayCancellable) {
+  using namespace asio::experimental::awaitable_operators;  // NOLINT
+  asio::io_context ctx;
+  StreamReader reader(ctx.get_executor());
+  asio::cancellation_signal signal;
+  std::vector<absl::StatusOr<std::string>> lines;
+  std::vector<size_t> winners;
+  asio::co_spawn(
+      ctx,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 4; ++i) {  // Each waits: the test feeds later.
+          absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+          lines.push_back(std::move(line));
+        }
+        for (int i = 0; i < 2; ++i) {  // A timeout, on a reused op too.
+          asio::steady_timer timer(ctx, std::chrono::milliseconds(1));
+          std::variant<absl::StatusOr<std::string>, std::monostate> raced =
+              co_await (reader.AsyncReadLine(asio::use_awaitable) ||
+                        timer.async_wait(asio::use_awaitable));
+          winners.push_back(raced.index());
+        }
+        for (int i = 0; i < 2; ++i) {  // One fed, one cancelled.
+          absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
+          lines.push_back(std::move(line));
+        }
+      },
+      asio::bind_cancellation_slot(signal.slot(), asio::detached));
+  for (const char* line : {"a\n", "b\n", "c\n"}) {
+    RunBriefly(ctx);
+    ASSERT_THAT(reader.FeedData(line), IsOk());
+  }
+  RunBriefly(ctx);
+  ASSERT_THAT(reader.FeedData("d"), IsOk());  // Not a whole line.
+  RunBriefly(ctx);
+  ASSERT_THAT(reader.FeedData("\npar"), IsOk());
+  ctx.restart();
+  ctx.run_for(std::chrono::milliseconds(100));  // Both timeouts.
+  ctx.restart();
+  RunBriefly(ctx);
+  EXPECT_THAT(winners, ::testing::ElementsAre(1u, 1u));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[3], IsOkAndHolds("d\n"));
+  EXPECT_EQ(reader.buffer(), "par");  // The timed-out reads took nothing.
+  // The ops the timeouts cancelled wait again, and are woken.
+  ASSERT_THAT(reader.FeedData("tial\nrest"), IsOk());
+  RunBriefly(ctx);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_THAT(lines[4], IsOkAndHolds("partial\n"));
+  signal.emit(asio::cancellation_type::terminal);
+  RunBriefly(ctx);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_THAT(lines[5], StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(reader.buffer(), "rest");
+}
+
 TEST(StreamReaderCancellationTest, CancelledWaiterIsForgotten) {
   asio::io_context ctx;
   StreamReader reader(ctx.get_executor());

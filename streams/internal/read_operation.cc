@@ -43,6 +43,15 @@ ReadOperation::ReadOperation(std::weak_ptr<ReaderCore> core, ReadState&& state,
       read_(std::move(state)),
       handler_(std::move(handler)) {}
 
+void ReadOperation::Reuse(ReadState&& state, AwaitedHandler&& handler,
+                          const asio::any_io_executor& io_executor) {
+  Restart(io_executor);
+  read_ = std::move(state);
+  handler_.emplace<AwaitedHandler>(std::move(handler));
+  waiter_cancelled_ = false;
+  wake_exception_ = absl::OkStatus();
+}
+
 void ReadOperation::StartTask(const ReaderCore& core) {
   std::visit(
       [this, &core](auto& handler) {
@@ -116,7 +125,7 @@ void ReadOperation::Step(bool resumed) {
 void ReadOperation::Complete(ReaderCore& core, ReadResult&& result) {
   std::shared_ptr<ReadOperation> keep = self();
   const asio::any_io_executor executor = SetDone();
-  core.Forget(this);
+  core.Forget(keep);
   if (auto* awaited = std::get_if<AwaitedHandler>(&handler_)) {
     AwaitedHandler handler = std::move(*awaited);
     std::move(handler)(std::move(result), executor);

@@ -110,12 +110,18 @@ bool ReaderCore::TryReadNow(const ReadArgs& args, ReadProgress& progress,
 void ReaderCore::WaitFor(ReadState&& state, AwaitedHandler handler,
                          asio::cancellation_slot slot) {
   if (service_ == nullptr) return;  // Context shut down: handler destroyed.
-  auto op = std::allocate_shared<ReadOperation>(
-      OperationAllocator(), weak_from_this(), std::move(state),
-      ReadOperation::Handler(std::in_place_type<AwaitedHandler>,
-                             std::move(handler)),
-      executor_, /*track_work=*/false);
-  ops_.push_back(op);
+  std::shared_ptr<ReadOperation> op = TakeSpareWaiter();
+  if (op != nullptr) {
+    op->Reuse(std::move(state), std::move(handler), executor_);
+  } else {
+    op = std::allocate_shared<ReadOperation>(
+        OperationAllocator(), weak_from_this(), std::move(state),
+        ReadOperation::Handler(std::in_place_type<AwaitedHandler>,
+                               std::move(handler)),
+        executor_, /*track_work=*/false);
+  }
+  // Not in ops_: waiting, the core holds it as its waiter; woken, its
+  // posted step does; done, it becomes a spare.
   op->StartWaiting(*this, slot);
 }
 
@@ -162,10 +168,26 @@ void ReaderCore::Discard() {
   MaybeResumeTransport();
 }
 
-void ReaderCore::Forget(ReadOperation* op) {
-  auto it = std::find_if(ops_.begin(), ops_.end(),
-                         [op](const auto& live) { return live.get() == op; });
+void ReaderCore::Forget(const std::shared_ptr<ReadOperation>& op) {
+  if (op->awaited()) {
+    for (std::shared_ptr<ReadOperation>& spare : spare_waiters_) {
+      if (spare == nullptr) {
+        spare = op;  // (an op in use is never among the spares)
+        return;
+      }
+    }
+    return;
+  }
+  auto it = std::find(ops_.begin(), ops_.end(), op);
   if (it != ops_.end()) ops_.erase(it);
+}
+
+std::shared_ptr<ReadOperation> ReaderCore::TakeSpareWaiter() {
+  for (std::shared_ptr<ReadOperation>& spare : spare_waiters_) {
+    // Held by the spare alone: no step posted, no Complete() running.
+    if (spare != nullptr && spare.use_count() == 1) return std::move(spare);
+  }
+  return nullptr;
 }
 
 void ReaderCore::Shutdown() {
@@ -178,6 +200,7 @@ void ReaderCore::Shutdown() {
   // Destroying the ops destroys their handlers, uncalled.
   std::vector<std::shared_ptr<ReadOperation>> ops;
   ops.swap(ops_);
+  for (std::shared_ptr<ReadOperation>& spare : spare_waiters_) spare = nullptr;
 }
 
 }  // namespace streams::internal

@@ -32,14 +32,17 @@
 // must wait becomes a ReadOperation, already waiting (StartWaiting()), whose
 // wakeups are posted steps as above.
 //
-// Ownership: the core owns every unfinished op (`ops_`); posted steps hold a
-// reference too. Ops hold the core weakly: if the reader is destroyed, or its
-// execution context shuts down, unfinished ops are destroyed with their
-// handlers, which are never called.
+// Ownership: the core owns every unfinished independent op (`ops_`), and an
+// awaited read's op while it is the core's waiter; posted steps hold a
+// reference too. Done awaited ops are kept for reuse (spare_waiters_). Ops hold
+// the core weakly: if the reader is destroyed, or its execution context shuts
+// down, unfinished ops are destroyed with their handlers, which are never
+// called.
 
 #ifndef STREAMS_INTERNAL_READER_CORE_H_
 #define STREAMS_INTERNAL_READER_CORE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -327,7 +330,10 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
     MaybeResumeTransport();
     return bytes;
   }
-  void Forget(ReadOperation* op);
+  // Done: the core drops `op` (an awaited read's op becomes a spare).
+  void Forget(const std::shared_ptr<ReadOperation>& op);
+  // A spare awaited-read op that nothing else holds, or null.
+  std::shared_ptr<ReadOperation> TakeSpareWaiter();
   // The execution context is shutting down: drop every op, post nothing more.
   void Shutdown();
 
@@ -344,6 +350,12 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   bool paused_ = false;
   std::shared_ptr<ReadOperation> waiter_;  // asyncio: _waiter
   std::vector<std::shared_ptr<ReadOperation>> ops_;
+  // Awaited reads' ops, done, kept for the next wait (TakeSpareWaiter()):
+  // a connection's reads wait about once per round trip, and a reused op
+  // costs no allocation, construction or destruction. Two, because a read
+  // that completes resumes its coroutine from inside its own last step,
+  // and the coroutine may wait again before that step returns.
+  std::array<std::shared_ptr<ReadOperation>, 2> spare_waiters_;
   ReaderService* service_ = nullptr;  // null once the context shut down
 };
 
@@ -369,6 +381,14 @@ class ReadOperation : public Task {
 
   // asyncio: the `_waiter` future was cancelled.
   bool waiter_cancelled() const { return waiter_cancelled_; }
+
+  // An awaited read's op, done and held by nothing but the core's spares,
+  // taken for the next awaited read that waits: the same state as a new op.
+  void Reuse(ReadState&& state, AwaitedHandler&& handler,
+             const asio::any_io_executor& io_executor);
+  bool awaited() const {
+    return std::holds_alternative<AwaitedHandler>(handler_);
+  }
 
  private:
   void Step(bool resumed) override;

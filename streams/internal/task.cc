@@ -16,11 +16,12 @@ namespace asio = ::boost::asio;
 
 struct CancellationHandler {
   std::weak_ptr<Task> task;
+  uint64_t run;
   asio::cancellation_type_t accepted;
 
   void operator()(asio::cancellation_type_t type) {
     if ((type & accepted) == asio::cancellation_type::none) return;
-    if (std::shared_ptr<Task> locked = task.lock()) locked->Cancel();
+    if (std::shared_ptr<Task> locked = task.lock()) locked->CancelRun(run);
   }
 };
 
@@ -66,6 +67,14 @@ void Task::CancelWaiting() {
   Wakeup();
 }
 
+void Task::Restart(const asio::any_io_executor& executor) {
+  executor_ = executor;
+  state_ = State::kScheduled;
+  resuming_ = false;
+  cancel_requested_ = false;
+  ++run_;
+}
+
 void Task::StartNow() {
   std::shared_ptr<Task> self = shared_from_this();
   RunStep();
@@ -90,7 +99,7 @@ void Task::InstallCancellation(asio::cancellation_slot slot,
                                asio::cancellation_type_t accepted) {
   if (slot.is_connected()) {
     slot.template emplace<CancellationHandler>(
-        CancellationHandler{weak_from_this(), accepted});
+        CancellationHandler{weak_from_this(), run_, accepted});
   }
 }
 

@@ -27,6 +27,7 @@
 #ifndef STREAMS_INTERNAL_TASK_H_
 #define STREAMS_INTERNAL_TASK_H_
 
+#include <cstdint>
 #include <memory>
 
 #include "boost/asio/any_completion_executor.hpp"
@@ -46,6 +47,11 @@ class Task : public std::enable_shared_from_this<Task> {
 
   // asyncio: Task.cancel().
   void Cancel();
+  // Cancel() from a cancellation handler installed during run `run` (see
+  // Restart()): a handler left over from an earlier run cancels nothing.
+  void CancelRun(uint64_t run) {
+    if (run == run_) Cancel();
+  }
 
  protected:
   enum class State { kScheduled, kWaiting, kDone };
@@ -64,6 +70,10 @@ class Task : public std::enable_shared_from_this<Task> {
   virtual void CancelWaiting();
 
   void Start() { Post(); }
+  // A done task runs again, as a new task on `executor` (untracked): what an
+  // operation reused for another wait does instead of being reallocated.
+  // Only once nothing else holds it (no step posted, no handler running).
+  void Restart(const boost::asio::any_io_executor& executor);
   void StartNow();
   // asyncio: __wakeup scheduled by call_soon.
   void Wakeup();
@@ -102,6 +112,7 @@ class Task : public std::enable_shared_from_this<Task> {
   boost::asio::any_completion_executor handler_work_;
   State state_ = State::kScheduled;
   bool resuming_ = false;  // the next step resumes after a wait or yield
+  uint64_t run_ = 0;       // Restart()s so far
 
   // TaskService's intrusive list; service_ is null when not registered.
   friend class TaskService;
