@@ -29,8 +29,8 @@ class ByteBuffer {
  public:
   size_t size() const { return data_.size() - start_; }
   bool empty() const { return size() == 0; }
-  absl::string_view view() const {
-    return absl::string_view(data_).substr(start_);
+  absl::string_view view() const {  // (not substr(): no range check)
+    return absl::string_view(data_.data() + start_, data_.size() - start_);
   }
 
   void Append(absl::string_view bytes);

@@ -50,6 +50,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -258,12 +259,13 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // storage kept until the next FeedData), or nullopt when it must wait for
   // more than buffer().size() bytes. Errors and EOF's partial line as
   // readline's (a partial line is copied once, into `view_storage_`).
-  std::optional<absl::StatusOr<absl::string_view>> TryReadLineView() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE std::optional<absl::StatusOr<absl::string_view>>
+  TryReadLineView() {
     if (exception_.ok()) {  // The commonest answer, inline: a whole line.
       const size_t at = buffer_.Find("\n", 0);
       if (at != absl::string_view::npos &&
           at <= static_cast<uint64_t>(limit_)) {
-        const absl::string_view line = buffer_.view().substr(0, at + 1);
+        const absl::string_view line(buffer_.view().data(), at + 1);
         buffer_.DiscardKeepingStorage(at + 1);
         MaybeResumeTransport();
         return line;
