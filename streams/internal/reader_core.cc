@@ -120,8 +120,10 @@ void ReaderCore::WaitFor(ReadState&& state, AwaitedHandler handler,
                                std::move(handler)),
         executor_, /*track_work=*/false);
   }
-  // Not in ops_: waiting, the core holds it as its waiter; woken, its
-  // posted step does; done, it becomes a spare.
+  // In ops_ as every unfinished op: the core's waiter_ alone would not do,
+  // since another read's `finally` may clear it (asyncio leaves that task
+  // waiting on its future until it is cancelled).
+  ops_.push_back(op);
   op->StartWaiting(*this, slot);
 }
 
@@ -169,17 +171,18 @@ void ReaderCore::Discard() {
 }
 
 void ReaderCore::Forget(const std::shared_ptr<ReadOperation>& op) {
+  // The newest first: most often the only one.
+  auto it = std::find(ops_.rbegin(), ops_.rend(), op);
+  if (it == ops_.rend()) return;
   if (op->awaited()) {
     for (std::shared_ptr<ReadOperation>& spare : spare_waiters_) {
       if (spare == nullptr) {
-        spare = op;  // (an op in use is never among the spares)
-        return;
+        spare = std::move(*it);  // (an op in use is never among the spares)
+        break;
       }
     }
-    return;
   }
-  auto it = std::find(ops_.begin(), ops_.end(), op);
-  if (it != ops_.end()) ops_.erase(it);
+  ops_.erase(std::next(it).base());
 }
 
 std::shared_ptr<ReadOperation> ReaderCore::TakeSpareWaiter() {

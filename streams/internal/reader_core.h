@@ -32,8 +32,7 @@
 // must wait becomes a ReadOperation, already waiting (StartWaiting()), whose
 // wakeups are posted steps as above.
 //
-// Ownership: the core owns every unfinished independent op (`ops_`), and an
-// awaited read's op while it is the core's waiter; posted steps hold a
+// Ownership: the core owns every unfinished op (`ops_`); posted steps hold a
 // reference too. Done awaited ops are kept for reuse (spare_waiters_). Ops hold
 // the core weakly: if the reader is destroyed, or its execution context shuts
 // down, unfinished ops are destroyed with their handlers, which are never
