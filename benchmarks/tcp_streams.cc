@@ -23,7 +23,11 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/this_coro.hpp"
-#include "streams/streams.h"
+#include "streams/errors.h"
+#include "streams/net/open_connection.h"
+#include "streams/net/server.h"
+#include "streams/stream_reader.h"
+#include "streams/stream_writer.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include "boost/asio/error.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "streams/errors.h"
-#include "streams/net/tls.h"
+#include "streams/net/tls_layer.h"
 #include "streams/stream_reader_protocol.h"
 
 namespace streams::net {
@@ -31,18 +31,22 @@ absl::Status ResolverError(const boost::system::error_code& error) {
   return MakeOsError(ErrorKind::kGaiError, error, error.message());
 }
 
+// tls_layer::StartTlsOnSocket() as an awaitable: the TLS transport over
+// `socket` once the handshake is done, or the handshake's error.
 template <typename Socket>
-asio::awaitable<absl::Status> Handshake(TlsStream<Socket>& stream,
-                                        bool server_side,
-                                        const std::string& hostname,
-                                        std::chrono::milliseconds timeout) {
-  return asio::async_initiate<decltype(asio::use_awaitable),
-                              void(absl::Status)>(
-      [&stream, server_side, hostname, timeout](auto handler) {
-        AsyncTlsHandshake<Socket>(
-            stream, server_side, hostname, timeout,
-            [handler = std::move(handler)](absl::Status status) mutable {
-              std::move(handler)(std::move(status));
+asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> StartTlsTransport(
+    Socket socket, TlsUpgrade tls, std::shared_ptr<Protocol> protocol,
+    TransportOptions options) {
+  co_return co_await asio::async_initiate<
+      decltype(asio::use_awaitable),
+      void(absl::StatusOr<std::shared_ptr<Transport>>)>(
+      [&](auto handler) {
+        tls_layer::StartTlsOnSocket(
+            std::move(socket), std::move(tls), std::move(protocol), options,
+            /*connection_made=*/true,
+            [handler = std::move(handler)](
+                absl::StatusOr<std::shared_ptr<Transport>> started) mutable {
+              std::move(handler)(std::move(started));
             });
       },
       asio::use_awaitable);
@@ -64,14 +68,16 @@ asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
   transport_options.tls_shutdown_timeout = options.ssl_shutdown_timeout;
   std::shared_ptr<Transport> transport;
   if (options.ssl != nullptr) {
-    auto stream = std::make_unique<TlsStream<Socket>>(
-        PrefixedStream<Socket>(std::move(socket), ""), *options.ssl);
-    absl::Status shaken =
-        co_await Handshake<Socket>(*stream, /*server_side=*/false, hostname,
-                                   options.ssl_handshake_timeout);
-    if (!shaken.ok()) co_return shaken;
-    transport = StartSocketTransport(std::move(*stream), protocol,
-                                     transport_options, options.ssl);
+    TlsUpgrade tls;
+    tls.context = options.ssl;
+    tls.server_hostname = std::move(hostname);
+    tls.handshake_timeout = options.ssl_handshake_timeout;
+    tls.shutdown_timeout = options.ssl_shutdown_timeout;
+    absl::StatusOr<std::shared_ptr<Transport>> started =
+        co_await StartTlsTransport(std::move(socket), std::move(tls), protocol,
+                                   transport_options);
+    if (!started.ok()) co_return started.status();
+    transport = *std::move(started);
   } else {
     transport =
         StartSocketTransport(std::move(socket), protocol, transport_options);
@@ -89,13 +95,13 @@ asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishServer(
     co_return StartSocketTransport(std::move(socket), std::move(protocol),
                                    transport_options);
   }
-  auto stream = std::make_unique<TlsStream<Socket>>(
-      PrefixedStream<Socket>(std::move(socket), ""), *ssl);
-  absl::Status shaken = co_await Handshake<Socket>(
-      *stream, /*server_side=*/true, "", handshake_timeout);
-  if (!shaken.ok()) co_return shaken;
-  co_return StartSocketTransport(std::move(*stream), std::move(protocol),
-                                 transport_options, ssl);
+  TlsUpgrade tls;
+  tls.context = ssl;
+  tls.server_side = true;
+  tls.handshake_timeout = handshake_timeout;
+  tls.shutdown_timeout = transport_options.tls_shutdown_timeout;
+  co_return co_await StartTlsTransport(std::move(socket), std::move(tls),
+                                       std::move(protocol), transport_options);
 }
 
 template asio::awaitable<absl::StatusOr<Connection>> EstablishClient<TcpSocket>(

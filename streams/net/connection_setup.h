@@ -27,12 +27,6 @@ namespace streams::net {
 // service not known"), kNotFound.
 absl::Status ResolverError(const boost::system::error_code& error);
 
-// AsyncTlsHandshake() as an awaitable.
-template <typename Socket>
-boost::asio::awaitable<absl::Status> Handshake(
-    TlsStream<Socket>& stream, bool server_side, const std::string& hostname,
-    std::chrono::milliseconds timeout);
-
 // Coroutines: every parameter is taken by value (a reference would dangle
 // once the caller returns).
 

@@ -41,7 +41,6 @@
 #include "boost/asio/async_result.hpp"
 #include "boost/asio/deferred.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include "boost/asio/ssl/context.hpp"
 #include "streams/net/socket_transport.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"

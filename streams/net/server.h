@@ -61,7 +61,6 @@
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/deferred.hpp"
 #include "boost/asio/ip/tcp.hpp"
-#include "boost/asio/ssl/context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "streams/internal/status_operation.h"
 #include "streams/net/socket_transport.h"

@@ -23,7 +23,9 @@
 //     violation of protocol").
 //
 // One implementation serves TCP, Unix-domain and TLS (over either) streams:
-// the template is instantiated for those four in socket_transport.cc only.
+// StartSocketTransport() is instantiated for TcpSocket and UnixSocket in
+// //streams/net, and for the TLS streams in //streams/net:tls (include
+// tls.h for them).
 //
 // Threads: everything runs on the stream's executor (a strand per connection
 // when the io_context has several threads).
@@ -44,13 +46,21 @@
 
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/local/stream_protocol.hpp"
-#include "boost/asio/ssl/context.hpp"
-#include "boost/asio/ssl/stream.hpp"
-#include "streams/net/internal/prefixed_stream.h"
 #include "streams/protocol.h"
 #include "streams/transport.h"
 
+// Declared only: TLS is //streams/net:tls (tls.h has the definitions), and a
+// plain user's code must not pull OpenSSL in through this header.
+namespace boost::asio::ssl {
+class context;
+template <typename Stream>
+class stream;
+}  // namespace boost::asio::ssl
+
 namespace streams::net {
+
+template <typename Stream>
+class PrefixedStream;  // net/internal/prefixed_stream.h
 
 // Sizes and timeouts of a socket transport.
 struct TransportOptions {

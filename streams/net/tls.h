@@ -2,10 +2,13 @@
 // File: net/tls.h
 // -----------------------------------------------------------------------------
 //
-// TLS pieces shared by AsyncOpenConnection, AsyncStartServer and
-// StreamWriter::AsyncStartTls: client and server contexts with Python's
-// defaults, the handshake with its timeout, and OpenSSL errors as asyncio
-// reports them.
+// TLS for //streams/net: what AsyncOpenConnection, AsyncStartServer and
+// StreamWriter::AsyncStartTls use when given a TLS context. Its target,
+// //streams/net:tls (CMake: asyncio_streams::tls), is what links TLS and
+// OpenSSL in: without it //streams/net serves plain TCP and Unix sockets
+// and a TLS request fails with NotImplementedError. Here: client and server
+// contexts with Python's defaults, the handshake with its timeout, and
+// OpenSSL errors as asyncio reports them.
 //
 // Example: a TLS server.
 //
@@ -24,8 +27,11 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "boost/asio/ssl/context.hpp"
+#include "boost/asio/ssl/stream.hpp"
 #include "boost/system/error_code.hpp"
+#include "streams/net/internal/prefixed_stream.h"
 #include "streams/net/socket_transport.h"
+#include "streams/net/tls_layer.h"
 
 namespace streams::net {
 
@@ -82,6 +88,12 @@ void AsyncTlsHandshake(TlsStream<Socket>& stream, bool server_side,
 
 // Python's str() of a float number of seconds: "60.0", "0.25".
 std::string PythonSeconds(std::chrono::milliseconds duration);
+
+namespace tls_layer {
+// Links //streams/net:tls's TLS layer into every program that includes this
+// header, whatever its build does with unreferenced objects (tls_layer.h).
+inline const bool kLinked = LinkTlsLayer();
+}  // namespace tls_layer
 
 }  // namespace streams::net
 

@@ -1,8 +1,9 @@
 """CMakeLists.txt builds the libraries from the BUILD files' source lists.
 
 Fails when a .cc file of a cc_library in streams/, streams/internal/
-(CMake's asyncio_streams::core) or streams/net/, streams/net/internal/
-(asyncio_streams::net) is in one build description and not the other, and
+(CMake's asyncio_streams::core), streams/net/ but //streams/net:tls, and
+streams/net/internal/ (asyncio_streams::net), or of //streams/net:tls
+(asyncio_streams::tls) is in one build description and not the other, and
 when a cc_test of streams/ or streams/internal/ is not a CTest test in
 cmake/tests.cmake. Both files are read as text; nothing is built here
 (tools/cmake_build.sh builds and runs the CMake side).
@@ -15,16 +16,27 @@ from typing import List, Set
 
 import build_files
 
-# CMake source list -> the Bazel packages whose cc_library srcs it holds.
+# CMake source list -> (Bazel package, the cc_library names it takes: None
+# for all, or a predicate) pairs whose srcs it holds.
 _LISTS = {
-    "ASYNCIO_STREAMS_CORE_SOURCES": ["streams", "streams/internal"],
-    "ASYNCIO_STREAMS_NET_SOURCES": ["streams/net", "streams/net/internal"],
+    "ASYNCIO_STREAMS_CORE_SOURCES": [
+        ("streams", None),
+        ("streams/internal", None),
+    ],
+    "ASYNCIO_STREAMS_NET_SOURCES": [
+        ("streams/net", lambda name: name != "tls"),
+        ("streams/net/internal", None),
+    ],
+    "ASYNCIO_STREAMS_TLS_SOURCES": [
+        ("streams/net", lambda name: name == "tls")
+    ],
 }
 _TESTED_PACKAGES = ["streams", "streams/internal"]
 
 
-def _srcs(package: str, rule: str) -> Set[str]:
-    """The .cc files of every `rule` in `package`, relative to the root."""
+def _srcs(package: str, rule: str, take=None) -> Set[str]:
+    """The .cc files of every `rule` in `package` whose name `take` accepts
+    (all when None), relative to the root."""
     text = build_files.build_files()[f"{package}/BUILD.bazel"]
     found = set()
     for node in ast.walk(ast.parse(text, f"{package}/BUILD.bazel")):
@@ -32,6 +44,13 @@ def _srcs(package: str, rule: str) -> Set[str]:
             isinstance(node, ast.Call)
             and getattr(node.func, "id", None) == rule
         ):
+            names = [
+                ast.literal_eval(k.value)
+                for k in node.keywords
+                if k.arg == "name"
+            ]
+            if take is not None and not (names and take(names[0])):
+                continue
             for keyword in node.keywords:
                 if keyword.arg == "srcs":
                     for src in ast.literal_eval(keyword.value):
@@ -55,8 +74,8 @@ class CmakeSourcesTest(unittest.TestCase):
         for variable, packages in _LISTS.items():
             with self.subTest(list=variable):
                 bazel: Set[str] = set()
-                for package in packages:
-                    bazel |= _srcs(package, "cc_library")
+                for package, take in packages:
+                    bazel |= _srcs(package, "cc_library", take)
                 listed = _cmake_list(cmake, variable)
                 self.assertTrue(
                     bazel, "no cc_library sources found: is the parser stale?"
