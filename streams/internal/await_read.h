@@ -145,9 +145,9 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
   // The answer is buffered: taken straight into the frame's result.
   if (const size_t n = core->TryBufferedAnswer(args); n != 0) {
     if constexpr (std::is_same_v<Value, ReadResult>) {
-      co_return core->TakeNow(n);
+      co_return core->TakeFront(n);
     } else {
-      co_return ToAwaited<Value>(core->TakeNow(n));
+      co_return ToAwaited<Value>(core->TakeFront(n));
     }
   }
   ReadProgress progress;

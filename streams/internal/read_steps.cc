@@ -297,13 +297,10 @@ bool ReaderCore::RunFill(int64_t n, bool resumed, ReadResult& out) {
 }
 
 std::optional<absl::StatusOr<absl::string_view>>
-ReaderCore::TryReadLineViewSlow() {
-  if (exception_.ok()) {
-    const size_t at = buffer_.Find("\n", 0);
-    if (at == absl::string_view::npos &&
-        buffer_.size() <= static_cast<uint64_t>(limit_) && !eof_) {
-      return std::nullopt;  // wait for more
-    }
+ReaderCore::TryReadLineViewSlow(size_t at) {
+  if (exception_.ok() && at == absl::string_view::npos &&
+      buffer_.size() <= static_cast<uint64_t>(limit_) && !eof_) {
+    return std::nullopt;  // wait for more
   }
   // Over the limit, EOF, or the reader's exception: readline's own answer
   // (it does not wait here). With an exception set that is readline's

@@ -196,11 +196,17 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   bool TryReadNow(const ReadArgs& args, ReadProgress& progress,
                   ReadResult& result);
   // What the awaited path tries before TryReadNow(): BufferedAnswer() on a
-  // live reader, 0 when the full step decides. Then TakeNow(n) takes it.
+  // live reader, 0 when the full step decides. Then TakeFront(n) takes it.
   size_t TryBufferedAnswer(const ReadArgs& args) const {
     return service_ != nullptr ? BufferedAnswer(args) : 0;
   }
-  std::string TakeNow(size_t n) { return TakeFront(n); }
+  // A read's bytes leave the buffer: asyncio's `data = bytes(buffer[:n]);
+  // del buffer[:n]; self._maybe_resume_transport()` (at most size() bytes).
+  std::string TakeFront(size_t n) {
+    std::string bytes = buffer_.Take(n);
+    MaybeResumeTransport();
+    return bytes;
+  }
   void WaitFor(ReadState&& state, AwaitedHandler handler,
                asio::cancellation_slot slot);
 
@@ -252,16 +258,19 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
     }
   }
   // TryReadLineView() once its inline part found no line within the limit
-  // (or the reader has an exception). read_steps.cc.
-  std::optional<absl::StatusOr<absl::string_view>> TryReadLineViewSlow();
+  // (`at`: where it found "\n", or npos), or the reader has an exception.
+  // read_steps.cc.
+  std::optional<absl::StatusOr<absl::string_view>> TryReadLineViewSlow(
+      size_t at);
   // Zero-copy readline: the line as a view into the buffer (consumed, its
   // storage kept until the next FeedData), or nullopt when it must wait for
   // more than buffer().size() bytes. Errors and EOF's partial line as
   // readline's (a partial line is copied once, into `view_storage_`).
   ABSL_ATTRIBUTE_ALWAYS_INLINE std::optional<absl::StatusOr<absl::string_view>>
   TryReadLineView() {
+    size_t at = absl::string_view::npos;
     if (exception_.ok()) {  // The commonest answer, inline: a whole line.
-      const size_t at = buffer_.Find("\n", 0);
+      at = buffer_.Find("\n", 0);
       if (at != absl::string_view::npos &&
           at <= static_cast<uint64_t>(limit_)) {
         const absl::string_view line(buffer_.view().data(), at + 1);
@@ -270,7 +279,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
         return line;
       }
     }
-    return TryReadLineViewSlow();
+    return TryReadLineViewSlow(at);
   }
   // tokio's consume(): drops n <= buffer().size() bytes.
   absl::Status Consume(size_t n);
@@ -324,13 +333,6 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
     if (paused_) ResumeTransportBelowLimit();
   }
   void ResumeTransportBelowLimit();
-  // A read's bytes leave the buffer: asyncio's `data = bytes(buffer[:n]);
-  // del buffer[:n]; self._maybe_resume_transport()` (at most size() bytes).
-  std::string TakeFront(size_t n) {
-    std::string bytes = buffer_.Take(n);
-    MaybeResumeTransport();
-    return bytes;
-  }
   // Done: the core drops `op` (an awaited read's op becomes a spare).
   void Forget(const std::shared_ptr<ReadOperation>& op);
   // A spare awaited-read op that nothing else holds, or null.

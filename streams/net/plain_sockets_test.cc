@@ -10,14 +10,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
-#include "boost/asio/co_spawn.hpp"
-#include "boost/asio/detached.hpp"
-#include "boost/asio/io_context.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "streams/errors.h"
 #include "streams/net/open_connection.h"
 #include "streams/net/server.h"
+#include "streams/net/testing/loopback_basics.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
 #include "streams/testing/co_assert.h"
@@ -28,26 +26,10 @@ namespace {
 
 namespace asio = ::boost::asio;
 
+using ::streams::testing::Echo;
 using ::streams::testing::IsOk;
 using ::streams::testing::IsOkAndHolds;
-
-// Runs `body` on a fresh io_context until it finishes.
-template <typename Body>
-void RunToEnd(Body body) {
-  asio::io_context context;
-  asio::co_spawn(context, body(context.get_executor()), asio::detached);
-  context.run_for(std::chrono::seconds(30));
-  ASSERT_TRUE(context.stopped()) << "the test did not finish";
-}
-
-asio::awaitable<void> Echo(StreamReader reader, StreamWriter writer) {
-  while (true) {
-    absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-    if (!line.ok() || line->empty()) break;
-    (void)writer.Write(*line);
-  }
-  writer.Close();
-}
+using ::streams::testing::RunUntilDone;
 
 // Never dereferenced: without the TLS layer nothing looks inside it.
 asio::ssl::context* NotAContext() {
@@ -73,7 +55,7 @@ TEST(PlainSocketsTest, NoOpenSslIsLoaded) {
 }
 
 TEST(PlainSocketsTest, EchoAndRefusedTls) {
-  RunToEnd([](asio::any_io_executor executor) -> asio::awaitable<void> {
+  RunUntilDone([](asio::any_io_executor executor) -> asio::awaitable<void> {
     auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0);
     CO_ASSERT_OK(server);
     const uint16_t port = (*server)->endpoints().front().port();
@@ -107,7 +89,7 @@ TEST(PlainSocketsTest, EchoAndRefusedTls) {
 }
 
 TEST(PlainSocketsTest, TlsServerRefusesEachConnection) {
-  RunToEnd([](asio::any_io_executor executor) -> asio::awaitable<void> {
+  RunUntilDone([](asio::any_io_executor executor) -> asio::awaitable<void> {
     ServerOptions options;
     options.ssl = NotAContext();
     auto server = co_await AsyncStartServer(executor, Echo, "127.0.0.1", 0,

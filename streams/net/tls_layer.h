@@ -14,6 +14,7 @@
 #define STREAMS_NET_TLS_LAYER_H_
 
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"

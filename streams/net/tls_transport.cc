@@ -127,12 +127,12 @@ void StartTlsSession(Stream stream, TlsUpgrade upgrade,
       });
 }
 
+// Registered as soon as this object is linked in (with alwayslink, whenever
+// //streams/net:tls is a dependency): tls.h, included above, initializes
+// tls_layer::kLinked with LinkTlsLayer() in every object that includes it,
+// this one too.
 constexpr tls_layer::TlsLayer kTlsLayer{&StartTlsSession<TcpSocket>,
                                         &StartTlsSession<UnixSocket>};
-
-// Registered as soon as this object is linked in: with alwayslink (Bazel)
-// that is whenever //streams/net:tls is a dependency.
-const bool kRegistered = tls_layer::LinkTlsLayer();
 
 }  // namespace
 
@@ -151,7 +151,6 @@ void TlsOps<TlsStream<Socket>>::StartTlsOver(Stream stream, TlsUpgrade upgrade,
 }  // namespace transport_impl
 
 bool tls_layer::LinkTlsLayer() {
-  (void)kRegistered;
   tls_layer::RegisterTlsLayer(&kTlsLayer);
   return true;
 }

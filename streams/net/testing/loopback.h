@@ -2,8 +2,8 @@
 // File: net/testing/loopback.h
 // -----------------------------------------------------------------------------
 //
-// What the loopback tests of //streams/net share: running a coroutine on a
-// fresh io_context with a time bound, a line echo server callback, a short
+// What the loopback tests of //streams/net share: what loopback_basics.h
+// has (running a coroutine with a time bound, a line echo callback), a short
 // Unix socket path, and TLS contexts for the test certificates in
 // testdata/tls (add "//testdata/tls" to the test's data).
 
@@ -24,43 +24,12 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "gtest/gtest.h"
+#include "streams/net/testing/loopback_basics.h"
 #include "streams/net/tls.h"
 #include "streams/stream_reader.h"
 #include "streams/stream_writer.h"
 
 namespace streams::testing {
-
-// Runs `body(executor)` as a coroutine on a fresh io_context until nothing
-// is left to do, at most `bound` (a bound against hangs, never asserted on
-// as a timing).
-template <typename Body>
-void RunUntilDone(Body body,
-                  std::chrono::seconds bound = std::chrono::seconds(30)) {
-  boost::asio::io_context context;
-  boost::asio::co_spawn(context, body(context.get_executor()),
-                        boost::asio::detached);
-  context.run_for(bound);
-  ASSERT_TRUE(context.stopped()) << "the test did not finish";
-}
-
-// Waits `duration`, to let the peer act first.
-inline boost::asio::awaitable<void> Sleep(std::chrono::milliseconds duration) {
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor,
-                                  duration);
-  co_await timer.async_wait(boost::asio::use_awaitable);
-}
-
-// A line echo server's client-connected callback.
-inline boost::asio::awaitable<void> Echo(StreamReader reader,
-                                         StreamWriter writer) {
-  while (true) {
-    absl::StatusOr<std::string> line = co_await reader.AsyncReadLine();
-    if (!line.ok() || line->empty()) break;
-    if (!writer.Write(*line).ok()) break;
-    if (!(co_await writer.AsyncDrain()).ok()) break;
-  }
-  writer.Close();
-}
 
 // A Unix socket path in a new directory under /tmp (Bazel's TEST_TMPDIR is
 // too long for AF_UNIX's 108 bytes); both are removed by the destructor.
