@@ -45,14 +45,6 @@ using asio::local::stream_protocol;
 
 namespace {
 
-// Keeps the callable alive for the coroutine's whole run.
-asio::awaitable<absl::Status> RunCoroutine(
-    std::shared_ptr<const ClientConnected> callback, StreamReader reader,
-    StreamWriter writer) {
-  co_return co_await callback->coroutine()(std::move(reader),
-                                           std::move(writer));
-}
-
 // asyncio's done callback of the client_connected_cb task: report, then
 // close the transport.
 void ReportAndClose(const std::function<void(ServerError)>& report,
@@ -85,8 +77,10 @@ StreamReaderProtocol::ClientConnectedCallback MakeClientConnectedCallback(
       return;
     }
     const asio::any_io_executor executor = reader.get_executor();
+    // The awaitable's frame holds its own copy of the callable
+    // (ClientConnected::RunVoid(), RunStatus()): no frame of ours around it.
     asio::co_spawn(executor,
-                   RunCoroutine(callback, std::move(reader), std::move(writer)),
+                   callback->coroutine()(std::move(reader), std::move(writer)),
                    [report, keeper = std::move(keeper)](
                        std::exception_ptr error, absl::Status status) mutable {
                      if (error) status = net::ExceptionStatus(error);
