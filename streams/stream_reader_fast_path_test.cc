@@ -122,10 +122,10 @@ TEST(StreamReaderFastPathTest, ShortLinesFitTheStringAndAllocateNothing) {
             0.0);
 }
 
-// A read that must wait suspends as an operation of the reader's; once warm,
-// that costs no allocation either: the operation's block, the posted
-// wakeup's and the coroutine frames' are reused from Asio's per-thread
-// cache. 10-byte lines: the results allocate nothing.
+// A read that must wait suspends on the reader's waiter; once warm, that
+// costs no allocation either: the wait is kept in the reader's vector, the
+// posted wakeup's block and the coroutine frames are reused from Asio's
+// per-thread cache. 10-byte lines: the results allocate nothing.
 TEST(StreamReaderFastPathTest, WaitingReadsReuseTheirBlocks) {
   asio::io_context context;
   StreamReader reader(context.get_executor());

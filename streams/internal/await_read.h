@@ -13,14 +13,17 @@
 // suspending (Asio's awaitable_thread pumps the caller again: no recursion,
 // no scheduler round trip, and the frame comes from Asio's per-thread
 // recycling allocator: no allocation beyond the returned string). Only a read
-// that must wait suspends, as a ReadOperation already waiting (WaitRead());
-// its wakeup is a posted step (asyncio: the future's callback schedules the
-// task), which resumes the coroutine through the coroutine's executor.
+// that must wait suspends, on the reader's `_waiter` (WaitData(),
+// ReaderCore::AwaitData()); its wakeup is a posted resumption (asyncio: the
+// future's callback schedules the task), after which the coroutine runs the
+// read's next step itself, as asyncio's readuntil loops in the task.
 //
 // Cancellation: the coroutine's cancellation state. A read started after the
 // coroutine was cancelled (e.g. `||`'s other operand won before this one
 // ran) completes with kCancelled and takes nothing; while it waits, the
-// coroutine's slot cancels it as any task's.
+// coroutine's slot cancels the wait (asyncio: Task.cancel() cancels the
+// future it awaits), and a wait cancelled after its wakeup was posted
+// resumes cancelled, taking nothing.
 
 #ifndef STREAMS_INTERNAL_AWAIT_READ_H_
 #define STREAMS_INTERNAL_AWAIT_READ_H_
@@ -88,45 +91,42 @@ bool CanResumeHere(const Executor& executor,
 // (NoSeparator).
 struct NoSeparator {};
 
-// WaitRead()
+// WaitData()
 //
-// The rest of an awaited read whose first step must wait: the awaiting
-// coroutine suspends and becomes the reader's waiter before anything else
-// runs (the initiation runs right after the suspension). A plain function,
-// not part of AwaitRead's frame, which stays small for the reads that do not
-// wait. `state` lives in the awaiting frame, which is suspended on this very
-// operation while the initiation runs: it is moved once, into the
-// operation. A deferred operation: `co_await` suspends the coroutine on it
-// without a frame of its own (use_awaitable's initiation is a coroutine:
-// one more frame per wait, and more than Asio's per-thread cache of two
-// frames keeps, so a wait allocated one).
-inline auto WaitRead(ReaderCore* core, ReadState* state) {
-  return asio::async_initiate<const asio::deferred_t&,
-                              void(absl::StatusOr<std::string>)>(
-      [core, state](auto handler) {
+// asyncio's `await self._waiter` in _wait_for_data, for an awaited read whose
+// step must wait: the awaiting coroutine suspends and becomes the reader's
+// waiter before anything else runs (the initiation runs right after the
+// suspension); it resumes with the future's outcome: OK, the reader's
+// exception, or kCancelled. A deferred operation: `co_await` suspends the
+// coroutine on it without a frame of its own (use_awaitable's initiation is
+// a coroutine: one more frame per wait, and more than Asio's per-thread
+// cache of two frames keeps, so a wait allocated one).
+inline auto WaitData(ReaderCore* core, asio::cancellation_type_t accepted) {
+  return asio::async_initiate<const asio::deferred_t&, void(absl::Status)>(
+      [core, accepted](auto handler) {
         asio::cancellation_slot slot =
             asio::get_associated_cancellation_slot(handler);
-        core->WaitFor(
-            std::move(*state),
+        core->AwaitData(
             [handler = std::move(handler)](
-                ReadResult&& result,
+                absl::Status outcome,
                 const asio::any_io_executor& running) mutable {
               auto executor = asio::get_associated_executor(handler);
               if (CanResumeHere(executor, running)) {
-                return std::move(handler)(std::move(result));
+                return std::move(handler)(std::move(outcome));
               }
               asio::dispatch(executor, asio::append(std::move(handler),
-                                                    std::move(result)));
+                                                    std::move(outcome)));
             },
-            slot);
+            slot, accepted);
       },
       asio::deferred);
 }
 
 // AwaitRead()
 //
-// `core` must outlive the first step (the caller's StreamReader is alive
-// while it awaits); a read that waits holds it weakly, as tasks do.
+// `core` must outlive the read (the caller's StreamReader is alive while it
+// awaits); a wait ends uncalled, its coroutine destroyed, if the core dies
+// or its execution context shuts down meanwhile.
 // A readuntil's `args.separator` is set here, to `separator`, which the
 // frame owns.
 template <typename Value, typename Executor, typename Separator>
@@ -150,25 +150,32 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
       co_return ToAwaited<Value>(core->TakeFront(n));
     }
   }
+  // The read's steps, here in the coroutine (asyncio: readuntil's loop
+  // around `await self._wait_for_data(...)`).
   ReadProgress progress;
-  if (ReadResult now; core->TryReadNow(args, progress, now)) {
-    if constexpr (std::is_same_v<Value, ReadResult>) {
-      co_return std::move(now);
-    } else {
-      co_return ToAwaited<Value>(std::move(now));
+  ReadResult result;
+  bool resumed = false;
+  while (!core->TryReadNow(args, progress, resumed, result)) {
+    absl::Status woken = co_await WaitData(
+        core, AcceptedCancellation(args.kind, args.n,
+                                   core->modes().cancel_safe_read_all));
+    resumed = true;
+    if (!woken.ok()) {
+      // Raised at `await self._waiter`, inside the read: readline's handlers
+      // see the reader's exception too.
+      const bool cancelled = absl::IsCancelled(woken);
+      result = std::move(woken);
+      if (!cancelled &&
+          (args.kind == ReadKind::kLine || args.kind == ReadKind::kNextLine)) {
+        core->EndReadLine(result);
+      }
+      break;
     }
   }
-  // It must wait: the operation owns the separator from now on.
-  ReadState state{ReadRequest{args.kind, {}, args.n}, std::move(progress)};
-  if constexpr (std::is_same_v<Separator, std::string>) {
-    state.request.separator = std::move(separator);
-  } else if constexpr (std::is_same_v<Separator, std::vector<std::string>>) {
-    state.request.separators = std::move(separator);
-  }
   if constexpr (std::is_same_v<Value, ReadResult>) {
-    co_return co_await WaitRead(core, &state);
+    co_return std::move(result);
   } else {
-    co_return ToAwaited<Value>(co_await WaitRead(core, &state));
+    co_return ToAwaited<Value>(std::move(result));
   }
 }
 

@@ -1,5 +1,4 @@
-// ReadOperation: a read run as an asyncio task (see reader_core.h), and an
-// awaited read once it has to wait.
+// ReadOperation: a read run as an asyncio task (see reader_core.h).
 
 #include <utility>
 
@@ -10,22 +9,14 @@
 #include "streams/internal/reader_core.h"
 
 namespace streams::internal {
-namespace {
-
-// Which cancellation requests an op honours. Cancelling takes no bytes, so
-// every type is honoured, except for read(-1): like asyncio, it drops the
-// blocks it already gathered, so it is not "total" cancellation.
-asio::cancellation_type_t AcceptedCancellation(const ReadRequest& request,
+asio::cancellation_type_t AcceptedCancellation(ReadKind kind, int64_t n,
                                                bool cancel_safe_read_all) {
-  if (request.kind == ReadKind::kRead && request.n < 0 &&
-      !cancel_safe_read_all) {
+  if (kind == ReadKind::kRead && n < 0 && !cancel_safe_read_all) {
     return asio::cancellation_type::terminal | asio::cancellation_type::partial;
   }
   return asio::cancellation_type::terminal | asio::cancellation_type::partial |
          asio::cancellation_type::total;
 }
-
-}  // namespace
 
 absl::StatusOr<std::optional<std::string>> ToNextLine(ReadResult line) {
   if (!line.ok()) return line.status();
@@ -36,47 +27,26 @@ absl::StatusOr<std::optional<std::string>> ToNextLine(ReadResult line) {
 
 ReadOperation::ReadOperation(std::weak_ptr<ReaderCore> core, ReadState&& state,
                              Handler&& handler,
-                             const asio::any_io_executor& io_executor,
-                             bool track_work)
-    : Task(io_executor, track_work),
+                             const asio::any_io_executor& io_executor)
+    : Task(io_executor),
       core_(std::move(core)),
       read_(std::move(state)),
       handler_(std::move(handler)) {}
 
-void ReadOperation::Reuse(ReadState&& state, AwaitedHandler&& handler,
-                          const asio::any_io_executor& io_executor) {
-  Restart(io_executor);
-  read_ = std::move(state);
-  handler_.emplace<AwaitedHandler>(std::move(handler));
-  waiter_cancelled_ = false;
-  wake_exception_ = absl::OkStatus();
-}
-
 void ReadOperation::StartTask(const ReaderCore& core) {
   std::visit(
       [this, &core](auto& handler) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(handler)>,
-                                      AwaitedHandler>) {
-          // Attach to the wrapped handler's slot: any_completion_handler
-          // forwards it.
-          TrackHandlerExecutor(
-              asio::get_associated_executor(handler, executor()));
-          InstallCancellation(
-              asio::get_associated_cancellation_slot(handler),
-              AcceptedCancellation(read_.request,
-                                   core.modes().cancel_safe_read_all));
-        }
+        // Attach to the wrapped handler's slot: any_completion_handler
+        // forwards it.
+        TrackHandlerExecutor(
+            asio::get_associated_executor(handler, executor()));
+        InstallCancellation(
+            asio::get_associated_cancellation_slot(handler),
+            AcceptedCancellation(read_.request.kind, read_.request.n,
+                                 core.modes().cancel_safe_read_all));
       },
       handler_);
   Start();
-}
-
-void ReadOperation::StartWaiting(ReaderCore& core,
-                                 asio::cancellation_slot slot) {
-  InstallCancellation(
-      slot,
-      AcceptedCancellation(read_.request, core.modes().cancel_safe_read_all));
-  BecomeWaiter(core);
 }
 
 void ReadOperation::BecomeWaiter(ReaderCore& core) {
@@ -97,9 +67,8 @@ void ReadOperation::CancelWaiting() {
 void ReadOperation::Step(bool resumed) {
   std::shared_ptr<ReaderCore> core = core_.lock();
   if (core == nullptr || core->service_ == nullptr) return;  // Dies uncalled.
-  // asyncio: `finally: self._waiter = None` in _wait_for_data, whoever the
-  // waiter is by now.
-  if (resumed) core->waiter_ = nullptr;
+  // asyncio: `finally: self._waiter = None` in _wait_for_data.
+  if (resumed) core->ClearWaiter();
   if (cancel_requested_) return Complete(*core, ReadResult(CancelledError()));
   if (resumed && !wake_exception_.ok()) {
     // Raised at `await self._waiter`, inside the read: readline's handlers
@@ -126,10 +95,7 @@ void ReadOperation::Complete(ReaderCore& core, ReadResult&& result) {
   std::shared_ptr<ReadOperation> keep = self();
   const asio::any_io_executor executor = SetDone();
   core.Forget(keep);
-  if (auto* awaited = std::get_if<AwaitedHandler>(&handler_)) {
-    AwaitedHandler handler = std::move(*awaited);
-    std::move(handler)(std::move(result), executor);
-  } else if (auto* next = std::get_if<NextLineHandler>(&handler_)) {
+  if (auto* next = std::get_if<NextLineHandler>(&handler_)) {
     Deliver(std::move(*next), ToNextLine(std::move(result)), executor);
   } else {
     Deliver(std::move(std::get<ReadHandler>(handler_)), std::move(result),

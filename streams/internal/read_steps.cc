@@ -327,7 +327,7 @@ absl::Status ReaderCore::Consume(size_t n) {
 
 absl::Status ReaderCore::CheckWait(absl::string_view func_name) {
   // Two readers waiting at once could not know which one gets the next data.
-  if (waiter_ != nullptr) {
+  if (has_waiter()) {
     return RuntimeError(absl::StrCat(
         func_name,
         "() called while another coroutine is already waiting for incoming "

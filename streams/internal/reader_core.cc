@@ -7,16 +7,16 @@
 #include "boost/asio/query.hpp"
 #include "boost/asio/recycling_allocator.hpp"
 #include "streams/errors.h"
+#include "streams/internal/post.h"
 #include "streams/internal/reader_service.h"
 
 namespace streams::internal {
 namespace {
 
-// Operations are allocated as Asio allocates its own: from the running
-// thread's small cache of recently freed blocks (plain new elsewhere), so a
-// read that waits, one per round trip on a connection, reuses the block the
-// previous one freed instead of a malloc() and free() each (callgrind,
-// ping-pong server: about 130 instructions per round trip).
+// Task reads' operations are allocated as Asio allocates its own: from the
+// running thread's small cache of recently freed blocks (plain new
+// elsewhere), so a read started after the previous one completed reuses its
+// block instead of a malloc() and free() each.
 using OperationAllocator = asio::recycling_allocator<ReadOperation>;
 
 }  // namespace
@@ -93,41 +93,96 @@ void ReaderCore::StartRead(ReadRequest request,
   }
   auto op = std::allocate_shared<ReadOperation>(
       OperationAllocator(), weak_from_this(), ReadState{std::move(request), {}},
-      std::move(erased), executor_, /*track_work=*/true);
+      std::move(erased), executor_);
   ops_.push_back(op);
   op->StartTask(*this);
 }
 
 bool ReaderCore::TryReadNow(const ReadArgs& args, ReadProgress& progress,
-                            ReadResult& result) {
+                            bool resumed, ReadResult& result) {
   if (service_ == nullptr) {  // Context shut down.
     result = CancelledError();
     return true;
   }
-  return RunStep(args, progress, /*resumed=*/false, result);
+  return RunStep(args, progress, resumed, result);
 }
 
-void ReaderCore::WaitFor(ReadState&& state, AwaitedHandler handler,
-                         asio::cancellation_slot slot) {
-  if (service_ == nullptr) return;  // Context shut down: handler destroyed.
-  std::shared_ptr<ReadOperation> op = TakeSpareWaiter();
-  if (op != nullptr) {
-    op->Reuse(std::move(state), std::move(handler), executor_);
-  } else {
-    op = std::allocate_shared<ReadOperation>(
-        OperationAllocator(), weak_from_this(), std::move(state),
-        ReadOperation::Handler(std::in_place_type<AwaitedHandler>,
-                               std::move(handler)),
-        executor_, /*track_work=*/false);
+// The awaiting coroutine's cancellation, while its read waits.
+struct ReaderCore::AwaitedCancellation {
+  std::weak_ptr<ReaderCore> core;
+  uint64_t id;
+  asio::cancellation_type_t accepted;
+
+  void operator()(asio::cancellation_type_t type) const {
+    if ((type & accepted) == asio::cancellation_type::none) return;
+    if (std::shared_ptr<ReaderCore> locked = core.lock()) {
+      locked->CancelAwaited(id);
+    }
   }
-  // In ops_ as every unfinished op: the core's waiter_ alone would not do,
-  // since another read's `finally` may clear it (asyncio leaves that task
-  // waiting on its future until it is cancelled).
-  ops_.push_back(op);
-  op->StartWaiting(*this, slot);
+};
+
+void ReaderCore::AwaitData(AwaitedHandler handler, asio::cancellation_slot slot,
+                           asio::cancellation_type_t accepted) {
+  if (service_ == nullptr) return;  // Context shut down: handler destroyed.
+  const uint64_t id = ++last_awaited_id_;
+  AwaitedWait& wait = awaited_.emplace_back();
+  wait.id = id;
+  wait.resume = std::move(handler);
+  awaited_waiter_ = id;
+  if (slot.is_connected()) {
+    slot.template emplace<AwaitedCancellation>(
+        AwaitedCancellation{weak_from_this(), id, accepted});
+  }
+}
+
+ReaderCore::AwaitedWait* ReaderCore::FindAwaited(uint64_t id) {
+  for (AwaitedWait& wait : awaited_) {
+    if (wait.id == id) return &wait;
+  }
+  return nullptr;
+}
+
+void ReaderCore::ScheduleAwaited(AwaitedWait& wait) {
+  wait.scheduled = true;
+  // The core stays alive until the resumption ran (or was dropped with the
+  // context's queue): the resumed read runs its next step on it.
+  PostTo(executor_, [core = shared_from_this(), id = wait.id] {
+    core->ResumeAwaited(id);
+  });
+}
+
+void ReaderCore::ResumeAwaited(uint64_t id) {
+  if (service_ == nullptr) return;  // Shut down: the handler is gone.
+  AwaitedWait* wait = FindAwaited(id);
+  if (wait == nullptr) return;
+  ClearWaiter();  // asyncio: `finally: self._waiter = None`
+  AwaitedHandler resume = std::move(wait->resume);
+  absl::Status outcome =
+      wait->cancelled ? CancelledError() : std::move(wait->exception);
+  awaited_.erase(awaited_.begin() + (wait - awaited_.data()));
+  std::move(resume)(std::move(outcome), executor_);
+}
+
+void ReaderCore::CancelAwaited(uint64_t id) {
+  AwaitedWait* wait = FindAwaited(id);
+  if (wait == nullptr || wait->cancelled) return;
+  // Waiting: the future is cancelled and stays `_waiter` until the
+  // resumption runs. Woken: the resumption is posted already and raises
+  // CancelledError instead (asyncio: Task._must_cancel).
+  wait->cancelled = true;
+  if (!wait->scheduled) ScheduleAwaited(*wait);
 }
 
 void ReaderCore::WakeWaiter(const absl::Status& exception) {
+  // asyncio: `self._waiter = None; if not waiter.cancelled(): ...`
+  if (awaited_waiter_ != 0) {
+    AwaitedWait* wait = FindAwaited(std::exchange(awaited_waiter_, 0));
+    if (wait != nullptr && !wait->cancelled) {
+      wait->exception = exception;
+      ScheduleAwaited(*wait);
+    }
+    return;
+  }
   std::shared_ptr<ReadOperation> waiter = std::move(waiter_);
   waiter_ = nullptr;
   if (waiter != nullptr && !waiter->waiter_cancelled()) {
@@ -174,36 +229,22 @@ void ReaderCore::Forget(const std::shared_ptr<ReadOperation>& op) {
   // The newest first: most often the only one.
   auto it = std::find(ops_.rbegin(), ops_.rend(), op);
   if (it == ops_.rend()) return;
-  if (op->awaited()) {
-    for (std::shared_ptr<ReadOperation>& spare : spare_waiters_) {
-      if (spare == nullptr) {
-        spare = std::move(*it);  // (an op in use is never among the spares)
-        break;
-      }
-    }
-  }
   ops_.erase(std::next(it).base());
-}
-
-std::shared_ptr<ReadOperation> ReaderCore::TakeSpareWaiter() {
-  for (std::shared_ptr<ReadOperation>& spare : spare_waiters_) {
-    // Held by the spare alone: no step posted, no Complete() running.
-    if (spare != nullptr && spare.use_count() == 1) return std::move(spare);
-  }
-  return nullptr;
 }
 
 void ReaderCore::Shutdown() {
   service_ = nullptr;
-  waiter_ = nullptr;
+  ClearWaiter();
   // A strand must not outlive its io_context (its destructor reaches into
   // the context's strand service): a reader kept past the context holds
   // none. Reads started after this are a precondition violation.
   executor_ = asio::any_io_executor();
-  // Destroying the ops destroys their handlers, uncalled.
+  // Destroying the ops and waits destroys their handlers, uncalled (at the
+  // end, with the core consistent: a handler owns a coroutine's frames).
   std::vector<std::shared_ptr<ReadOperation>> ops;
   ops.swap(ops_);
-  for (std::shared_ptr<ReadOperation>& spare : spare_waiters_) spare = nullptr;
+  std::vector<AwaitedWait> awaited;
+  awaited.swap(awaited_);
 }
 
 }  // namespace streams::internal

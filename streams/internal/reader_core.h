@@ -26,22 +26,26 @@
 //
 // Awaited reads (`co_await reader.AsyncReadLine()` with the default token or
 // `use_awaitable`: see await_read.h) are not tasks: asyncio's `await
-// reader.readline()` runs the read's code inside the awaiting coroutine. So
-// their first step runs inline (RunStep() with no op at all: an answer in the
-// buffer costs no allocation and no scheduler round trip); only a read that
-// must wait becomes a ReadOperation, already waiting (StartWaiting()), whose
-// wakeups are posted steps as above.
+// reader.readline()` runs the read's code inside the awaiting coroutine, and
+// when it must wait, that coroutine's task awaits the reader's `_waiter`
+// future. So their steps run in the awaiting coroutine (RunStep() with no op
+// at all: an answer in the buffer costs no allocation and no scheduler round
+// trip), and a wait is an AwaitedWait: the coroutine's resumption, held by
+// the core (AwaitData()) and posted when the future is done, by the same
+// rules as an op's wakeup above (cancelled: posted at once, `_waiter` kept
+// until the resumption runs; woken while its resumption is posted: it
+// resumes cancelled, taking nothing).
 //
-// Ownership: the core owns every unfinished op (`ops_`); posted steps hold a
-// reference too. Done awaited ops are kept for reuse (spare_waiters_). Ops hold
-// the core weakly: if the reader is destroyed, or its execution context shuts
-// down, unfinished ops are destroyed with their handlers, which are never
-// called.
+// Ownership: the core owns every unfinished op (`ops_`) and every awaited
+// wait (`awaited_`); posted steps hold a reference to their op, posted
+// resumptions the core. Ops hold the core weakly: if the reader is
+// destroyed, or its execution context shuts down, unfinished ops and waits
+// are destroyed with their handlers (an awaited wait's handler owns the
+// suspended coroutine), which are never called.
 
 #ifndef STREAMS_INTERNAL_READER_CORE_H_
 #define STREAMS_INTERNAL_READER_CORE_H_
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -136,12 +140,19 @@ using ReadResult = absl::StatusOr<std::string>;
 // StopAsyncIteration).
 absl::StatusOr<std::optional<std::string>> ToNextLine(ReadResult line);
 
-// How an awaited read that had to wait completes: resumes the coroutine,
-// directly when `running` (the executor the completing step runs on) is the
-// coroutine's, else through its executor. Small enough to be stored without
-// allocating.
+// How an awaited read's wait ends (asyncio: `await self._waiter` returns or
+// raises): resumes the coroutine with OK (data or EOF), the reader's
+// exception, or kCancelled, directly when `running` (the executor the
+// posted resumption runs on) is the coroutine's, else through its executor.
+// Small enough to be stored without allocating.
 using AwaitedHandler = absl::AnyInvocable<void(
-    absl::StatusOr<std::string>&&, const asio::any_io_executor& running)>;
+    absl::Status, const asio::any_io_executor& running)>;
+
+// Which cancellation requests a read honours. Cancelling takes no bytes, so
+// every type is honoured, except for read(-1): like asyncio, it drops the
+// blocks it already gathered, so it is not "total" cancellation.
+asio::cancellation_type_t AcceptedCancellation(ReadKind kind, int64_t n,
+                                               bool cancel_safe_read_all);
 
 class ReaderService;
 class ReadOperation;
@@ -173,7 +184,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   const absl::Status& exception() const { return exception_; }
   const ByteBuffer& buffer() const { return buffer_; }
   bool paused() const { return paused_; }
-  bool has_waiter() const { return waiter_ != nullptr; }
+  bool has_waiter() const { return waiter_ != nullptr || awaited_waiter_ != 0; }
   bool has_transport() const { return transport_ != nullptr; }
 
   // For a TLS upgrade: the buffered bytes (they belong to the handshake),
@@ -189,15 +200,17 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   void StartRead(ReadRequest request,
                  std::variant<ReadHandler, NextLineHandler> handler);
 
-  // The awaited path (await_read.h). TryReadNow() runs the read's first
-  // step inline: true with `result` set, or false when it must wait, in
-  // which case the caller suspends and calls WaitFor() with the same state
-  // before anything else runs. The caller checks cancellation.
-  bool TryReadNow(const ReadArgs& args, ReadProgress& progress,
+  // The awaited path (await_read.h). TryReadNow() runs one of the read's
+  // steps in the awaiting coroutine (`resumed`: after a wait): true with
+  // `result` set, or false when it must wait, in which case the coroutine
+  // suspends and calls AwaitData() before anything else runs. The caller
+  // checks cancellation.
+  bool TryReadNow(const ReadArgs& args, ReadProgress& progress, bool resumed,
                   ReadResult& result);
   // What the awaited path tries before TryReadNow(): BufferedAnswer() on a
   // live reader, 0 when the full step decides. Then TakeFront(n) takes it.
-  size_t TryBufferedAnswer(const ReadArgs& args) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE size_t
+  TryBufferedAnswer(const ReadArgs& args) const {
     return service_ != nullptr ? BufferedAnswer(args) : 0;
   }
   // A read's bytes leave the buffer: asyncio's `data = bytes(buffer[:n]);
@@ -207,8 +220,13 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
     MaybeResumeTransport();
     return bytes;
   }
-  void WaitFor(ReadState&& state, AwaitedHandler handler,
-               asio::cancellation_slot slot);
+  // asyncio: `self._waiter = future; await self._waiter` in
+  // _wait_for_data, awaited by the calling coroutine: the core keeps
+  // `handler` and calls it from a posted resumption once the future is done
+  // (woken, or cancelled through `slot` by a type in `accepted`). Until then
+  // this wait is the reader's waiter.
+  void AwaitData(AwaitedHandler handler, asio::cancellation_slot slot,
+                 asio::cancellation_type_t accepted);
 
   // One step of the read's code (streams.py's readuntil, readline, read,
   // readexactly, __anext__): `resumed` after a wait. True: done, with
@@ -229,7 +247,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // stay that; when it gives 0, the full step searches the buffered bytes
   // once more (the first step only: resumed steps search from where they
   // stopped).
-  size_t BufferedAnswer(const ReadArgs& args) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE size_t
+  BufferedAnswer(const ReadArgs& args) const {
     if (!exception_.ok()) return 0;
     switch (args.kind) {
       case ReadKind::kLine:
@@ -333,10 +352,34 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
     if (paused_) ResumeTransportBelowLimit();
   }
   void ResumeTransportBelowLimit();
-  // Done: the core drops `op` (an awaited read's op becomes a spare).
+  // asyncio: `finally: self._waiter = None` in _wait_for_data, when a read
+  // resumes after a wait: whoever the waiter is by now.
+  void ClearWaiter() {
+    waiter_ = nullptr;
+    awaited_waiter_ = 0;
+  }
+  // Done: the core drops `op`.
   void Forget(const std::shared_ptr<ReadOperation>& op);
-  // A spare awaited-read op that nothing else holds, or null.
-  std::shared_ptr<ReadOperation> TakeSpareWaiter();
+
+  // An awaited read's wait (AwaitData()): asyncio's `_waiter` future as the
+  // awaiting coroutine's task sees it.
+  struct AwaitedWait {
+    uint64_t id = 0;
+    AwaitedHandler resume;
+    absl::Status exception;  // set_exception(); OK: set_result(None)
+    bool cancelled = false;  // the future, or the task awaiting it
+    bool scheduled = false;  // done: the resumption is posted
+  };
+  AwaitedWait* FindAwaited(uint64_t id);
+  // Posts the resumption of a done (woken or cancelled) wait.
+  void ScheduleAwaited(AwaitedWait& wait);
+  // The posted resumption: the future's outcome goes to the coroutine.
+  void ResumeAwaited(uint64_t id);
+  // The awaiting coroutine was cancelled (asyncio: Task.cancel() while it
+  // awaits the future, or after the future is done but before it resumed).
+  void CancelAwaited(uint64_t id);
+  // The slot handler that calls CancelAwaited().
+  struct AwaitedCancellation;
   // The execution context is shutting down: drop every op, post nothing more.
   void Shutdown();
 
@@ -351,32 +394,28 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   absl::Status exception_;  // OK: None
   std::shared_ptr<Transport> transport_;
   bool paused_ = false;
-  std::shared_ptr<ReadOperation> waiter_;  // asyncio: _waiter
+  // asyncio: _waiter, when it is a task read's (an op) or, by its id, an
+  // awaited read's: at most one of the two is set.
+  std::shared_ptr<ReadOperation> waiter_;
+  uint64_t awaited_waiter_ = 0;
   std::vector<std::shared_ptr<ReadOperation>> ops_;
-  // Awaited reads' ops, done, kept for the next wait (TakeSpareWaiter()):
-  // a connection's reads wait about once per round trip, and a reused op
-  // costs no allocation, construction or destruction. Two, because a read
-  // that completes resumes its coroutine from inside its own last step,
-  // and the coroutine may wait again before that step returns.
-  std::array<std::shared_ptr<ReadOperation>, 2> spare_waiters_;
+  // Awaited reads waiting, or woken and not yet resumed: usually one, kept
+  // even when another read's `finally` cleared `_waiter` (asyncio leaves
+  // that coroutine awaiting its future until it is cancelled).
+  std::vector<AwaitedWait> awaited_;
+  uint64_t last_awaited_id_ = 0;
   ReaderService* service_ = nullptr;  // null once the context shut down
 };
 
 class ReadOperation : public Task {
  public:
-  using Handler = std::variant<ReadHandler, NextLineHandler, AwaitedHandler>;
+  using Handler = std::variant<ReadHandler, NextLineHandler>;
 
-  // `track_work`: see Task (independent reads: true; awaited ones: false).
   ReadOperation(std::weak_ptr<ReaderCore> core, ReadState&& state,
-                Handler&& handler, const asio::any_io_executor& io_executor,
-                bool track_work);
+                Handler&& handler, const asio::any_io_executor& io_executor);
 
-  // An independent read: installs the cancellation handler and posts the
-  // first step.
+  // Installs the cancellation handler and posts the first step.
   void StartTask(const ReaderCore& core);
-  // An awaited read whose first step ran inline and must wait: installs the
-  // cancellation handler on `slot` and becomes `core`'s waiter.
-  void StartWaiting(ReaderCore& core, asio::cancellation_slot slot);
 
   // The reader woke this op (its waiter): OK for data/EOF, else the
   // exception.
@@ -384,14 +423,6 @@ class ReadOperation : public Task {
 
   // asyncio: the `_waiter` future was cancelled.
   bool waiter_cancelled() const { return waiter_cancelled_; }
-
-  // An awaited read's op, done and held by nothing but the core's spares,
-  // taken for the next awaited read that waits: the same state as a new op.
-  void Reuse(ReadState&& state, AwaitedHandler&& handler,
-             const asio::any_io_executor& io_executor);
-  bool awaited() const {
-    return std::holds_alternative<AwaitedHandler>(handler_);
-  }
 
  private:
   void Step(bool resumed) override;

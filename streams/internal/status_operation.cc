@@ -42,7 +42,7 @@ void Future::Finish(State state, absl::Status status) {
 
 StatusOperation::StatusOperation(const asio::any_io_executor& executor,
                                  Handler handler)
-    : Task(executor, /*track_work=*/true), handler_(std::move(handler)) {
+    : Task(executor), handler_(std::move(handler)) {
   TrackHandlerExecutor(asio::get_associated_executor(handler_, executor));
   WatchContextShutdown();
 }

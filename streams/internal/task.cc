@@ -16,22 +16,19 @@ namespace asio = ::boost::asio;
 
 struct CancellationHandler {
   std::weak_ptr<Task> task;
-  uint64_t run;
   asio::cancellation_type_t accepted;
 
   void operator()(asio::cancellation_type_t type) {
     if ((type & accepted) == asio::cancellation_type::none) return;
-    if (std::shared_ptr<Task> locked = task.lock()) locked->CancelRun(run);
+    if (std::shared_ptr<Task> locked = task.lock()) locked->Cancel();
   }
 };
 
 }  // namespace
 
-Task::Task(const asio::any_io_executor& executor, bool track_work)
-    : executor_(track_work
-                    ? asio::prefer(executor,
-                                   asio::execution::outstanding_work.tracked)
-                    : executor) {}
+Task::Task(const asio::any_io_executor& executor)
+    : executor_(
+          asio::prefer(executor, asio::execution::outstanding_work.tracked)) {}
 
 Task::~Task() {
   if (service_ != nullptr) service_->Unregister(this);
@@ -67,14 +64,6 @@ void Task::CancelWaiting() {
   Wakeup();
 }
 
-void Task::Restart(const asio::any_io_executor& executor) {
-  executor_ = executor;
-  state_ = State::kScheduled;
-  resuming_ = false;
-  cancel_requested_ = false;
-  ++run_;
-}
-
 void Task::StartNow() {
   std::shared_ptr<Task> self = shared_from_this();
   RunStep();
@@ -99,7 +88,7 @@ void Task::InstallCancellation(asio::cancellation_slot slot,
                                asio::cancellation_type_t accepted) {
   if (slot.is_connected()) {
     slot.template emplace<CancellationHandler>(
-        CancellationHandler{weak_from_this(), run_, accepted});
+        CancellationHandler{weak_from_this(), accepted});
   }
 }
 

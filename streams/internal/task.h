@@ -4,8 +4,9 @@
 //
 // `Task` is the one asyncio-task engine of //streams: every operation that
 // runs as an asyncio task does (reads started with a token other than
-// use_awaitable, awaited reads once they wait, drains, wait_closed,
-// start_tls) is a Task. Private to //streams.
+// use_awaitable, drains, wait_closed, start_tls) is a Task; an awaited read
+// runs in the awaiting coroutine, the task asyncio would see (reader_core.h).
+// Private to //streams.
 //
 // asyncio runs a task in steps: one when it starts, then one each time what
 // it awaits wakes it (the future's callback schedules the task's __wakeup);
@@ -19,15 +20,14 @@
 //     raises CancelledError (`_must_cancel`); a waiting task cancels what it
 //     awaits (CancelWaiting(), by default scheduling that step).
 //
-// Steps are posted to the operation's executor; independent operations keep
-// it busy while pending (and the handler's executor: TrackHandlerExecutor()).
+// Steps are posted to the operation's executor, which they keep busy while
+// pending (and the handler's executor: TrackHandlerExecutor()).
 // Ownership: posted steps hold the task; whoever it waits on holds it while
 // it waits (the reader's waiter, a Future).
 
 #ifndef STREAMS_INTERNAL_TASK_H_
 #define STREAMS_INTERNAL_TASK_H_
 
-#include <cstdint>
 #include <memory>
 
 #include "boost/asio/any_completion_executor.hpp"
@@ -47,18 +47,11 @@ class Task : public std::enable_shared_from_this<Task> {
 
   // asyncio: Task.cancel().
   void Cancel();
-  // Cancel() from a cancellation handler installed during run `run` (see
-  // Restart()): a handler left over from an earlier run cancels nothing.
-  void CancelRun(uint64_t run) {
-    if (run == run_) Cancel();
-  }
 
  protected:
   enum class State { kScheduled, kWaiting, kDone };
 
-  // `track_work`: keep `executor` busy while pending (independent
-  // operations; an awaited one's coroutine already does).
-  Task(const boost::asio::any_io_executor& executor, bool track_work);
+  explicit Task(const boost::asio::any_io_executor& executor);
 
   // One step of the task's code; `resumed` after a wait or a yield. It ends
   // by completing (SetDone(), delivering, ReleaseHandlerWork()), waiting
@@ -70,10 +63,6 @@ class Task : public std::enable_shared_from_this<Task> {
   virtual void CancelWaiting();
 
   void Start() { Post(); }
-  // A done task runs again, as a new task on `executor` (untracked): what an
-  // operation reused for another wait does instead of being reallocated.
-  // Only once nothing else holds it (no step posted, no handler running).
-  void Restart(const boost::asio::any_io_executor& executor);
   void StartNow();
   // asyncio: __wakeup scheduled by call_soon.
   void Wakeup();
@@ -112,7 +101,6 @@ class Task : public std::enable_shared_from_this<Task> {
   boost::asio::any_completion_executor handler_work_;
   State state_ = State::kScheduled;
   bool resuming_ = false;  // the next step resumes after a wait or yield
-  uint64_t run_ = 0;       // Restart()s so far
 
   // TaskService's intrusive list; service_ is null when not registered.
   friend class TaskService;
