@@ -77,16 +77,27 @@ StreamReaderProtocol::ClientConnectedCallback MakeClientConnectedCallback(
       return;
     }
     const asio::any_io_executor executor = reader.get_executor();
-    // The awaitable's frame holds its own copy of the callable
-    // (ClientConnected::RunVoid(), RunStatus()): no frame of ours around it.
-    asio::co_spawn(executor,
-                   callback->coroutine()(std::move(reader), std::move(writer)),
-                   [report, keeper = std::move(keeper)](
-                       std::exception_ptr error, absl::Status status) mutable {
-                     if (error) status = net::ExceptionStatus(error);
-                     if (!status.ok())
-                       ReportAndClose(report, keeper, std::move(status));
-                   });
+    // The user's coroutine itself, no frame of ours around it; the
+    // completion handler keeps `callback` (the callable the coroutine's
+    // frame refers to) alive until it is done.
+    auto done = [callback, report, keeper = std::move(keeper)](
+                    std::exception_ptr error, absl::Status status) mutable {
+      if (error) status = net::ExceptionStatus(error);
+      if (!status.ok()) ReportAndClose(report, keeper, std::move(status));
+    };
+    if (callback->void_coroutine()) {
+      asio::co_spawn(
+          executor,
+          callback->void_coroutine()(std::move(reader), std::move(writer)),
+          [done = std::move(done)](std::exception_ptr error) mutable {
+            done(error, absl::OkStatus());
+          });
+      return;
+    }
+    asio::co_spawn(
+        executor,
+        callback->status_coroutine()(std::move(reader), std::move(writer)),
+        std::move(done));
   };
 }
 

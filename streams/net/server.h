@@ -76,7 +76,9 @@ namespace streams {
 class ClientConnected {
  public:
   using Plain = std::function<void(StreamReader, StreamWriter)>;
-  using Coroutine = std::function<boost::asio::awaitable<absl::Status>(
+  using VoidCoroutine =
+      std::function<boost::asio::awaitable<void>(StreamReader, StreamWriter)>;
+  using StatusCoroutine = std::function<boost::asio::awaitable<absl::Status>(
       StreamReader, StreamWriter)>;
 
   template <typename F>
@@ -85,43 +87,28 @@ class ClientConnected {
     if constexpr (std::is_void_v<Result>) {
       plain_ = std::move(f);
     } else if constexpr (std::is_same_v<Result, boost::asio::awaitable<void>>) {
-      coroutine_ = [f = std::move(f)](StreamReader reader,
-                                      StreamWriter writer) {
-        return RunVoid(f, std::move(reader), std::move(writer));
-      };
+      void_coroutine_ = std::move(f);
     } else {
       static_assert(
           std::is_same_v<Result, boost::asio::awaitable<absl::Status>>,
           "the client-connected callback returns void, "
           "boost::asio::awaitable<void> or "
           "boost::asio::awaitable<absl::Status>");
-      coroutine_ = [f = std::move(f)](StreamReader reader,
-                                      StreamWriter writer) {
-        return RunStatus(f, std::move(reader), std::move(writer));
-      };
+      status_coroutine_ = std::move(f);
     }
   }
 
+  // One of the three is set. A coroutine's frame refers to the callable (a
+  // lambda's captures): whoever spawns it keeps this object alive until the
+  // coroutine is done.
   const Plain& plain() const { return plain_; }
-  const Coroutine& coroutine() const { return coroutine_; }
+  const VoidCoroutine& void_coroutine() const { return void_coroutine_; }
+  const StatusCoroutine& status_coroutine() const { return status_coroutine_; }
 
  private:
-  // The callable is copied into the coroutine frame, so it outlives the call.
-  template <typename F>
-  static boost::asio::awaitable<absl::Status> RunVoid(F f, StreamReader reader,
-                                                      StreamWriter writer) {
-    co_await f(std::move(reader), std::move(writer));
-    co_return absl::OkStatus();
-  }
-  template <typename F>
-  static boost::asio::awaitable<absl::Status> RunStatus(F f,
-                                                        StreamReader reader,
-                                                        StreamWriter writer) {
-    co_return co_await f(std::move(reader), std::move(writer));
-  }
-
   Plain plain_;
-  Coroutine coroutine_;
+  VoidCoroutine void_coroutine_;
+  StatusCoroutine status_coroutine_;
 };
 
 // An error the server reports (asyncio: the loop's exception handler
