@@ -577,6 +577,38 @@ TEST(StreamReaderCancellationTest, DestroyingTheReaderAfterWakeupDropsHandler) {
   EXPECT_EQ(token.use_count(), 1);
 }
 
+TEST(StreamReaderCancellationTest,
+     DestroyingTheReaderAfterWakeupDestroysAwaitingCoroutine) {
+  // An awaited read waits, is woken (its resumption posted), and then its
+  // reader goes: the coroutine is destroyed, never resumed (its reference to
+  // the reader would dangle). Found by reader_fuzz.
+  struct Flag {
+    bool* destroyed;
+    ~Flag() { *destroyed = true; }
+  };
+  asio::io_context ctx;
+  bool destroyed = false;
+  bool resumed = false;
+  auto reader = std::make_unique<StreamReader>(ctx.get_executor());
+  asio::co_spawn(
+      ctx,
+      [&]() -> asio::awaitable<void> {
+        Flag flag{&destroyed};
+        (void)co_await reader->AsyncReadLine();
+        resumed = true;
+      },
+      asio::detached);
+  RunBriefly(ctx);
+  ASSERT_THAT(reader->FeedData("line\n"), IsOk());
+  reader.reset();
+  // Asio unwinds an abandoned coroutine through its executor: once the
+  // context runs.
+  RunBriefly(ctx);
+  EXPECT_TRUE(destroyed);
+  EXPECT_FALSE(resumed);
+  EXPECT_TRUE(ctx.stopped());
+}
+
 TEST(StreamReaderCancellationTest, DestroyingTheIoContextDestroysHandlers) {
   auto token = std::make_shared<int>(0);
   bool called = false;

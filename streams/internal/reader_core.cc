@@ -144,10 +144,13 @@ ReaderCore::AwaitedWait* ReaderCore::FindAwaited(uint64_t id) {
 
 void ReaderCore::ScheduleAwaited(AwaitedWait& wait) {
   wait.scheduled = true;
-  // The core stays alive until the resumption ran (or was dropped with the
-  // context's queue): the resumed read runs its next step on it.
-  PostTo(executor_, [core = shared_from_this(), id = wait.id] {
-    core->ResumeAwaited(id);
+  // Weakly, as a task's step holds its reader: a reader destroyed before the
+  // resumption runs destroys the wait's handler, and with it the coroutine,
+  // uncalled.
+  PostTo(executor_, [core = weak_from_this(), id = wait.id] {
+    if (std::shared_ptr<ReaderCore> locked = core.lock()) {
+      locked->ResumeAwaited(id);
+    }
   });
 }
 

@@ -37,11 +37,11 @@
 // resumes cancelled, taking nothing).
 //
 // Ownership: the core owns every unfinished op (`ops_`) and every awaited
-// wait (`awaited_`); posted steps hold a reference to their op, posted
-// resumptions the core. Ops hold the core weakly: if the reader is
-// destroyed, or its execution context shuts down, unfinished ops and waits
-// are destroyed with their handlers (an awaited wait's handler owns the
-// suspended coroutine), which are never called.
+// wait (`awaited_`); posted steps hold a reference to their op. Ops and
+// posted resumptions hold the core weakly: if the reader is destroyed, or its
+// execution context shuts down, unfinished ops and waits are destroyed with
+// their handlers (an awaited wait's handler owns the suspended coroutine),
+// which are never called.
 
 #ifndef STREAMS_INTERNAL_READER_CORE_H_
 #define STREAMS_INTERNAL_READER_CORE_H_
