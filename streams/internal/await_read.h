@@ -161,14 +161,7 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
                                    core->modes().cancel_safe_read_all));
     resumed = true;
     if (!woken.ok()) {
-      // Raised at `await self._waiter`, inside the read: readline's handlers
-      // see the reader's exception too.
-      const bool cancelled = absl::IsCancelled(woken);
-      result = std::move(woken);
-      if (!cancelled &&
-          (args.kind == ReadKind::kLine || args.kind == ReadKind::kNextLine)) {
-        core->EndReadLine(result);
-      }
+      result = core->RaisedAtWait(args.kind, std::move(woken));
       break;
     }
   }

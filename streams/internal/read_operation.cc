@@ -71,14 +71,9 @@ void ReadOperation::Step(bool resumed) {
   if (resumed) core->ClearWaiter();
   if (cancel_requested_) return Complete(*core, ReadResult(CancelledError()));
   if (resumed && !wake_exception_.ok()) {
-    // Raised at `await self._waiter`, inside the read: readline's handlers
-    // see it too.
-    ReadResult raised = std::exchange(wake_exception_, absl::OkStatus());
-    if (read_.request.kind == ReadKind::kLine ||
-        read_.request.kind == ReadKind::kNextLine) {
-      core->EndReadLine(raised);
-    }
-    return Complete(*core, std::move(raised));
+    return Complete(*core, core->RaisedAtWait(read_.request.kind,
+                                              std::exchange(wake_exception_,
+                                                            absl::OkStatus())));
   }
   // The commonest first step, as the awaited path takes it (AwaitRead()).
   if (const size_t n = resumed ? 0 : core->BufferedAnswer(read_.request.args());

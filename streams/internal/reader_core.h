@@ -307,6 +307,16 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // `own_limit`: the error is the read's own (not a SetException()), so the
   // overlong-line mode applies.
   void EndReadLine(ReadResult& result, bool own_limit = false);
+  // A read of `kind` resumed with `exception` raised at `await self._waiter`
+  // (the reader's exception, or CancelledError): the read's answer, which
+  // readline's handlers see first.
+  ReadResult RaisedAtWait(ReadKind kind, absl::Status exception) {
+    ReadResult raised = std::move(exception);
+    if (kind == ReadKind::kLine || kind == ReadKind::kNextLine) {
+      EndReadLine(raised);  // nothing for CancelledError
+    }
+    return raised;
+  }
 
  private:
   friend class ReadOperation;

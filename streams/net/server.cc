@@ -10,6 +10,7 @@
 #include <iostream>
 #include <optional>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -67,9 +68,10 @@ StreamReaderProtocol::ClientConnectedCallback MakeClientConnectedCallback(
   return [callback, report = std::move(report)](StreamReader reader,
                                                 StreamWriter writer) {
     StreamWriter keeper = streams::internal::Access::ShareWriter(writer);
-    if (callback->plain()) {
+    const auto& callable = callback->callable();
+    if (const auto* plain = std::get_if<ClientConnected::Plain>(&callable)) {
       try {
-        callback->plain()(std::move(reader), std::move(writer));
+        (*plain)(std::move(reader), std::move(writer));
       } catch (...) {
         ReportAndClose(report, keeper,
                        net::ExceptionStatus(std::current_exception()));
@@ -85,19 +87,19 @@ StreamReaderProtocol::ClientConnectedCallback MakeClientConnectedCallback(
       if (error) status = net::ExceptionStatus(error);
       if (!status.ok()) ReportAndClose(report, keeper, std::move(status));
     };
-    if (callback->void_coroutine()) {
+    if (const auto* coroutine =
+            std::get_if<ClientConnected::VoidCoroutine>(&callable)) {
       asio::co_spawn(
-          executor,
-          callback->void_coroutine()(std::move(reader), std::move(writer)),
+          executor, (*coroutine)(std::move(reader), std::move(writer)),
           [done = std::move(done)](std::exception_ptr error) mutable {
             done(error, absl::OkStatus());
           });
       return;
     }
-    asio::co_spawn(
-        executor,
-        callback->status_coroutine()(std::move(reader), std::move(writer)),
-        std::move(done));
+    asio::co_spawn(executor,
+                   std::get<ClientConnected::StatusCoroutine>(callable)(
+                       std::move(reader), std::move(writer)),
+                   std::move(done));
   };
 }
 

@@ -50,6 +50,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -85,30 +86,28 @@ class ClientConnected {
   ClientConnected(F f) {  // NOLINT: implicit, so any callable fits
     using Result = std::invoke_result_t<F&, StreamReader, StreamWriter>;
     if constexpr (std::is_void_v<Result>) {
-      plain_ = std::move(f);
+      callable_.template emplace<Plain>(std::move(f));
     } else if constexpr (std::is_same_v<Result, boost::asio::awaitable<void>>) {
-      void_coroutine_ = std::move(f);
+      callable_.template emplace<VoidCoroutine>(std::move(f));
     } else {
       static_assert(
           std::is_same_v<Result, boost::asio::awaitable<absl::Status>>,
           "the client-connected callback returns void, "
           "boost::asio::awaitable<void> or "
           "boost::asio::awaitable<absl::Status>");
-      status_coroutine_ = std::move(f);
+      callable_.template emplace<StatusCoroutine>(std::move(f));
     }
   }
 
-  // One of the three is set. A coroutine's frame refers to the callable (a
-  // lambda's captures): whoever spawns it keeps this object alive until the
-  // coroutine is done.
-  const Plain& plain() const { return plain_; }
-  const VoidCoroutine& void_coroutine() const { return void_coroutine_; }
-  const StatusCoroutine& status_coroutine() const { return status_coroutine_; }
+  // The callable, of one of the three kinds. A coroutine's frame refers to
+  // it (a lambda's captures): whoever spawns the coroutine keeps this
+  // object alive until it is done.
+  const std::variant<Plain, VoidCoroutine, StatusCoroutine>& callable() const {
+    return callable_;
+  }
 
  private:
-  Plain plain_;
-  VoidCoroutine void_coroutine_;
-  StatusCoroutine status_coroutine_;
+  std::variant<Plain, VoidCoroutine, StatusCoroutine> callable_;
 };
 
 // An error the server reports (asyncio: the loop's exception handler
