@@ -87,14 +87,10 @@ asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
 }
 
 template <typename Socket>
-asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishServer(
+asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>> EstablishTlsServer(
     Socket socket, std::shared_ptr<Protocol> protocol, asio::ssl::context* ssl,
     std::chrono::milliseconds handshake_timeout,
     TransportOptions transport_options) {
-  if (ssl == nullptr) {
-    co_return StartSocketTransport(std::move(socket), std::move(protocol),
-                                   transport_options);
-  }
   TlsUpgrade tls;
   tls.context = ssl;
   tls.server_side = true;
@@ -109,12 +105,12 @@ template asio::awaitable<absl::StatusOr<Connection>> EstablishClient<TcpSocket>(
 template asio::awaitable<absl::StatusOr<Connection>>
     EstablishClient<UnixSocket>(UnixSocket, std::string, ConnectionOptions);
 template asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>>
-EstablishServer<TcpSocket>(TcpSocket, std::shared_ptr<Protocol>,
-                           asio::ssl::context*, std::chrono::milliseconds,
-                           TransportOptions);
+EstablishTlsServer<TcpSocket>(TcpSocket, std::shared_ptr<Protocol>,
+                              asio::ssl::context*, std::chrono::milliseconds,
+                              TransportOptions);
 template asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>>
-EstablishServer<UnixSocket>(UnixSocket, std::shared_ptr<Protocol>,
-                            asio::ssl::context*, std::chrono::milliseconds,
-                            TransportOptions);
+EstablishTlsServer<UnixSocket>(UnixSocket, std::shared_ptr<Protocol>,
+                               asio::ssl::context*, std::chrono::milliseconds,
+                               TransportOptions);
 
 }  // namespace streams::net

@@ -35,14 +35,16 @@ template <typename Socket>
 boost::asio::awaitable<absl::StatusOr<Connection>> EstablishClient(
     Socket socket, std::string hostname, ConnectionOptions options);
 
-// Server side: TLS (when `ssl`), then the transport for `protocol`, whose
-// ConnectionMade() runs the client-connected callback.
+// Server side of a TLS connection: the handshake with `ssl` (not null), then
+// the transport for `protocol`, whose ConnectionMade() runs the
+// client-connected callback. (A plain connection needs no coroutine: the
+// server calls StartSocketTransport() itself.)
 template <typename Socket>
 boost::asio::awaitable<absl::StatusOr<std::shared_ptr<Transport>>>
-EstablishServer(Socket socket, std::shared_ptr<Protocol> protocol,
-                boost::asio::ssl::context* ssl,
-                std::chrono::milliseconds handshake_timeout,
-                TransportOptions transport_options);
+EstablishTlsServer(Socket socket, std::shared_ptr<Protocol> protocol,
+                   boost::asio::ssl::context* ssl,
+                   std::chrono::milliseconds handshake_timeout,
+                   TransportOptions transport_options);
 
 }  // namespace streams::net
 

@@ -274,11 +274,24 @@ class ServerAccess {
     net::TransportOptions transport_options = server->options_.transport;
     transport_options.tls_shutdown_timeout =
         server->options_.ssl_shutdown_timeout;
+    if (server->options_.ssl == nullptr) {
+      // No handshake to await: the transport starts on the connection's
+      // executor (at once when that is the running one), without the two
+      // coroutine frames and the posted completion of a co_spawn, which a
+      // burst of accepts would otherwise hold at once for every connection.
+      asio::dispatch(
+          executor, [socket = std::move(socket), protocol = std::move(protocol),
+                     transport_options]() mutable {
+            net::StartSocketTransport(std::move(socket), std::move(protocol),
+                                      transport_options);
+          });
+      return;
+    }
     asio::co_spawn(
         executor,
-        net::EstablishServer(std::move(socket), protocol, server->options_.ssl,
-                             server->options_.ssl_handshake_timeout,
-                             transport_options),
+        net::EstablishTlsServer(
+            std::move(socket), protocol, server->options_.ssl,
+            server->options_.ssl_handshake_timeout, transport_options),
         [weak, on_lost](std::exception_ptr error,
                         absl::StatusOr<std::shared_ptr<Transport>> transport) {
           if (error) transport = net::ExceptionStatus(error);

@@ -1,9 +1,11 @@
 // The server accepts as asyncio's _accept_connection() does: on each
 // readiness of the listening socket, non-blocking accepts until the queue
-// is empty or `backlog` connections were taken.
+// is empty or `backlog` connections were taken; and a burst of accepts holds
+// nothing per connection beyond the connections themselves.
 
 #include <chrono>
 #include <future>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,8 +17,10 @@
 #include "boost/asio/use_future.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "streams/net/open_connection.h"
 #include "streams/net/server.h"
 #include "streams/net/testing/loopback.h"
+#include "streams/net/testing/process_stats.h"
 #include "streams/testing/status_matchers.h"
 
 namespace streams {
@@ -73,12 +77,14 @@ void Finish(asio::io_context& context, Server& server) {
   context.run_for(2s);
 }
 
-std::shared_ptr<Server> StartTcp(asio::io_context& context, int backlog) {
+std::shared_ptr<Server> StartTcp(asio::io_context& context, int backlog,
+                                 ClientConnected client_connected = Echo) {
   ServerOptions options;
   options.backlog = backlog;
   options.start_serving = false;
-  auto started = AsyncStartServer(context.get_executor(), Echo, "127.0.0.1", 0,
-                                  options, asio::use_future);
+  auto started =
+      AsyncStartServer(context.get_executor(), std::move(client_connected),
+                       "127.0.0.1", 0, options, asio::use_future);
   absl::StatusOr<std::shared_ptr<Server>> server = Await(context, started);
   EXPECT_THAT(server, IsOk());
   return server.value_or(nullptr);
@@ -140,6 +146,49 @@ TEST(ServerAcceptTest, UnixAcceptsTheWholeQueueOnOneReadiness) {
   EXPECT_THAT(AcceptSteps(context, **server, kQueued), ElementsAre(kQueued));
   clients.clear();
   Finish(context, **server);
+}
+
+// The heap in use when the last connection of a burst reaches its callback,
+// against once everything has settled: the setup of a plain connection
+// (its transport, ConnectionMade(), the callback) is done before the next
+// accept, so nothing per connection is pending at the end of the burst.
+// (Set up by a coroutine with a posted completion, each held 172 bytes until
+// the burst was over, and the benchmark server's peak heap was 201 KB
+// higher for 100 connections.)
+TEST(ServerAcceptTest, TcpBurstHoldsNoSetupStatePerConnection) {
+  constexpr int kQueued = 64;
+  asio::io_context context;
+  std::vector<Connection> connections;
+  int64_t at_last_callback = 0;
+  auto keep = [&](StreamReader reader, StreamWriter writer) {
+    connections.push_back(Connection{std::move(reader), std::move(writer)});
+    if (connections.size() == kQueued) {
+      at_last_callback = testing::HeapInUseBytes();
+    }
+  };
+  std::shared_ptr<Server> server =
+      StartTcp(context, /*backlog=*/kQueued, ClientConnected(keep));
+  ASSERT_NE(server, nullptr);
+  connections.reserve(kQueued);
+  asio::io_context clients_context;
+  std::vector<asio::ip::tcp::socket> clients;
+  clients.reserve(kQueued);
+  for (int i = 0; i < kQueued; ++i) {
+    clients.emplace_back(clients_context);
+    clients.back().connect(server->endpoints().at(0));
+  }
+  EXPECT_THAT(AcceptSteps(context, *server, kQueued), ElementsAre(kQueued));
+  ASSERT_EQ(connections.size(), kQueued);
+  for (int i = 0; i < 20; ++i) RunOne(context);
+  const int64_t settled = testing::HeapInUseBytes();
+  std::cout << "heap in use at the last callback " << at_last_callback
+            << " bytes, settled " << settled << "\n";
+  EXPECT_LE((at_last_callback - settled) / kQueued, 64)
+      << "bytes per connection pending at the end of the burst: "
+      << at_last_callback << " then " << settled;
+  for (Connection& connection : connections) connection.writer.Close();
+  clients.clear();
+  Finish(context, *server);
 }
 
 }  // namespace

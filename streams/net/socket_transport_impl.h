@@ -673,7 +673,7 @@ class SocketTransport final
 
   void StartIdleTimer() {
     if (!options_.idle_timeout || lost_ || !stream_) return;
-    idle_timer_.emplace(stream_->get_executor());
+    idle_timer_ = std::make_unique<asio::steady_timer>(stream_->get_executor());
     TouchIdle();
     ArmIdleTimer(last_activity_ + *options_.idle_timeout);
   }
@@ -766,7 +766,8 @@ class SocketTransport final
   std::optional<Stream> stream_;  // empty once the context shut down
   std::shared_ptr<Protocol> protocol_;
   TransportOptions options_;
-  std::optional<asio::steady_timer> idle_timer_;  // with options_.idle_timeout
+  // With options_.idle_timeout only: a connection without one holds none.
+  std::unique_ptr<asio::steady_timer> idle_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   asio::ssl::context* ssl_context_;
   Endpoint peername_;

@@ -3,20 +3,40 @@
 // -----------------------------------------------------------------------------
 //
 // Figures about this process for the hostile-peer tests and the soak: its
-// resident memory (/proc/self/status), its open file descriptors
+// resident memory (/proc/self/status), the heap it has in use (glibc's
+// mallinfo2(), or ASan's allocator), its open file descriptors
 // (/proc/self/fd), and raising its descriptor limit. Linux only.
 
 #ifndef STREAMS_NET_TESTING_PROCESS_STATS_H_
 #define STREAMS_NET_TESTING_PROCESS_STATS_H_
 
 #include <dirent.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <fstream>
 #include <string>
 
+#if defined(__SANITIZE_ADDRESS__)
+// ASan's allocator interface (sanitizer/allocator_interface.h, which g++
+// does not ship).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
+
 namespace streams::testing {
+
+// Bytes of heap in use now: what malloc has handed out and not had back
+// (asyncio has no counterpart; a C++ server's memory per connection).
+inline int64_t HeapInUseBytes() {
+#if defined(__SANITIZE_ADDRESS__)
+  return static_cast<int64_t>(__sanitizer_get_current_allocated_bytes());
+#else
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<int64_t>(info.uordblks + info.hblkhd);
+#endif
+}
 
 // The "<field>:" line of /proc/self/status in KiB ("VmRSS", "VmHWM"); -1
 // when absent.
