@@ -64,11 +64,9 @@ bool ReaderCore::RunStep(const ReadArgs& args, ReadProgress& progress,
 // Inlined into each caller: RunReadUntil() is readline's hot path, and
 // called through a function its search costs 2.5% more (callgrind).
 template <typename Search>
-[[gnu::always_inline]] inline bool ReaderCore::ScanUntil(ReadProgress& progress,
-                                                         int64_t min_seplen,
-                                                         int64_t max_seplen,
-                                                         const Search& search,
-                                                         ReadResult& out) {
+[[gnu::always_inline]] inline bool ReaderCore::ScanUntil(
+    ReadProgress& progress, int64_t min_seplen, int64_t max_seplen,
+    const Search& search, ReadResult& out, bool partial_at_eof) {
   std::pair<int64_t, int64_t> match;
   while (true) {
     const int64_t buflen = buffer_.size();
@@ -87,8 +85,9 @@ template <typename Search>
     // A complete separator may have come with the EOF's last chunk, so EOF
     // is checked after the search.
     if (eof_) {
-      return Done(
-          out, IncompleteReadError(buffer_.Take(buffer_.size()), std::nullopt));
+      std::string partial = buffer_.Take(buffer_.size());
+      if (partial_at_eof) return Done(out, std::move(partial));
+      return Done(out, IncompleteReadError(std::move(partial), std::nullopt));
     }
     if (absl::Status waiting = CheckWait("readuntil"); !waiting.ok()) {
       return Done(out, std::move(waiting));
@@ -121,7 +120,7 @@ template <typename Search>
 
 bool ReaderCore::RunReadUntil(ReadProgress& progress,
                               absl::string_view separator, bool resumed,
-                              ReadResult& out) {
+                              ReadResult& out, bool partial_at_eof) {
   const int64_t seplen = separator.size();
   if (BeginUntil(progress, seplen, resumed, out)) return true;
   return ScanUntil(
@@ -131,7 +130,7 @@ bool ReaderCore::RunReadUntil(ReadProgress& progress,
         if (found == absl::string_view::npos) return {-1, -1};
         return {found, found + seplen};
       },
-      out);
+      out, partial_at_eof);
 }
 
 // CPython 3.13's readuntil with a tuple of separators (gh-81322, tuples only
@@ -167,7 +166,9 @@ bool ReaderCore::RunReadUntilAny(ReadProgress& progress,
 
 bool ReaderCore::RunReadLine(ReadProgress& progress, bool resumed,
                              ReadResult& out) {
-  if (!RunReadUntil(progress, "\n", resumed, out)) return false;
+  if (!RunReadUntil(progress, "\n", resumed, out, /*partial_at_eof=*/true)) {
+    return false;
+  }
   if (!out.ok()) EndReadLine(out, /*own_limit=*/true);
   return true;
 }

@@ -322,8 +322,12 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   friend class ReadOperation;
   friend class ReaderService;
 
+  // `partial_at_eof`: readline's `except IncompleteReadError as e: return
+  // e.partial`, applied where readuntil would raise it: at EOF the partial
+  // bytes are the answer, and the error it would catch is never built (a
+  // status with three payloads, one per connection that ends).
   bool RunReadUntil(ReadProgress& progress, absl::string_view separator,
-                    bool resumed, ReadResult& out);
+                    bool resumed, ReadResult& out, bool partial_at_eof = false);
   bool RunReadUntilAny(ReadProgress& progress,
                        const std::vector<std::string>& separators, bool resumed,
                        ReadResult& out);
@@ -338,7 +342,8 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   // another read waits; else wait (false).
   template <typename Search>
   bool ScanUntil(ReadProgress& progress, int64_t min_seplen, int64_t max_seplen,
-                 const Search& search, ReadResult& out);
+                 const Search& search, ReadResult& out,
+                 bool partial_at_eof = false);
   bool RunReadLine(ReadProgress& progress, bool resumed, ReadResult& out);
   bool RunRead(int64_t n, bool resumed, ReadResult& out);
   bool RunReadAll(ReadProgress& progress, bool resumed, ReadResult& out);
