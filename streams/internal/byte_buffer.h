@@ -21,6 +21,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/string_view.h"
 
 namespace streams::internal {
@@ -60,15 +61,19 @@ class ByteBuffer {
 
   // Offset of `needle` at or after `from`, or npos.
   size_t Find(absl::string_view needle, size_t from) const {
+    if (needle.size() == 1) return FindByte(needle[0], from);
+    return view().find(needle, from);
+  }
+
+  // Offset of `byte` at or after `from`, or npos: memchr, the fastest search
+  // there is. Forced inline: it is readline's search, and a call around
+  // memchr cost 35 instructions per line (callgrind).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE size_t FindByte(char byte, size_t from) const {
     const absl::string_view live = view();
-    if (needle.size() == 1) {  // readline: memchr, the fastest search there is
-      if (from >= live.size()) return absl::string_view::npos;
-      const void* at =
-          std::memchr(live.data() + from, needle[0], live.size() - from);
-      return at == nullptr ? absl::string_view::npos
-                           : static_cast<const char*>(at) - live.data();
-    }
-    return live.find(needle, from);
+    if (from >= live.size()) return absl::string_view::npos;
+    const void* at = std::memchr(live.data() + from, byte, live.size() - from);
+    return at == nullptr ? absl::string_view::npos
+                         : static_cast<const char*>(at) - live.data();
   }
 
   // Bytes copied by compaction since construction.

@@ -252,10 +252,16 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
     if (!exception_.ok()) return 0;
     switch (args.kind) {
       case ReadKind::kLine:
-      case ReadKind::kNextLine:
+      case ReadKind::kNextLine: {
+        const size_t at = buffer_.FindByte('\n', 0);
+        if (at == absl::string_view::npos ||
+            at > static_cast<uint64_t>(limit_)) {
+          return 0;
+        }
+        return at + 1;
+      }
       case ReadKind::kUntil: {
-        const absl::string_view separator =
-            args.kind == ReadKind::kUntil ? args.separator : "\n";
+        const absl::string_view separator = args.separator;
         if (separator.empty()) return 0;
         const size_t at = buffer_.Find(separator, 0);
         if (at == absl::string_view::npos ||
@@ -289,7 +295,7 @@ class ReaderCore : public std::enable_shared_from_this<ReaderCore> {
   TryReadLineView() {
     size_t at = absl::string_view::npos;
     if (exception_.ok()) {  // The commonest answer, inline: a whole line.
-      at = buffer_.Find("\n", 0);
+      at = buffer_.FindByte('\n', 0);
       if (at != absl::string_view::npos &&
           at <= static_cast<uint64_t>(limit_)) {
         const absl::string_view line(buffer_.view().data(), at + 1);
