@@ -2,11 +2,17 @@
 // socket holds arrives as one chunk of up to read_chunk_size bytes (asyncio's
 // recv(max_size) per readiness), though a read waits with a 2 KiB buffer;
 // while paused, and after Close(), nothing is taken from the socket (asyncio
-// removes its reader): bytes sent then stay there.
+// removes its reader): bytes sent then stay there. And its recv() calls are
+// counted: a receive that empties the socket is not followed by a recv() that
+// can only fail.
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <any>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +29,26 @@
 #include "streams/net/socket_transport.h"
 #include "streams/protocol.h"
 #include "streams/transport.h"
+
+namespace {
+
+// Every recv() of this process (Asio's receives and the transport's own),
+// and those that failed with EAGAIN: the real recv() is libc's, found next.
+std::atomic<int> recv_calls{0};
+std::atomic<int> recv_would_block{0};
+
+}  // namespace
+
+extern "C" ssize_t recv(int fd, void* buffer, size_t size, int flags) {
+  using Recv = ssize_t (*)(int, void*, size_t, int);
+  static const Recv real = reinterpret_cast<Recv>(dlsym(RTLD_NEXT, "recv"));
+  const ssize_t got = real(fd, buffer, size, flags);
+  recv_calls.fetch_add(1, std::memory_order_relaxed);
+  if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    recv_would_block.fetch_add(1, std::memory_order_relaxed);
+  }
+  return got;
+}
 
 namespace streams::net {
 
@@ -125,6 +151,43 @@ TEST_F(ReceiveTest, ASmallReadChunkSizeIsKept) {
   std::shared_ptr<Transport> transport = Start(options);
   RunReady(context_);
   EXPECT_THAT(recorder_->chunks, ElementsAre(300, 300, 300, 100));
+  transport->Abort();
+  RunReady(context_);
+}
+
+// A chunk that arrives while the read waits: the 2 KiB wait buffer, a
+// follow-up recv() for the rest, which gets less than it asked for (the
+// socket is empty now), and one recv() that fails (Asio's own attempt when
+// the next read starts). A recv() of the transport's own before that one
+// could only fail too.
+TEST_F(ReceiveTest, AReceiveThatEmptiesTheSocketIsNotRetried) {
+  std::shared_ptr<Transport> transport = Start();
+  RunReady(context_);  // The read now waits for data.
+  recv_calls = 0;
+  recv_would_block = 0;
+  Send(10000);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, ElementsAre(10000));
+  EXPECT_EQ(recv_calls.load(), 3);
+  EXPECT_EQ(recv_would_block.load(), 1);
+  transport->Abort();
+  RunReady(context_);
+}
+
+// While the socket holds more than a chunk, each receive fills its chunk and
+// the next goes straight to the socket; only the last one fails.
+TEST_F(ReceiveTest, FullChunksAreReceivedOneRecvEach) {
+  std::shared_ptr<Transport> transport = Start();
+  RunReady(context_);
+  recv_calls = 0;
+  recv_would_block = 0;
+  Send(300 * 1024);
+  RunReady(context_);
+  EXPECT_THAT(recorder_->chunks, ElementsAre(256 * 1024, 44 * 1024));
+  // 2 KiB + the rest of the first chunk, the second chunk (less than asked
+  // for: the socket is empty), Asio's attempt as the next read starts.
+  EXPECT_EQ(recv_calls.load(), 4);
+  EXPECT_EQ(recv_would_block.load(), 1);
   transport->Abort();
   RunReady(context_);
 }

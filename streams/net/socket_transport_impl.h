@@ -374,11 +374,13 @@ class SocketTransport final
     });
   }
 
-  // Plain sockets: while bytes stream in (the last receive got more than
-  // the wait buffer holds), the next receive goes straight into the thread's
-  // buffer: one recv() per chunk, as asyncio's _read_ready does, instead of
-  // a small receive, its completion's post and a follow-up recv(). When the
-  // socket turns out empty, the receive waits as usual.
+  // Plain sockets: while bytes stream in (the last receive filled all it
+  // asked for, so the socket may hold more), the next receive goes straight
+  // into the thread's buffer: one recv() per chunk, as asyncio's
+  // _read_ready does, instead of a small receive, its completion's post and
+  // a follow-up recv(). A receive that got less emptied the socket: the next
+  // one waits at once (a recv() now would only fail with EAGAIN, before
+  // Asio's own attempt fails again).
   void ReceiveOrStartReading() {
     if (!streaming_ || !CanStartReading() || deferred_read_error_) {
       return StartReading();
@@ -390,7 +392,7 @@ class SocketTransport final
       streaming_ = false;
       return StartReading();
     }
-    streaming_ = n > kWaitBufferBytes;
+    streaming_ = n == options_.read_chunk_size;
     OnRead(error, absl::string_view(buffer, n));
   }
 
@@ -433,7 +435,9 @@ class SocketTransport final
     if (!paused_ && !upgrading_ && !closing_ && !lost_) {
       data = WithTheRest(data, deferred_read_error_);
     }
-    streaming_ = data.size() > kWaitBufferBytes;
+    // Filled: the wait buffer and the follow-up recv() (WithTheRest()) got
+    // all of read_chunk_size.
+    streaming_ = data.size() == options_.read_chunk_size;
     OnRead(error, data);
   }
 
