@@ -84,6 +84,16 @@ uint16_t PortOf(const absl::StatusOr<std::shared_ptr<Server>>& server) {
 }
 
 // Waits (at most `bound`) until the server has no connection left.
+// Until `server` has accepted a connection (a client's connect completes
+// once the kernel has queued it, before the server accepts it).
+asio::awaitable<void> UntilAConnection(Server& server) {
+  const auto deadline = std::chrono::steady_clock::now() + 5000ms;
+  while (server.active_connections() == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    co_await Sleep(1ms);
+  }
+}
+
 asio::awaitable<void> UntilNoConnections(
     Server& server, std::chrono::milliseconds bound = 5000ms) {
   const auto deadline = std::chrono::steady_clock::now() + bound;
@@ -422,6 +432,7 @@ TEST(HostilePeerTest, PeerThatNeverReads) {
     const uint16_t port = PortOf(server);
     if (port == 0) co_return;
     tcp::socket socket = co_await RawConnect(port);
+    co_await UntilAConnection(**server);
     co_await UntilNoConnections(**server, 20000ms);
     (*server)->Close();
   });

@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "streams/net/connect.h"
 #include "streams/net/connection_setup.h"
 #include "streams/net/internal/strand.h"
+#include "streams/net/numeric_host.h"
 #include "streams/net/spawn.h"
 #include "streams/stream_reader_protocol.h"
 
@@ -26,12 +28,18 @@ asio::awaitable<absl::StatusOr<Connection>> OpenTcp(std::string host,
                                                     ConnectionOptions options) {
   if (options.limit <= 0) co_return ValueError("Limit cannot be <= 0");
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [resolved, results] = co_await resolver.async_resolve(
-      host, port, asio::as_tuple(asio::use_awaitable));
-  if (resolved) co_return net::ResolverError(resolved);
   std::vector<tcp::endpoint> endpoints;
-  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  // asyncio: _ensure_resolved() skips getaddrinfo() for an IP address (and
+  // Asio's resolver would start a thread for it).
+  if (std::optional<tcp::endpoint> numeric = net::NumericEndpoint(host, port)) {
+    endpoints.push_back(*numeric);
+  } else {
+    tcp::resolver resolver(executor);
+    auto [resolved, results] = co_await resolver.async_resolve(
+        host, port, asio::as_tuple(asio::use_awaitable));
+    if (resolved) co_return net::ResolverError(resolved);
+    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  }
   int interleave = options.interleave;
   if (interleave == 0 && options.happy_eyeballs_delay) interleave = 1;
   if (interleave > 0) {

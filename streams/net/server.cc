@@ -34,6 +34,7 @@
 #include "streams/net/connection_setup.h"
 #include "streams/net/internal/shutdown_service.h"
 #include "streams/net/internal/strand.h"
+#include "streams/net/numeric_host.h"
 #include "streams/net/spawn.h"
 #include "streams/stream_reader_protocol.h"
 
@@ -172,18 +173,28 @@ class ServerAccess {
       endpoints = {tcp::endpoint(tcp::v4(), static_cast<uint16_t>(number)),
                    tcp::endpoint(tcp::v6(), static_cast<uint16_t>(number))};
     }
-    tcp::resolver resolver(executor);
-    for (const std::string& host : hosts) {
-      auto [error, results] =
-          co_await resolver.async_resolve(host, port, tcp::resolver::passive,
-                                          asio::as_tuple(asio::use_awaitable));
-      if (error) co_return net::ResolverError(error);
-      for (const auto& entry : results) {
-        if (std::find(endpoints.begin(), endpoints.end(), entry.endpoint()) ==
-            endpoints.end()) {
-          endpoints.push_back(entry.endpoint());
-        }
+    auto add = [&endpoints](const tcp::endpoint& endpoint) {
+      if (std::find(endpoints.begin(), endpoints.end(), endpoint) ==
+          endpoints.end()) {
+        endpoints.push_back(endpoint);
       }
+    };
+    // Made for the first host name only: Asio resolves on a thread of its
+    // own, started with the first resolve.
+    std::optional<tcp::resolver> resolver;
+    for (const std::string& host : hosts) {
+      // asyncio: _ensure_resolved() skips getaddrinfo() for an IP address.
+      if (std::optional<tcp::endpoint> numeric =
+              net::NumericEndpoint(host, port)) {
+        add(*numeric);
+        continue;
+      }
+      if (!resolver) resolver.emplace(executor);
+      auto [error, results] =
+          co_await resolver->async_resolve(host, port, tcp::resolver::passive,
+                                           asio::as_tuple(asio::use_awaitable));
+      if (error) co_return net::ResolverError(error);
+      for (const auto& entry : results) add(entry.endpoint());
     }
     const ServerOptions& options = server->options_;
     for (const tcp::endpoint& endpoint : endpoints) {
