@@ -86,6 +86,17 @@ bool CanResumeHere(const Executor& executor,
   }
 }
 
+// A buffered answer's bytes, taken from the reader when the frame's result
+// is built from this: StatusOr<std::string>'s converting constructor makes
+// its string from the conversion's prvalue, so the bytes are copied once,
+// into the result, with no string moved on the way (callgrind: a move
+// constructor and a destructor fewer per read).
+struct TakenFront {
+  ReaderCore* core;
+  size_t n;
+  operator std::string() && { return core->TakeFront(n); }
+};
+
 // What an awaited read owns besides its arguments: readuntil's separator
 // (std::string), its separators (std::vector<std::string>), or nothing
 // (NoSeparator).
@@ -145,7 +156,7 @@ asio::awaitable<Value, Executor> AwaitRead(ReaderCore* core, ReadArgs args,
   // The answer is buffered: taken straight into the frame's result.
   if (const size_t n = core->TryBufferedAnswer(args); n != 0) {
     if constexpr (std::is_same_v<Value, ReadResult>) {
-      co_return core->TakeFront(n);
+      co_return TakenFront{core, n};
     } else {
       co_return ToAwaited<Value>(core->TakeFront(n));
     }
