@@ -114,6 +114,19 @@ class Results:
             | {rep for reps in self.tcp.values() for rep in reps}
         )
 
+    def case_reps(self) -> str:
+        """The repetitions of the reader cases, and of bulk if it had more."""
+        reader = {rep for reps in self.reader.values() for rep in reps}
+        bulk = {
+            rep
+            for (case, _, _), reps in self.tcp.items()
+            if case.startswith("bulk")
+            for rep in reps
+        }
+        if len(bulk) > len(reader):
+            return f"{len(reader)}, bulk {len(bulk)}"
+        return str(len(self.reps))
+
     def big_sizes(self) -> list:
         sizes = set()
         for name in self.reader:
@@ -808,7 +821,7 @@ def render(results: Results, command: str, plots: list, plot_note: str) -> str:
         f"| nproc | {meta['nproc']} ({meta['cpu']}) |",
         f"| Load average before | {' '.join(map(str, meta['load_before']))} |",
         f"| Load average after | {' '.join(map(str, meta['load_after']))} |",
-        f"| Repetitions | {len(results.reps)} (interleaved: each case runs "
+        f"| Repetitions | {results.case_reps()} (interleaved: each case runs "
         "//streams, raw Asio and CPython back to back, order rotating) |",
         f"| Run time | {meta['seconds']:.0f} s |",
         "",

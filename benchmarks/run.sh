@@ -4,7 +4,8 @@
 # benchmarks/results.json).
 #
 # Usage: benchmarks/run.sh [--quick]
-#   (default)  5 repetitions of every case at full size: about 10 minutes.
+#   (default)  5 repetitions of every case (bulk: 15) at full size: 3 to 10
+#              minutes.
 #   --quick    3 repetitions, smaller in-memory sizes and shorter TCP runs:
 #              about 1 minute once built.
 #
