@@ -155,42 +155,50 @@ TEST_F(ReceiveTest, ASmallReadChunkSizeIsKept) {
   RunReady(context_);
 }
 
-// A chunk that arrives while the read waits: the 2 KiB wait buffer, a
-// follow-up recv() for the rest, which gets less than it asked for (the
-// socket is empty now), and one recv() that fails (Asio's own attempt when
-// the next read starts). A recv() of the transport's own before that one
-// could only fail too.
-TEST_F(ReceiveTest, AReceiveThatEmptiesTheSocketIsNotRetried) {
+// What the peer sends while the read waits, the chunks it arrives in, and
+// the recv() calls that takes.
+struct CountedReceive {
+  const char* name;
+  size_t sent;
+  std::vector<size_t> chunks;
+  int recv_calls;  // of which one fails: Asio's attempt as the next read
+                   // starts, which finds the socket empty
+};
+
+class ReceiveCountTest : public ReceiveTest,
+                         public ::testing::WithParamInterface<CountedReceive> {
+};
+
+// A receive that got less than it asked for emptied the socket: no recv()
+// of the transport's own follows it (one could only fail, before Asio's own
+// attempt fails again). One that filled its chunk is followed by a recv()
+// straight into the next.
+TEST_P(ReceiveCountTest, AReceiveThatEmptiesTheSocketIsNotRetried) {
   std::shared_ptr<Transport> transport = Start();
   RunReady(context_);  // The read now waits for data.
   recv_calls = 0;
   recv_would_block = 0;
-  Send(10000);
+  Send(GetParam().sent);
   RunReady(context_);
-  EXPECT_THAT(recorder_->chunks, ElementsAre(10000));
-  EXPECT_EQ(recv_calls.load(), 3);
+  EXPECT_EQ(recorder_->chunks, GetParam().chunks);
+  EXPECT_EQ(recv_calls.load(), GetParam().recv_calls);
   EXPECT_EQ(recv_would_block.load(), 1);
   transport->Abort();
   RunReady(context_);
 }
 
-// While the socket holds more than a chunk, each receive fills its chunk and
-// the next goes straight to the socket; only the last one fails.
-TEST_F(ReceiveTest, FullChunksAreReceivedOneRecvEach) {
-  std::shared_ptr<Transport> transport = Start();
-  RunReady(context_);
-  recv_calls = 0;
-  recv_would_block = 0;
-  Send(300 * 1024);
-  RunReady(context_);
-  EXPECT_THAT(recorder_->chunks, ElementsAre(256 * 1024, 44 * 1024));
-  // 2 KiB + the rest of the first chunk, the second chunk (less than asked
-  // for: the socket is empty), Asio's attempt as the next read starts.
-  EXPECT_EQ(recv_calls.load(), 4);
-  EXPECT_EQ(recv_would_block.load(), 1);
-  transport->Abort();
-  RunReady(context_);
-}
+INSTANTIATE_TEST_SUITE_P(
+    ReceiveTest, ReceiveCountTest,
+    ::testing::Values(
+        // The 2 KiB wait buffer, a follow-up recv() for the rest (less than
+        // asked for), the failing one.
+        CountedReceive{"OneChunk", 10000, {10000}, 3},
+        // 2 KiB + the rest of the first 256 KiB chunk (full), the second
+        // chunk (less than asked for), the failing one.
+        CountedReceive{"TwoChunks", 300 * 1024, {256 * 1024, 44 * 1024}, 4}),
+    [](const ::testing::TestParamInfo<CountedReceive>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST_F(ReceiveTest, NothingIsTakenWhilePaused) {
   std::shared_ptr<Transport> transport = Start();
